@@ -1,0 +1,199 @@
+package org.varitune.transformer.kernels;
+
+/**
+ * The plain kernels: single-threaded scalar loops, written to be obviously right. They are the oracle every fast
+ * backend is tested against ({@code -Dkernels=cpu} runs the whole suite on them). Accumulations that span a
+ * reduction axis run in double; outputs are float.
+ */
+public class CpuKernels implements Kernels {
+
+    @Override public String name() { return "cpu"; }
+
+    @Override
+    public void matmulForward(float[] out, float[] x, float[] weight, float[] bias, int N, int IC, int OC) {
+        // out: (N, OC)  x: (N, IC)  weight: (OC, IC)  bias: (OC)
+        for (int n = 0; n < N; n++) {
+            for (int o = 0; o < OC; o++) {
+                double acc = bias == null ? 0.0 : bias[o];
+                int xi = n * IC, wi = o * IC;
+                for (int i = 0; i < IC; i++) acc += (double) x[xi + i] * weight[wi + i];
+                out[n * OC + o] = (float) acc;
+            }
+        }
+    }
+
+    @Override
+    public void matmulBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] weight,
+                               int N, int IC, int OC) {
+        // forward was: out[n,o] = bias[o] + Σ_i x[n,i]·weight[o,i]
+        if (dX != null) {                      // dX[n,i] += Σ_o dOut[n,o]·weight[o,i]
+            for (int n = 0; n < N; n++) {
+                for (int i = 0; i < IC; i++) {
+                    double acc = 0.0;
+                    for (int o = 0; o < OC; o++) acc += (double) dOut[n * OC + o] * weight[o * IC + i];
+                    dX[n * IC + i] += (float) acc;
+                }
+            }
+        }
+        if (dWeight != null) {                 // dWeight[o,i] += Σ_n dOut[n,o]·x[n,i]
+            for (int o = 0; o < OC; o++) {
+                for (int i = 0; i < IC; i++) {
+                    double acc = 0.0;
+                    for (int n = 0; n < N; n++) acc += (double) dOut[n * OC + o] * x[n * IC + i];
+                    dWeight[o * IC + i] += (float) acc;
+                }
+            }
+        }
+        if (dBias != null) {                   // dBias[o] += Σ_n dOut[n,o]
+            for (int o = 0; o < OC; o++) {
+                double acc = 0.0;
+                for (int n = 0; n < N; n++) acc += dOut[n * OC + o];
+                dBias[o] += (float) acc;
+            }
+        }
+    }
+
+    @Override
+    public void layerNormForward(float[] out, float[] mean, float[] rstd, float[] x, float[] weight, float[] bias,
+                                 int N, int C, float eps) {
+        // out: (N, C)  mean, rstd: (N)  x: (N, C)  weight, bias: (C)
+        for (int n = 0; n < N; n++) {
+            int off = n * C;
+            double m = 0.0;
+            for (int c = 0; c < C; c++) m += x[off + c];
+            m /= C;
+            double v = 0.0;
+            for (int c = 0; c < C; c++) {
+                double d = x[off + c] - m;
+                v += d * d;
+            }
+            v /= C;
+            double s = 1.0 / Math.sqrt(v + eps);
+            for (int c = 0; c < C; c++) out[off + c] = (float) ((x[off + c] - m) * s * weight[c] + bias[c]);
+            if (mean != null) mean[n] = (float) m;
+            if (rstd != null) rstd[n] = (float) s;
+        }
+    }
+
+    @Override
+    public void layerNormBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] mean,
+                                  float[] rstd, float[] weight, int N, int C) {
+        for (int n = 0; n < N; n++) {
+            int off = n * C;
+            double m = mean[n], s = rstd[n];
+            // forward was: out = norm·weight + bias, norm = (x − mean)·rstd
+            double meanDnorm = 0.0, meanDnormNorm = 0.0;
+            for (int c = 0; c < C; c++) {
+                double norm = (x[off + c] - m) * s;
+                double dnorm = (double) weight[c] * dOut[off + c];
+                meanDnorm += dnorm;
+                meanDnormNorm += dnorm * norm;
+            }
+            meanDnorm /= C;
+            meanDnormNorm /= C;
+            for (int c = 0; c < C; c++) {
+                double norm = (x[off + c] - m) * s;
+                double dnorm = (double) weight[c] * dOut[off + c];
+                if (dX != null) dX[off + c] += (float) (s * (dnorm - meanDnorm - norm * meanDnormNorm));
+                if (dWeight != null) dWeight[c] += (float) (norm * dOut[off + c]);
+                if (dBias != null) dBias[c] += dOut[off + c];
+            }
+        }
+    }
+
+    @Override
+    public void geluForward(float[] out, float[] x, int n) {
+        for (int i = 0; i < n; i++) out[i] = (float) MathUtil.gelu(x[i]);
+    }
+
+    @Override
+    public void geluBackward(float[] dX, float[] x, float[] dOut, int n) {
+        // forward was: out = 0.5·x·(1 + erf(x/√2))
+        for (int i = 0; i < n; i++) dX[i] += (float) (dOut[i] * MathUtil.geluGrad(x[i]));
+    }
+
+    @Override
+    public void attentionForward(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
+                                 int B, int T, int H, int D) {
+        // out, q, k, v: (B, T, C)  att: (B, H, T, T)  attentionMask: (B, T)
+        int C = H * D;
+        double scale = 1.0 / Math.sqrt(D);
+        double[] row = new double[T];
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                for (int t = 0; t < T; t++) {
+                    int qi = (b * T + t) * C + h * D;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int t2 = 0; t2 < T; t2++) {
+                        if (attentionMask[b * T + t2] == 0) { row[t2] = Double.NEGATIVE_INFINITY; continue; }
+                        int ki = (b * T + t2) * C + h * D;
+                        double dot = 0.0;
+                        for (int d = 0; d < D; d++) dot += (double) q[qi + d] * k[ki + d];
+                        row[t2] = dot * scale;
+                        max = Math.max(max, row[t2]);
+                    }
+                    double sum = 0.0;
+                    for (int t2 = 0; t2 < T; t2++) {
+                        row[t2] = max == Double.NEGATIVE_INFINITY ? 0.0 : Math.exp(row[t2] - max);  // exp(−∞) = 0
+                        sum += row[t2];
+                    }
+                    double inv = sum == 0.0 ? 0.0 : 1.0 / sum;   // fully masked row: att = 0, out = 0
+                    for (int t2 = 0; t2 < T; t2++) row[t2] *= inv;
+                    if (att != null) {
+                        int ai = ((b * H + h) * T + t) * T;
+                        for (int t2 = 0; t2 < T; t2++) att[ai + t2] = (float) row[t2];
+                    }
+                    for (int d = 0; d < D; d++) {
+                        double acc = 0.0;
+                        for (int t2 = 0; t2 < T; t2++) acc += row[t2] * v[(b * T + t2) * C + h * D + d];
+                        out[qi + d] = (float) acc;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attentionBackward(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
+                                  float[] att, int B, int T, int H, int D) {
+        int C = H * D;
+        double scale = 1.0 / Math.sqrt(D);
+        double[] dAtt = new double[T];
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                for (int t = 0; t < T; t++) {
+                    int ai = ((b * H + h) * T + t) * T;
+                    int oi = (b * T + t) * C + h * D;
+                    // forward was: out[t,d] = Σ_t2 att[t,t2]·v[t2,d]
+                    double rowDot = 0.0;
+                    for (int t2 = 0; t2 < T; t2++) {
+                        int vi = (b * T + t2) * C + h * D;
+                        double acc = 0.0;
+                        for (int d = 0; d < D; d++) {
+                            acc += (double) dOut[oi + d] * v[vi + d];
+                            dV[vi + d] += (float) (att[ai + t2] * dOut[oi + d]);
+                        }
+                        dAtt[t2] = acc;
+                        rowDot += att[ai + t2] * acc;
+                    }
+                    // forward was: att = softmax(pre); so dPre = att⊙(dAtt − Σ att⊙dAtt)
+                    // and pre[t,t2] = scale·Σ_d q[t,d]·k[t2,d]
+                    for (int t2 = 0; t2 < T; t2++) {
+                        double dPre = att[ai + t2] * (dAtt[t2] - rowDot) * scale;
+                        if (dPre == 0.0) continue;
+                        int ki = (b * T + t2) * C + h * D;
+                        for (int d = 0; d < D; d++) {
+                            dQ[oi + d] += (float) (dPre * k[ki + d]);
+                            dK[ki + d] += (float) (dPre * q[oi + d]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void add(float[] out, float[] a, float[] b, int n) {
+        for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
+    }
+}

@@ -1,0 +1,106 @@
+package org.varitune.transformer.kernels;
+
+/**
+ * The numeric kernels of the encoder, forward and backward, on row-major {@code float[]} buffers.
+ *
+ * <p>Conventions (llm.c): outputs first, then inputs, then dimensions. Forward outputs are <b>overwritten</b>;
+ * backward outputs ({@code dX}, {@code dWeight}, ...) are <b>accumulated into</b> ({@code +=}), and a {@code null}
+ * gradient buffer means "not needed" (frozen parameter, or no layer below wants it). Inputs are never modified.
+ * Dimension letters: {@code B} batch, {@code T} sequence, {@code C} channels, {@code H} heads, {@code D} head size,
+ * {@code N = B*T} rows, {@code IC}/{@code OC} in/out features of a Linear.
+ *
+ * <p>{@link CpuKernels} is the plain scalar implementation and the oracle that every other backend is tested
+ * against. Select one with {@link #fromSystemProperty()}.
+ */
+public interface Kernels {
+
+    /** Short backend name for logs and run records, e.g. {@code cpu}, {@code fast(openblas)}. */
+    String name();
+
+    /**
+     * Linear forward: {@code out = x·Wᵀ + b}.
+     *
+     * @param out    (N, OC), overwritten
+     * @param x      (N, IC), not modified
+     * @param weight (OC, IC) = {@code nn.Linear} layout, not modified
+     * @param bias   (OC) or null, not modified
+     */
+    void matmulForward(float[] out, float[] x, float[] weight, float[] bias, int N, int IC, int OC);
+
+    /**
+     * Linear backward, differentiating {@code out = x·Wᵀ + b}:
+     * {@code dX += dOut·W}; {@code dWeight += dOutᵀ·x}; {@code dBias += Σ_n dOut[n,:]}. Each null output is skipped.
+     *
+     * @param dX      (N, IC) or null, accumulated
+     * @param dWeight (OC, IC) or null, accumulated
+     * @param dBias   (OC) or null, accumulated
+     * @param dOut    (N, OC), not modified
+     * @param x       (N, IC), not modified
+     * @param weight  (OC, IC), not modified
+     */
+    void matmulBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] weight,
+                        int N, int IC, int OC);
+
+    /**
+     * LayerNorm forward over the last axis, two-pass (mean, then variance of the centred values):
+     * {@code out = (x − mean)·rstd·weight + bias}, {@code rstd = 1/sqrt(var + eps)}, population variance.
+     *
+     * @param out  (N, C), overwritten
+     * @param mean (N) or null, overwritten with the row means (saved for backward)
+     * @param rstd (N) or null, overwritten with the reciprocal standard deviations (saved for backward)
+     */
+    void layerNormForward(float[] out, float[] mean, float[] rstd, float[] x, float[] weight, float[] bias,
+                          int N, int C, float eps);
+
+    /**
+     * LayerNorm backward with {@code norm = (x − mean)·rstd} recomputed from the saved statistics:
+     * {@code dnorm = weight⊙dOut; dX += rstd·(dnorm − mean(dnorm) − norm·mean(dnorm⊙norm))};
+     * {@code dWeight += Σ_n norm⊙dOut}; {@code dBias += Σ_n dOut}.
+     */
+    void layerNormBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] mean,
+                           float[] rstd, float[] weight, int N, int C);
+
+    /** Exact GELU: {@code out = 0.5·x·(1 + erf(x/√2))}. out and x: (n); out may alias x. */
+    void geluForward(float[] out, float[] x, int n);
+
+    /** GELU backward: {@code dX += dOut·(Φ(x) + x·φ(x))}. dX, x, dOut: (n). */
+    void geluBackward(float[] dX, float[] x, float[] dOut, int n);
+
+    /**
+     * Bidirectional multi-head attention with a key-padding mask, on Q/K/V already projected:
+     * for each (b, h): {@code att = softmax(Q·Kᵀ/√D + mask)}, {@code out = att·V}, where the mask excludes keys with
+     * {@code attentionMask[b, t2] == 0} (their probability is exactly 0). A query row whose every key is masked
+     * (an all-padding sequence) gets {@code att = 0} and {@code out = 0}.
+     *
+     * @param out           (B, T, C) with C = H·D, head h in columns [h·D, (h+1)·D), overwritten
+     * @param att           (B, H, T, T) or null: the softmax probabilities, saved for backward; overwritten
+     * @param q             (B, T, C), not modified; likewise k, v
+     * @param attentionMask (B, T), 1 = attend, 0 = padding
+     */
+    void attentionForward(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
+                          int B, int T, int H, int D);
+
+    /**
+     * Attention backward, from the saved probabilities: {@code dV += attᵀ·dOut}, {@code dAtt = dOut·Vᵀ},
+     * {@code dPre = att⊙(dAtt − rowsum(att⊙dAtt))}, {@code dQ += dPre·K/√D}, {@code dK += dPreᵀ·Q/√D}.
+     * All of dQ, dK, dV: (B, T, C), accumulated.
+     */
+    void attentionBackward(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
+                           float[] att, int B, int T, int H, int D);
+
+    /** {@code out = a + b} elementwise over n; out may alias a or b. */
+    void add(float[] out, float[] a, float[] b, int n);
+
+    /**
+     * Selects the backend named by the {@code kernels} system property: {@code cpu} (plain scalar) or {@code fast}
+     * (the default: OpenBLAS where it loads, else the Vector API, multi-threaded).
+     */
+    static Kernels fromSystemProperty() {
+        String which = System.getProperty("kernels", "fast");
+        return switch (which) {
+            case "cpu" -> new CpuKernels();
+            case "fast" -> FastCpuKernels.create();
+            default -> throw new IllegalArgumentException("unknown -Dkernels=" + which + " (expected cpu or fast)");
+        };
+    }
+}

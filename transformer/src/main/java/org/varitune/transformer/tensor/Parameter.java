@@ -1,0 +1,65 @@
+package org.varitune.transformer.tensor;
+
+import java.util.Arrays;
+
+/**
+ * A named, trainable array: weights in {@code data}, their gradient in {@code grad}.
+ *
+ * <p>{@code name} is the Hugging Face key, verbatim ({@code encoder.layer.0.attention.self.query.weight}); loading,
+ * freezing, optimizer state, checkpoints and test messages all use that one string. Data is row-major and
+ * contiguous; a Linear weight is {@code (out, in)} as in {@code nn.Linear}. The gradient is allocated on first use,
+ * so frozen parameters of an inference-only model cost no extra memory. Backward passes <b>add</b> into
+ * {@link #grad()}; {@link #zeroGrad()} clears it.
+ */
+public final class Parameter {
+    private final String name;
+    private final int[] shape;
+    private final float[] data;
+    private float[] grad;
+    private boolean trainable = true;
+
+    public Parameter(String name, float[] data, int... shape) {
+        long n = Shapes.numel(shape);
+        if (n != data.length) {
+            throw new IllegalArgumentException("parameter " + name + ": shape " + Arrays.toString(shape) + " holds "
+                    + n + " elements but data has " + data.length);
+        }
+        this.name = name;
+        this.shape = shape.clone();
+        this.data = data;
+    }
+
+    /** A zero-initialised parameter of the given shape. */
+    public static Parameter zeros(String name, int... shape) {
+        return new Parameter(name, new float[Math.toIntExact(Shapes.numel(shape))], shape);
+    }
+
+    public String name() { return name; }
+    public int[] shape() { return shape.clone(); }
+    public int dim(int i) { return shape[i]; }
+    public int numel() { return data.length; }
+    /** The weights, row-major. Modified in place by loaders and optimizers. */
+    public float[] data() { return data; }
+
+    /** The gradient buffer (same shape as data), allocated zeroed on first call. */
+    public float[] grad() {
+        if (grad == null) grad = new float[data.length];
+        return grad;
+    }
+
+    public boolean hasGrad() { return grad != null; }
+    public void zeroGrad() { if (grad != null) Arrays.fill(grad, 0f); }
+    public boolean trainable() { return trainable; }
+    public void setTrainable(boolean trainable) { this.trainable = trainable; }
+
+    /** Copies {@code src} into data after checking the length; the message names this parameter. */
+    public void copyFrom(float[] src, int[] srcShape) {
+        if (!Arrays.equals(srcShape, shape)) {
+            throw new IllegalArgumentException("parameter " + name + ": expected shape " + Arrays.toString(shape)
+                    + " but got " + Arrays.toString(srcShape));
+        }
+        System.arraycopy(src, 0, data, 0, data.length);
+    }
+
+    @Override public String toString() { return name + Arrays.toString(shape); }
+}
