@@ -1,0 +1,587 @@
+#!/usr/bin/python3
+"""Golden fixtures for the Java encoder, made with plain PyTorch 1.13 (float32, CPU, seeded, deterministic).
+
+What it writes, under transformer/src/test/resources/fixtures/ (layout in tools/reference/README.md):
+
+    tiny-bert/     config.json  model.safetensors  forward.safetensors  grads.safetensors  adamw.safetensors
+    tiny-roberta/  the same five files
+
+The two models are tiny random-weight copies of Hugging Face's BertForSequenceClassification and
+RobertaForSequenceClassification (hidden 32, 2 layers, 4 heads, 3 labels), written here in plain PyTorch with HF's
+module tree, so that ``named_parameters()`` yields HF's checkpoint names verbatim (``bert.encoder.layer.0.attention.
+self.query.weight``, ...) and every operation follows HF's semantics: exact erf GELU, additive extended mask
+``(1 - mask) * finfo(float32).min``, HF's embedding ``padding_idx`` rows, RoBERTa's position ids from
+``create_position_ids_from_input_ids``, CLS pooling (BERT pooler; RoBERTa classification head), mean
+cross-entropy. There is no ``transformers`` package on the machine that runs this script, hence the re-implementation.
+
+How the Java tests use it: they load ``config.json`` with ``EncoderConfig.read`` and ``model.safetensors`` with the
+safetensors reader and the HF weight-name table, run the encoder on the inputs stored in ``forward.safetensors``, and
+compare hidden states, pooled output, logits and loss with ``AllClose``; then backward against ``grads.safetensors``
+(one gradient per parameter, same name as the weight) and three AdamW steps against ``adamw.safetensors``. Every
+reference value is computed with dropout off (``model.eval()``).
+
+Run from the repository root (Debian's python3-torch 1.13 lives in /usr/bin/python3):
+
+    /usr/bin/python3 tools/reference/make_fixtures.py            # (re)write the fixtures
+    /usr/bin/python3 tools/reference/make_fixtures.py --check    # verify the committed files are byte-identical
+
+The script builds every file twice in memory and asserts the bytes agree (determinism), re-reads each written file
+with its own safetensors reader and asserts bit-exact round trips, and reruns each model in float64 to print (and
+bound) the float32 error of the fixtures.
+"""
+
+import argparse
+import copy
+import json
+import os
+import struct
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+if tuple(int(x) for x in torch.__version__.split(".")[:2]) != (1, 13):
+    sys.exit(f"make_fixtures.py is pinned to torch 1.13, found {torch.__version__}: run it with /usr/bin/python3")
+
+torch.use_deterministic_algorithms(True)
+torch.set_num_threads(1)  # one thread: the summation order inside matmul is then the same on every run
+torch.set_default_dtype(torch.float32)
+
+SEED = 20220706
+WEIGHT_STD = 0.2        # weights and embeddings ~ N(0, 0.2^2): ten times HF's initializer_range, so tests are sensitive
+NOISE_STD = 0.1         # biases ~ N(0, 0.1^2); LayerNorm weights ~ 1 + N(0, 0.1^2)
+NUM_LABELS = 3
+ADAMW = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+ADAMW_STEPS = 3
+F64_TOLERANCE = 1e-4    # bound on max|f32 - f64| / max|f64| for every reference tensor
+ZERO_SCALE_FLOOR = 1e-6  # below this max|f64|, a tensor is analytically zero: its error is normalised group-wide
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_OUT = REPO / "transformer" / "src" / "test" / "resources" / "fixtures"
+
+# ---------------------------------------------------------------------------------------------------------------
+# safetensors: 8-byte little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets}} plus an
+# optional "__metadata__" {str: str}, padded with spaces so that N % 8 == 0, then the tensors' bytes (row-major,
+# little-endian) concatenated; data_offsets are [begin, end) relative to the first byte after the header.
+# ---------------------------------------------------------------------------------------------------------------
+_TO_NUMPY = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"), torch.int64: ("I64", "<i8")}
+_FROM_CODE = {"F32": (torch.float32, "<f4"), "F64": (torch.float64, "<f8"), "I64": (torch.int64, "<i8")}
+
+
+def safetensors_bytes(tensors, metadata):
+    """Serialises {name: tensor} (names sorted, data in the same order) with string metadata."""
+    header = {"__metadata__": {str(k): str(v) for k, v in metadata.items()}}
+    blobs, offset = [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        code, np_dtype = _TO_NUMPY[t.dtype]
+        data = t.numpy().astype(np_dtype, copy=False).tobytes(order="C")
+        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    h += b" " * (-len(h) % 8)
+    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
+
+
+def read_safetensors(path):
+    """Parses a safetensors file strictly; returns ({name: tensor}, metadata)."""
+    raw = Path(path).read_bytes()
+    if len(raw) < 8:
+        raise ValueError(f"{path}: {len(raw)} bytes, shorter than the 8-byte header length")
+    (n,) = struct.unpack("<Q", raw[:8])
+    if 8 + n > len(raw):
+        raise ValueError(f"{path}: header length {n} runs past the end of the file ({len(raw)} bytes)")
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    data = raw[8 + n:]
+    metadata = header.pop("__metadata__", {})
+    out, spans = {}, []
+    for name, e in header.items():
+        dtype, np_dtype = _FROM_CODE[e["dtype"]]
+        begin, end = e["data_offsets"]
+        count = int(np.prod(e["shape"], dtype=np.int64))
+        if not (0 <= begin <= end <= len(data)) or end - begin != count * np.dtype(np_dtype).itemsize:
+            raise ValueError(f"{path}: tensor {name} shape {e['shape']} {e['dtype']} has bad offsets {[begin, end]}")
+        arr = np.frombuffer(data, dtype=np_dtype, count=count, offset=begin).reshape(e["shape"])
+        out[name] = torch.from_numpy(arr.copy()).to(dtype)
+        spans.append((begin, end))
+    spans.sort()
+    if [s for s in zip([0] + [e for _, e in spans], [b for b, _ in spans] + [len(data)]) if s[0] != s[1]]:
+        raise ValueError(f"{path}: tensor data has gaps or overlaps")
+    return out, metadata
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The models: HF's module tree and forward semantics (transformers' modeling_bert.py / modeling_roberta.py), eval mode.
+# ---------------------------------------------------------------------------------------------------------------
+class Embeddings(torch.nn.Module):
+    """BertEmbeddings / RobertaEmbeddings: LayerNorm(word[id] + position[pos] + token_type[tt]), then dropout."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        c, pad = cfg["hidden_size"], cfg["pad_token_id"]
+        roberta = cfg["model_type"] == "roberta"
+        self.word_embeddings = torch.nn.Embedding(cfg["vocab_size"], c, padding_idx=pad)
+        # RoBERTa's position table also has padding_idx = pad_token_id (zero row, zero gradient); BERT's has none.
+        self.position_embeddings = torch.nn.Embedding(cfg["max_position_embeddings"], c,
+                                                      padding_idx=pad if roberta else None)
+        self.token_type_embeddings = torch.nn.Embedding(cfg["type_vocab_size"], c)
+        self.LayerNorm = torch.nn.LayerNorm(c, eps=cfg["layer_norm_eps"])
+        self.dropout = torch.nn.Dropout(cfg["hidden_dropout_prob"])
+
+    def forward(self, input_ids, token_type_ids, position_ids):
+        x = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+        x = x + self.position_embeddings(position_ids)
+        return self.dropout(self.LayerNorm(x))
+
+
+class SelfAttention(torch.nn.Module):
+    """BertSelfAttention: softmax(Q Kᵀ / √d + extended_mask) V per head."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        c = cfg["hidden_size"]
+        self.heads = cfg["num_attention_heads"]
+        self.query = torch.nn.Linear(c, c)
+        self.key = torch.nn.Linear(c, c)
+        self.value = torch.nn.Linear(c, c)
+        self.dropout = torch.nn.Dropout(cfg["attention_probs_dropout_prob"])
+
+    def forward(self, x, extended_mask):
+        b, t, c = x.shape
+        d = c // self.heads
+
+        def split(y):  # (B, T, C) -> (B, H, T, d)
+            return y.view(b, t, self.heads, d).permute(0, 2, 1, 3)
+
+        q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / (d ** 0.5) + extended_mask  # (B, H, T, T)
+        probs = self.dropout(torch.softmax(scores, dim=-1))
+        return torch.matmul(probs, v).permute(0, 2, 1, 3).reshape(b, t, c)
+
+
+class DenseLayerNorm(torch.nn.Module):
+    """BertSelfOutput / BertOutput: LayerNorm(dropout(dense(h)) + residual)."""
+
+    def __init__(self, cfg, d_in):
+        super().__init__()
+        self.dense = torch.nn.Linear(d_in, cfg["hidden_size"])
+        self.LayerNorm = torch.nn.LayerNorm(cfg["hidden_size"], eps=cfg["layer_norm_eps"])
+        self.dropout = torch.nn.Dropout(cfg["hidden_dropout_prob"])
+
+    def forward(self, h, residual):
+        return self.LayerNorm(self.dropout(self.dense(h)) + residual)
+
+
+class Attention(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        setattr(self, "self", SelfAttention(cfg))  # HF's attribute is literally named "self"
+        self.output = DenseLayerNorm(cfg, cfg["hidden_size"])
+
+    def forward(self, x, extended_mask):
+        return self.output(getattr(self, "self")(x, extended_mask), x)
+
+
+class Intermediate(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.dense = torch.nn.Linear(cfg["hidden_size"], cfg["intermediate_size"])
+
+    def forward(self, x):
+        return torch.nn.functional.gelu(self.dense(x))  # hidden_act "gelu" = exact erf GELU
+
+
+class Layer(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.attention = Attention(cfg)
+        self.intermediate = Intermediate(cfg)
+        self.output = DenseLayerNorm(cfg, cfg["intermediate_size"])
+
+    def forward(self, x, extended_mask):
+        a = self.attention(x, extended_mask)
+        return self.output(self.intermediate(a), a)
+
+
+class Encoder(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.layer = torch.nn.ModuleList([Layer(cfg) for _ in range(cfg["num_hidden_layers"])])
+
+
+class Pooler(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.dense = torch.nn.Linear(cfg["hidden_size"], cfg["hidden_size"])
+
+    def forward(self, h):
+        return torch.tanh(self.dense(h[:, 0]))
+
+
+class Backbone(torch.nn.Module):
+    """BertModel / RobertaModel (RoBERTa: add_pooling_layer=False, as RobertaForSequenceClassification builds it)."""
+
+    def __init__(self, cfg, add_pooling_layer):
+        super().__init__()
+        self.embeddings = Embeddings(cfg)
+        self.encoder = Encoder(cfg)
+        self.pooler = Pooler(cfg) if add_pooling_layer else None
+
+    def forward(self, input_ids, token_type_ids, position_ids, attention_mask):
+        dtype = self.embeddings.LayerNorm.weight.dtype
+        extended = attention_mask[:, None, None, :].to(dtype)            # (B, 1, 1, T)
+        extended = (1.0 - extended) * torch.finfo(dtype).min             # HF get_extended_attention_mask
+        hidden = [self.embeddings(input_ids, token_type_ids, position_ids)]
+        for layer in self.encoder.layer:
+            hidden.append(layer(hidden[-1], extended))
+        pooled = self.pooler(hidden[-1]) if self.pooler is not None else None
+        return hidden, pooled
+
+
+class RobertaClassificationHead(torch.nn.Module):
+    """out_proj(dropout(tanh(dense(dropout(h[:, 0])))))."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.dense = torch.nn.Linear(cfg["hidden_size"], cfg["hidden_size"])
+        self.dropout = torch.nn.Dropout(cfg["hidden_dropout_prob"])
+        self.out_proj = torch.nn.Linear(cfg["hidden_size"], NUM_LABELS)
+
+    def forward(self, h):
+        x = self.dropout(h[:, 0])
+        x = self.dropout(torch.tanh(self.dense(x)))
+        return self.out_proj(x)
+
+
+class ForSequenceClassification(torch.nn.Module):
+    """BertForSequenceClassification (prefix "bert.") or RobertaForSequenceClassification (prefix "roberta.")."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.prefix = cfg["model_type"]
+        if self.prefix == "bert":
+            self.bert = Backbone(cfg, add_pooling_layer=True)
+            self.dropout = torch.nn.Dropout(cfg["hidden_dropout_prob"])
+            self.classifier = torch.nn.Linear(cfg["hidden_size"], NUM_LABELS)
+        else:
+            self.roberta = Backbone(cfg, add_pooling_layer=False)
+            self.classifier = RobertaClassificationHead(cfg)
+
+    def forward(self, input_ids, token_type_ids, position_ids, attention_mask, labels):
+        hidden, pooled = getattr(self, self.prefix)(input_ids, token_type_ids, position_ids, attention_mask)
+        logits = self.classifier(self.dropout(pooled)) if self.prefix == "bert" else self.classifier(hidden[-1])
+        loss = torch.nn.functional.cross_entropy(logits.view(-1, NUM_LABELS), labels.view(-1))  # mean over B
+        return {"hidden": hidden, "pooled": pooled, "logits": logits, "loss": loss}
+
+
+def create_position_ids_from_input_ids(input_ids, padding_idx):
+    """HF RoBERTa: non-pad tokens get padding_idx+1, padding_idx+2, ...; pad tokens get padding_idx."""
+    mask = input_ids.ne(padding_idx).int()
+    incremental = torch.cumsum(mask, dim=1).type_as(mask) * mask
+    return incremental.long() + padding_idx
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Configs, weights and inputs
+# ---------------------------------------------------------------------------------------------------------------
+def hf_config(model_type):
+    common = {
+        "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "intermediate_size": 64, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1, "initializer_range": WEIGHT_STD, "position_embedding_type": "absolute",
+        "classifier_dropout": None, "problem_type": "single_label_classification", "torch_dtype": "float32",
+        "use_cache": True,
+        "id2label": {str(i): f"LABEL_{i}" for i in range(NUM_LABELS)},
+        "label2id": {f"LABEL_{i}": i for i in range(NUM_LABELS)},
+    }
+    if model_type == "bert":
+        specific = {"architectures": ["BertForSequenceClassification"], "model_type": "bert",
+                    "max_position_embeddings": 40, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "pad_token_id": 0}
+    else:
+        specific = {"architectures": ["RobertaForSequenceClassification"], "model_type": "roberta",
+                    "max_position_embeddings": 42, "type_vocab_size": 1, "layer_norm_eps": 1e-5, "pad_token_id": 1,
+                    "bos_token_id": 0, "eos_token_id": 2}
+    cfg = dict(specific, **common)
+    return {k: cfg[k] for k in sorted(cfg)}
+
+
+def init_weights(model, cfg, generator):
+    """Weights ~ N(0, 0.2²); biases ~ N(0, 0.1²); LayerNorm weights 1 + N(0, 0.1²); padding_idx rows zeroed (as HF)."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=generator, dtype=torch.float32)
+            if name.endswith("LayerNorm.weight"):
+                p.copy_(1.0 + NOISE_STD * noise)
+            elif name.endswith(".bias"):
+                p.copy_(NOISE_STD * noise)
+            else:
+                p.copy_(WEIGHT_STD * noise)
+        for module in model.modules():
+            if isinstance(module, torch.nn.Embedding) and module.padding_idx is not None:
+                module.weight[module.padding_idx].zero_()
+
+
+def make_inputs(cfg):
+    """B=3, T=7, right-padded: row 0 full length, row 1 with 2 pad positions, row 2 with 4."""
+    if cfg["model_type"] == "bert":
+        # [CLS]=2, [SEP]=3 by our choice; ids repeat within rows. Row 0 deliberately holds the pad id 0 at an
+        # attended position (t=2): HF gives word_embeddings row 0 a zero gradient even there (padding_idx).
+        input_ids = [[2, 17, 0, 17, 3, 42, 3],
+                     [2, 55, 55, 3, 9, 0, 0],
+                     [2, 71, 71, 0, 0, 0, 0]]
+        token_type_ids = [[0, 0, 0, 0, 0, 1, 1],
+                          [0, 0, 0, 0, 1, 0, 0],
+                          [0, 0, 1, 0, 0, 0, 0]]
+        attention_mask = [[1, 1, 1, 1, 1, 1, 1],
+                          [1, 1, 1, 1, 1, 0, 0],
+                          [1, 1, 1, 0, 0, 0, 0]]
+        labels = [0, 2, 1]
+    else:
+        # <s>=0 ... </s>=2 (pair: <s> A </s></s> B </s> is too long for T=7; row 0 is <s> A </s> B </s>), pad=1.
+        input_ids = [[0, 17, 23, 17, 2, 44, 2],
+                     [0, 55, 55, 9, 2, 1, 1],
+                     [0, 71, 2, 1, 1, 1, 1]]
+        token_type_ids = [[0] * 7] * 3
+        attention_mask = [[1, 1, 1, 1, 1, 1, 1],
+                          [1, 1, 1, 1, 1, 0, 0],
+                          [1, 1, 1, 0, 0, 0, 0]]
+        labels = [1, 0, 2]
+    ids = torch.tensor(input_ids, dtype=torch.int64)
+    if cfg["model_type"] == "roberta":
+        position_ids = create_position_ids_from_input_ids(ids, cfg["pad_token_id"])
+    else:
+        position_ids = torch.arange(ids.shape[1], dtype=torch.int64).expand_as(ids).contiguous()
+    return {"input_ids": ids,
+            "token_type_ids": torch.tensor(token_type_ids, dtype=torch.int64),
+            "attention_mask": torch.tensor(attention_mask, dtype=torch.int64),
+            "position_ids": position_ids,
+            "labels": torch.tensor(labels, dtype=torch.int64)}
+
+
+def run(model, x):
+    return model(x["input_ids"], x["token_type_ids"], x["position_ids"], x["attention_mask"], x["labels"])
+
+
+def forward_tensors(model, x):
+    """Eval-mode forward and backward; returns (forward dict, grads dict) of detached float tensors."""
+    model.zero_grad(set_to_none=False)
+    out = run(model, x)
+    out["loss"].backward()
+    fwd = dict(x)
+    for i, h in enumerate(out["hidden"]):
+        fwd[f"hidden_states.{i}"] = h.detach().clone()
+    if out["pooled"] is not None:
+        fwd["pooled"] = out["pooled"].detach().clone()
+    fwd["logits"] = out["logits"].detach().clone()
+    fwd["loss"] = out["loss"].detach().clone()  # shape [] (a 0-d scalar)
+    grads = {n: p.grad.detach().clone() for n, p in model.named_parameters()}
+    return fwd, grads
+
+
+def adamw_param_groups(model):
+    """HF Trainer convention: no weight decay for biases and LayerNorm weights."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if name.endswith(".bias") or name.endswith("LayerNorm.weight") else decay).append(p)
+    return [{"params": decay, "weight_decay": ADAMW["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+# Parameters whose post-AdamW values are stored: every kind of update (decayed matrix, undecayed bias and LayerNorm
+# weight, embedding tables with untouched and padding_idx rows, heads) without storing the whole model a third time.
+FINAL_PARAMS = {
+    "bert": ["bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
+             "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight",
+             "bert.embeddings.LayerNorm.bias", "bert.encoder.layer.0.attention.self.query.weight",
+             "bert.encoder.layer.0.attention.self.query.bias", "bert.encoder.layer.1.attention.output.LayerNorm.weight",
+             "bert.encoder.layer.1.intermediate.dense.weight", "bert.encoder.layer.1.output.dense.bias",
+             "bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"],
+    "roberta": ["roberta.embeddings.word_embeddings.weight", "roberta.embeddings.position_embeddings.weight",
+                "roberta.embeddings.token_type_embeddings.weight", "roberta.embeddings.LayerNorm.weight",
+                "roberta.embeddings.LayerNorm.bias", "roberta.encoder.layer.0.attention.self.query.weight",
+                "roberta.encoder.layer.0.attention.self.query.bias",
+                "roberta.encoder.layer.1.attention.output.LayerNorm.weight",
+                "roberta.encoder.layer.1.intermediate.dense.weight", "roberta.encoder.layer.1.output.dense.bias",
+                "classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight",
+                "classifier.out_proj.bias"],
+}
+
+
+def adamw_tensors(model, x):
+    """Three AdamW steps on the same batch (dropout off); loss.k is the loss before step k, loss.3 after the last."""
+    model = copy.deepcopy(model)
+    opt = torch.optim.AdamW(adamw_param_groups(model), lr=ADAMW["lr"], betas=ADAMW["betas"], eps=ADAMW["eps"],
+                            foreach=False)
+    out = {}
+    for step in range(ADAMW_STEPS):
+        opt.zero_grad(set_to_none=False)
+        loss = run(model, x)["loss"]
+        out[f"loss.{step}"] = loss.detach().clone()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        out[f"loss.{ADAMW_STEPS}"] = run(model, x)["loss"].detach().clone()
+    params = dict(model.named_parameters())
+    for name in FINAL_PARAMS[model.prefix]:
+        out[f"final.{name}"] = params[name].detach().clone()
+    return out
+
+
+def build(model_type):
+    """Returns ({file name: bytes}, float32 model, inputs) for one tiny model."""
+    cfg = hf_config(model_type)
+    torch.manual_seed(SEED)
+    generator = torch.Generator().manual_seed(SEED + (0 if model_type == "bert" else 1))
+    model = ForSequenceClassification(cfg)
+    init_weights(model, cfg, generator)
+    model.eval()  # dropout off everywhere
+    x = make_inputs(cfg)
+    fwd, grads = forward_tensors(model, x)
+    adamw = adamw_tensors(model, x)
+    weights = {n: p.detach().clone() for n, p in model.named_parameters()}
+    meta = {"generator": "tools/reference/make_fixtures.py", "torch": torch.__version__, "seed": str(SEED)}
+    files = {
+        "config.json": (json.dumps(cfg, indent=2) + "\n").encode("utf-8"),
+        "model.safetensors": safetensors_bytes(weights, {"format": "pt"}),
+        "forward.safetensors": safetensors_bytes(fwd, dict(meta, mode="eval (dropout off)", loss_shape="[] (0-d)")),
+        "grads.safetensors": safetensors_bytes(grads, dict(meta, of="mean cross-entropy loss of forward.safetensors")),
+        "adamw.safetensors": safetensors_bytes(adamw, dict(
+            meta, optimizer="torch.optim.AdamW", lr=ADAMW["lr"], betas=list(ADAMW["betas"]), eps=ADAMW["eps"],
+            weight_decay=f"{ADAMW['weight_decay']} except *.bias and *LayerNorm.weight", steps=ADAMW_STEPS)),
+    }
+    return files, model, x, {"forward": fwd, "grads": grads, "adamw": adamw, "weights": weights}
+
+
+def float64_check(model, x, ref):
+    """Reruns forward, backward and AdamW in float64; returns ({tensor: max|f32 - f64| / max|f64|}, [names of
+    tensors that are zero in exact arithmetic])."""
+    m64 = copy.deepcopy(model).double()
+    fwd64, grads64 = forward_tensors(m64, x)
+    adamw64 = adamw_tensors(m64, x)
+    errors, zeros = {}, []
+    for group, f64 in (("forward", fwd64), ("grads", grads64), ("adamw", adamw64)):
+        for name, e in f64.items():
+            if not e.is_floating_point():
+                continue
+            a = ref[group][name].double()
+            scale = e.abs().max().item()
+            if scale < ZERO_SCALE_FLOOR:
+                # Zero in exact arithmetic (key.bias gradients: softmax ignores a per-row shift of the scores), so
+                # float32 holds rounding noise only: normalise by the largest value of the whole group instead.
+                scale = max(t.abs().max().item() for t in f64.values() if t.is_floating_point())
+                zeros.append(f"{group}/{name}")
+            errors[f"{group}/{name}"] = (a - e).abs().max().item() / scale
+    return errors, zeros
+
+
+def self_checks(model, x, ref, cfg):
+    """Assertions on the HF semantics of this re-implementation, independent of the fixtures' own numbers."""
+    m = copy.deepcopy(model).double()
+    backbone = getattr(m, m.prefix)
+    mask = x["attention_mask"]
+    # 1. Head split, scaling and key-padding mask against torch's own MultiheadAttention (identity output projection).
+    att = getattr(backbone.encoder.layer[0].attention, "self")
+    c = cfg["hidden_size"]
+    mha = torch.nn.MultiheadAttention(c, cfg["num_attention_heads"], batch_first=True, dtype=torch.float64).eval()
+    with torch.no_grad():
+        mha.in_proj_weight.copy_(torch.cat([att.query.weight, att.key.weight, att.value.weight]))
+        mha.in_proj_bias.copy_(torch.cat([att.query.bias, att.key.bias, att.value.bias]))
+        mha.out_proj.weight.copy_(torch.eye(c, dtype=torch.float64))
+        mha.out_proj.bias.zero_()
+        h0 = ref["forward"]["hidden_states.0"].double()
+        extended = (1.0 - mask[:, None, None, :].double()) * torch.finfo(torch.float64).min
+        ours = att(h0, extended)
+        theirs, _ = mha(h0, h0, h0, key_padding_mask=mask == 0, need_weights=False)
+    assert torch.allclose(ours, theirs, rtol=0, atol=1e-12), f"attention differs from MultiheadAttention: " \
+        f"{(ours - theirs).abs().max().item():.2e}"
+    # 2. Masked positions cannot influence attended ones: other ids and token types there change nothing, bitwise.
+    x2 = dict(x)
+    x2["input_ids"] = torch.where(mask == 1, x["input_ids"], torch.full_like(mask, 5))
+    x2["token_type_ids"] = torch.where(mask == 1, x["token_type_ids"], torch.full_like(mask, cfg["type_vocab_size"] - 1))
+    with torch.no_grad():
+        out2 = run(model, x2)
+    assert torch.equal(out2["logits"], ref["forward"]["logits"]), "masked positions changed the logits"
+    for i, h in enumerate(out2["hidden"]):
+        keep = mask.bool()
+        assert torch.equal(h[keep], ref["forward"][f"hidden_states.{i}"][keep]), f"masked positions changed h{i}"
+    # 3. padding_idx rows: zero weight and zero gradient (BERT row 0 even where id 0 sits at an attended position).
+    p = m.prefix + ".embeddings."
+    pad = cfg["pad_token_id"]
+    tables = [p + "word_embeddings.weight"] + ([p + "position_embeddings.weight"] if m.prefix == "roberta" else [])
+    for name in tables:
+        assert not ref["weights"][name][pad].any() and not ref["grads"][name][pad].any(), f"{name}[{pad}] not zero"
+    if m.prefix == "bert":
+        assert bool(((x["input_ids"] == pad) & (mask == 1)).any()), "BERT inputs should hold an attended pad id"
+    # 4. The pooler/head read position 0 of the last hidden state.
+    if m.prefix == "bert":
+        with torch.no_grad():
+            pooled = model.bert.pooler(ref["forward"]["hidden_states.2"])
+        assert torch.equal(pooled, ref["forward"]["pooled"]), "pooled is not tanh(dense(h[:, 0]))"
+
+
+def write_atomic(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="fixtures directory (default: %(default)s)")
+    parser.add_argument("--check", action="store_true", help="compare with the files on disk instead of writing")
+    args = parser.parse_args()
+    failures = []
+    for model_type in ("bert", "roberta"):
+        name = f"tiny-{model_type}"
+        files, model, x, ref = build(model_type)
+        again, _, _, _ = build(model_type)
+        assert files == again, f"{name}: two builds in one process gave different bytes"
+        self_checks(model, x, ref, hf_config(model_type))
+        errors, zeros = float64_check(model, x, ref)
+        worst = max(errors, key=errors.get)
+        print(f"{name}: float64 check, worst normalised error {errors[worst]:.2e} ({worst}); "
+              f"forward {max(v for k, v in errors.items() if k.startswith('forward')):.2e}, "
+              f"grads {max(v for k, v in errors.items() if k.startswith('grads')):.2e}, "
+              f"adamw {max(v for k, v in errors.items() if k.startswith('adamw')):.2e}")
+        print(f"{name}: analytically zero (float32 holds rounding noise only): {', '.join(zeros)}")
+        assert errors[worst] < F64_TOLERANCE, f"{name}: float32 fixture error {errors[worst]:.2e} at {worst}"
+        print(f"{name}: loss {ref['forward']['loss'].item():.6f}, AdamW losses "
+              + " ".join(f"{ref['adamw'][f'loss.{k}'].item():.6f}" for k in range(ADAMW_STEPS + 1)))
+        for fname, data in files.items():
+            path = args.out / name / fname
+            if args.check:
+                if not path.exists() or path.read_bytes() != data:
+                    failures.append(str(path))
+                continue
+            write_atomic(path, data)
+        for fname, data in files.items():  # round trip every file through our own reader
+            path = args.out / name / fname
+            if args.check and str(path) in failures:
+                continue
+            if fname.endswith(".json"):
+                assert json.loads(path.read_text()) == json.loads(data), path
+                continue
+            tensors, _ = read_safetensors(path)
+            expected = {"model.safetensors": ref["weights"], "grads.safetensors": ref["grads"],
+                        "forward.safetensors": ref["forward"], "adamw.safetensors": ref["adamw"]}[fname]
+            assert tensors.keys() == expected.keys(), f"{path}: names differ"
+            for k, t in tensors.items():
+                e = expected[k]
+                assert t.dtype == e.dtype and t.shape == e.shape and torch.equal(t, e), f"{path}: {k} differs"
+        total = sum(len(d) for d in files.values())
+        print(f"{name}: {'checked' if args.check else 'wrote'} {len(files)} files, {total} bytes, round trip exact")
+    if failures:
+        sys.exit("differs from a fresh build: " + ", ".join(failures))
+
+
+if __name__ == "__main__":
+    main()
