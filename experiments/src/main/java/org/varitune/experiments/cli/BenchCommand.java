@@ -1,0 +1,65 @@
+package org.varitune.experiments.cli;
+
+import org.varitune.transformer.kernels.Kernels;
+import org.varitune.transformer.model.Encoder;
+import org.varitune.transformer.model.EncoderConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+
+/** {@code varitune bench}: the project's own side of the benchmarks. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Throughput benchmarks.",
+        subcommands = {BenchCommand.Forward.class})
+public final class BenchCommand implements Runnable {
+    @Override public void run() { new picocli.CommandLine(this).usage(System.err); }
+
+    /** Forward FLOPs of an encoder over (B, T): matmuls 2·N·(4C² + 2CI) per layer plus attention 4·B·T²·C. */
+    public static double forwardFlops(EncoderConfig c, int layers, int B, int T) {
+        double n = (double) B * T, C = c.hiddenSize(), I = c.intermediateSize();
+        return layers * (2 * n * (4 * C * C + 2 * C * I) + 4.0 * B * T * T * C);
+    }
+
+    @Command(name = "forward", mixinStandardHelpOptions = true,
+            description = "Encoder forward throughput on random token ids (warm-up first, median of --iters).")
+    public static final class Forward implements Callable<Integer> {
+        @Option(names = "--model", defaultValue = "e5-small-v2",
+                description = "Built-in, HF directory, or random:bert-base / random:e5-small (default: ${DEFAULT-VALUE}).")
+        String model;
+        @Option(names = "--batch", defaultValue = "32") int batch;
+        @Option(names = "--seq", defaultValue = "128") int seq;
+        @Option(names = "--iters", defaultValue = "10") int iters;
+        @Option(names = "--warmup", defaultValue = "2") int warmup;
+
+        @Override
+        public Integer call() throws Exception {
+            Kernels kernels = Kernels.fromSystemProperty();
+            Encoder enc = ModelSpec.load(model, kernels);
+            EncoderConfig c = enc.config();
+            int n = batch * seq;
+            int[] ids = new int[n], types = new int[n], mask = new int[n];
+            Random r = new Random(42);
+            for (int i = 0; i < n; i++) { ids[i] = 1000 + r.nextInt(c.vocabSize() - 1000); mask[i] = 1; }
+            double flops = forwardFlops(c, enc.numLayers(), batch, seq);
+            System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, batch %d x seq %d, kernels %s, threads %d%n",
+                    model, enc.numLayers(), c.hiddenSize(), batch, seq, kernels.name(),
+                    Runtime.getRuntime().availableProcessors());
+            for (int i = 0; i < warmup; i++) enc.forward(ids, types, mask, batch, seq, enc.numLayers());
+            double[] sec = new double[iters];
+            for (int i = 0; i < iters; i++) {
+                long t0 = System.nanoTime();
+                enc.forward(ids, types, mask, batch, seq, enc.numLayers());
+                sec[i] = (System.nanoTime() - t0) / 1e9;
+                System.out.printf(Locale.ROOT, "iter %d: %.3f s%n", i, sec[i]);
+            }
+            Arrays.sort(sec);
+            double med = sec[iters / 2];
+            System.out.printf(Locale.ROOT, "median %.4f s, %.1f GFLOP/s%n", med, flops / med / 1e9);
+            System.out.printf(Locale.ROOT, "forward_seq_per_s=%.2f%n", batch / med);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package org.varitune.experiments.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code varitune} command line; started by the {@code ./varitune} launcher at the repository root. */
+@Command(name = "varitune", mixinStandardHelpOptions = true, version = "varitune 0.1.0",
+        description = "Variability-guided layer selection for transfer learning with pretrained encoders.",
+        subcommands = {ModelsCommand.class, EncodeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public void run() { spec.commandLine().usage(System.err); }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, also used by tests. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            // Errors are exceptions with a message that names the file/key; show it without a stack trace
+            // unless VARITUNE_DEBUG is set.
+            cmd.getErr().println("error: " + ex.getMessage());
+            if (System.getenv("VARITUNE_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+            return 2;
+        });
+        return cl;
+    }
+}

@@ -1,0 +1,107 @@
+package org.varitune.transformer.layers;
+
+import org.varitune.transformer.kernels.Kernels;
+import org.varitune.transformer.model.EncoderConfig;
+import org.varitune.transformer.tensor.Parameter;
+
+import java.util.List;
+
+/**
+ * {@code LN(word[id] + position[p] + tokenType[tt])}, HF {@code BertEmbeddings} / {@code RobertaEmbeddings}, parameters
+ * under {@code embeddings.}. Positions: BERT counts {@code 0..T−1}; RoBERTa numbers the non-pad tokens from
+ * {@code padding_idx + 1} and gives pad tokens {@code padding_idx} (HF {@code create_position_ids_from_input_ids}),
+ * where padding_idx = {@code pad_token_id} and a pad token is any id equal to it.
+ */
+public final class Embeddings {
+    private final Kernels kernels;
+    private final EncoderConfig config;
+    private final Parameter word, position, tokenType;
+    private final LayerNorm norm;
+    private final int c;
+
+    /** Saved for backward: the ids and positions used, and the LayerNorm's input. */
+    public record Saved(int[] inputIds, int[] positionIds, int[] tokenTypeIds, LayerNorm.Saved norm, int n) {}
+
+    public Embeddings(Kernels kernels, EncoderConfig config) {
+        this.kernels = kernels;
+        this.config = config;
+        this.c = config.hiddenSize();
+        this.word = Parameter.zeros("embeddings.word_embeddings.weight", config.vocabSize(), c);
+        this.position = Parameter.zeros("embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), c);
+        this.tokenType = Parameter.zeros("embeddings.token_type_embeddings.weight", config.typeVocabSize(), c);
+        this.norm = new LayerNorm(kernels, "embeddings.LayerNorm", c, config.layerNormEps());
+    }
+
+    public List<Parameter> parameters() {
+        return List.of(word, position, tokenType, norm.weight(), norm.bias());
+    }
+
+    /** Position ids (B, T) for the given input ids, following the model type's rule. */
+    public int[] positionIds(int[] inputIds, int B, int T) {
+        int[] pos = new int[B * T];
+        if (!config.isRoberta()) {
+            for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) pos[b * T + t] = t;
+            return pos;
+        }
+        int pad = config.padTokenId();
+        for (int b = 0; b < B; b++) {
+            int count = 0;
+            for (int t = 0; t < T; t++) {
+                boolean real = inputIds[b * T + t] != pad;
+                if (real) count++;
+                pos[b * T + t] = real ? count + pad : pad;
+            }
+        }
+        return pos;
+    }
+
+    /**
+     * inputIds, tokenTypeIds: (B, T); tokenTypeIds may be null (all 0). Returns (B, T, C). Ids are checked against
+     * the tables; an out-of-range id or position is an error naming the row and column.
+     */
+    public Fwd<Saved> forward(int[] inputIds, int[] tokenTypeIds, int B, int T, boolean keep) {
+        int n = B * T;
+        int[] pos = positionIds(inputIds, B, T);
+        int[] types = tokenTypeIds != null ? tokenTypeIds : new int[n];
+        float[] sum = new float[n * c];                                    // sum: (N, C)
+        float[] w = word.data(), p = position.data(), tt = tokenType.data();
+        for (int i = 0; i < n; i++) {
+            int id = inputIds[i], ps = pos[i], ty = types[i];
+            check("input id", id, config.vocabSize(), i, T);
+            check("position", ps, config.maxPositionEmbeddings(), i, T);
+            check("token type id", ty, config.typeVocabSize(), i, T);
+            int o = i * c, wo = id * c, po = ps * c, to = ty * c;
+            for (int j = 0; j < c; j++) sum[o + j] = w[wo + j] + p[po + j] + tt[to + j];
+        }
+        var y = norm.forward(sum, n, keep);
+        return new Fwd<>(y.out(), keep ? new Saved(inputIds, pos, types, y.saved(), n) : null);
+    }
+
+    private static void check(String what, int v, int limit, int i, int T) {
+        if (v < 0 || v >= limit) {
+            throw new IllegalArgumentException(what + " " + v + " at (b=" + (i / T) + ", t=" + (i % T)
+                    + ") is outside [0, " + limit + ")");
+        }
+    }
+
+    /**
+     * Differentiates {@code sum = word[id] + position[p] + tokenType[tt]}: scatter-adds dSum rows into the three
+     * tables (repeated ids accumulate), for the trainable ones. The row of {@code pad_token_id} in the word table
+     * receives no gradient, as with {@code nn.Embedding(padding_idx=pad)} in HF; likewise RoBERTa's position row
+     * {@code padding_idx}.
+     */
+    public void backward(float[] dY, Saved s) {
+        float[] dSum = norm.backward(dY, s.norm(), true);
+        int pad = config.padTokenId();
+        float[] dw = word.trainable() ? word.grad() : null;
+        float[] dp = position.trainable() ? position.grad() : null;
+        float[] dt = tokenType.trainable() ? tokenType.grad() : null;
+        for (int i = 0; i < s.n(); i++) {
+            int o = i * c;
+            int id = s.inputIds()[i], ps = s.positionIds()[i], ty = s.tokenTypeIds()[i];
+            if (dw != null && id != pad) for (int j = 0; j < c; j++) dw[id * c + j] += dSum[o + j];
+            if (dp != null && !(config.isRoberta() && ps == pad)) for (int j = 0; j < c; j++) dp[ps * c + j] += dSum[o + j];
+            if (dt != null) for (int j = 0; j < c; j++) dt[ty * c + j] += dSum[o + j];
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package org.varitune.transformer.layers;
+
+import org.varitune.transformer.kernels.Kernels;
+import org.varitune.transformer.tensor.Parameter;
+
+import java.util.List;
+
+/**
+ * Bidirectional multi-head self-attention with a key-padding mask (HF {@code BertSelfAttention}): Q, K, V are three
+ * {@link Linear}s named {@code <prefix>.query}, {@code .key}, {@code .value}; {@code ctx = softmax(QKᵀ/√D + mask)·V}
+ * per head. The output projection ({@code attention.output.dense}) belongs to {@link EncoderLayer}.
+ */
+public final class SelfAttention {
+    private final Kernels kernels;
+    private final Linear query, key, value;
+    private final int heads, headSize;
+
+    /** Saved for backward: the three projections' inputs, Q, K, V and the probabilities. */
+    public record Saved(Linear.Saved qIn, Linear.Saved kIn, Linear.Saved vIn,
+                        float[] q, float[] k, float[] v,          // q, k, v: (B, T, C)
+                        float[] att,                              // att: (B, H, T, T)
+                        int b, int t) {}
+
+    public SelfAttention(Kernels kernels, String prefix, int hidden, int heads) {
+        this.kernels = kernels;
+        this.heads = heads;
+        this.headSize = hidden / heads;
+        this.query = new Linear(kernels, prefix + ".query", hidden, hidden);
+        this.key = new Linear(kernels, prefix + ".key", hidden, hidden);
+        this.value = new Linear(kernels, prefix + ".value", hidden, hidden);
+    }
+
+    public List<Parameter> parameters() {
+        return List.of(query.weight(), query.bias(), key.weight(), key.bias(), value.weight(), value.bias());
+    }
+
+    /** x: (B, T, C), attentionMask: (B, T). Returns ctx: (B, T, C). */
+    public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep) {
+        int n = B * T;
+        var q = query.forward(x, n, keep);
+        var k = key.forward(x, n, keep);
+        var v = value.forward(x, n, keep);
+        float[] ctx = new float[n * heads * headSize];                     // ctx: (B, T, C)
+        float[] att = keep ? new float[B * heads * T * T] : null;         // att: (B, H, T, T)
+        kernels.attentionForward(ctx, att, q.out(), k.out(), v.out(), attentionMask, B, T, heads, headSize);
+        return new Fwd<>(ctx, keep ? new Saved(q.saved(), k.saved(), v.saved(), q.out(), k.out(), v.out(), att, B, T)
+                : null);
+    }
+
+    /** Differentiates the forward; returns dX (B, T, C) when {@code needInputGrad}, else null. */
+    public float[] backward(float[] dCtx, Saved s, boolean needInputGrad) {
+        int n = s.b() * s.t(), c = heads * headSize;
+        float[] dQ = new float[n * c], dK = new float[n * c], dV = new float[n * c];   // (B, T, C) each
+        // forward was: ctx = softmax(Q·Kᵀ/√D + mask)·V
+        kernels.attentionBackward(dQ, dK, dV, dCtx, s.q(), s.k(), s.v(), s.att(), s.b(), s.t(), heads, headSize);
+        // forward was: q = query(x); k = key(x); v = value(x)
+        float[] dX = query.backward(dQ, s.qIn(), needInputGrad);
+        float[] dXk = key.backward(dK, s.kIn(), needInputGrad);
+        float[] dXv = value.backward(dV, s.vIn(), needInputGrad);
+        if (dX == null) return null;
+        kernels.add(dX, dX, dXk, dX.length);
+        kernels.add(dX, dX, dXv, dX.length);
+        return dX;
+    }
+}
