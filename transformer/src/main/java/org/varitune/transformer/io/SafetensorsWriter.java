@@ -174,11 +174,21 @@ public final class SafetensorsWriter {
 
     /** Appends one tensor's little-endian bytes through {@code buf}, flushing it to {@code ch} when full. */
     private static void writeData(FileChannel ch, ByteBuffer buf, Entry e) throws IOException {
+        if (e.dtype() == DType.F32) { // bulk path for the common case; same bytes as the loop below
+            float[] data = (float[]) e.data();
+            for (int i = 0; i < data.length; ) {
+                if (buf.remaining() < 4) flush(ch, buf);
+                int n = Math.min(buf.remaining() / 4, data.length - i);
+                buf.asFloatBuffer().put(data, i, n);
+                buf.position(buf.position() + 4 * n);
+                i += n;
+            }
+            return;
+        }
         int es = e.dtype().byteSize();
         for (int i = 0; i < e.length(); i++) {
             if (buf.remaining() < es) flush(ch, buf);
             switch (e.dtype()) {
-                case F32 -> buf.putFloat(((float[]) e.data())[i]);
                 case BF16 -> buf.putShort(FloatFormats.floatToBf16(((float[]) e.data())[i]));
                 case F64 -> buf.putDouble(((double[]) e.data())[i]);
                 case I64 -> buf.putLong(((long[]) e.data())[i]);
