@@ -6,7 +6,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -166,6 +165,5 @@ class SafetensorsFormatTest {
         Path f = file("{" + entry("x.w", "F32", "[1]", "[0,8]") + "}", 8);
         SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class, () -> Safetensors.open(f));
         assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("'x.w'"), e.getMessage());
-        assertTrue(new String(Files.readAllBytes(f), StandardCharsets.UTF_8).contains("x.w"));
     }
 }
