@@ -88,7 +88,10 @@ public record Dataset(String name, String task, String split, List<Example> exam
     }
 
     /**
-     * Class labels in example order. @throws IllegalStateException for regression or unlabeled examples.
+     * Class labels in example order.
+     *
+     * @return (N) label ids
+     * @throws IllegalStateException for regression or unlabeled examples
      */
     public int[] labels() {
         classCounts(); // validates
@@ -97,7 +100,12 @@ public record Dataset(String name, String task, String split, List<Example> exam
         return y;
     }
 
-    /** Regression scores in example order. @throws IllegalStateException for classification or unlabeled examples. */
+    /**
+     * Regression scores in example order.
+     *
+     * @return (N) scores
+     * @throws IllegalStateException for classification or unlabeled examples
+     */
     public double[] scores() {
         if (!regression) throw new IllegalStateException(name + "/" + split + " is a classification dataset: it has no scores");
         double[] s = new double[examples.size()];

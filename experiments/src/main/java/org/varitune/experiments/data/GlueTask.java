@@ -1,5 +1,6 @@
 package org.varitune.experiments.data;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -134,8 +135,12 @@ public enum GlueTask {
     /** The metric used to select checkpoints (HF run_glue convention; see the class comment). */
     public String mainMetric() { return mainMetric; }
 
-    /** The file of a split: {@code <dataDir>/<dirName>/<split>.tsv}. @throws IllegalArgumentException for an unknown split */
-    public java.nio.file.Path file(java.nio.file.Path dataDir, String split) {
+    /**
+     * The file of a split: {@code <dataDir>/<dirName>/<split>.tsv}.
+     *
+     * @throws IllegalArgumentException for an unknown split, listing the task's splits
+     */
+    public Path file(Path dataDir, String split) {
         if (!labeledSplits.contains(split) && !testSplits.contains(split))
             throw new IllegalArgumentException(dirName + " has no split '" + split + "'; splits: " + labeledSplits
                     + " (labeled), " + testSplits + " (unlabeled)");
