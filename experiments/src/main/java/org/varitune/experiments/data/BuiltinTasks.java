@@ -125,8 +125,8 @@ public final class BuiltinTasks {
         sizes.perClass(split); // validates the split name
         List<Example> examples = name.equals(SUPERSENSE) ? supersense(split, sizes) : pairs(split, sizes);
         shuffle(examples, new Random(SEED + 2));
-        Pos pos = name.equals(SUPERSENSE) ? Pos.NOUN : null;
-        String source = "classpath:" + (pos != null ? pos.resource() : Pos.NOUN.resource() + ", " + Pos.VERB.resource());
+        String source = "classpath:" + Pos.NOUN.resource()
+                + (name.equals(SUPERSENSE) ? "" : ", classpath:" + Pos.VERB.resource());
         int empty = 0;
         for (Example e : examples) if (e.textA().isEmpty() || (e.textB() != null && e.textB().isEmpty())) empty++;
         return new Dataset(name, name, split, examples, info.labelNames(), false, info.pair(), source, 0, List.of(), empty);
