@@ -13,7 +13,8 @@ import java.util.List;
  * @param bootstrap       null when not computed
  * @param curve           null when not computed
  * @param probe           null when not computed
- * @param spearmanNuProbe rank correlation of nu and probe test accuracy over layers ≥ 1 (NaN without probe)
+ * @param spearmanNuProbe rank correlation of nu and probe test accuracy over layers ≥ 1 (NaN without probe, or
+ *                        when the accuracy is the same at every layer)
  */
 public record VariabilityReport(Variant variant, double relativeTolerance, Pooling pooling, int[] classCounts,
                                 List<VariabilityResult> layers, Uncertainty.Bootstrap bootstrap,
