@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class VariabilityAccumulatorTest extends TestBase {
-    /** Streaming vs two-pass in double; observed ≤ 3e-13 on these data. */
+    /** Streaming vs two-pass in double: the 1e-10; observed ≤ 3.3e-15 on these data (5 seeds, both variants). */
     static final double STREAMING_REL = 1e-10;
     static final double TOL = RatioMath.DEFAULT_RELATIVE_TOLERANCE;
 
