@@ -1,0 +1,77 @@
+package org.varitune.metrics;
+
+import org.junit.jupiter.api.Test;
+import org.varitune.transformer.testing.AllClose;
+import org.varitune.transformer.testing.TestBase;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PoolingTest extends TestBase {
+    static final int T = 9, C = 3;
+
+    /** Mean of rows t in ts of batch row b. */
+    static double[] mean(float[] h, int b, int... ts) {
+        double[] m = new double[C];
+        for (int t : ts) for (int c = 0; c < C; c++) m[c] += h[(b * T + t) * C + c] / (double) ts.length;
+        return m;
+    }
+
+    @Test
+    void meanNonSpecialAveragesWordTokensForBertAndRobertaSinglesAndPairs() {
+        // row 0: BERT single   [CLS] a b [SEP] pad...
+        // row 1: BERT pair     [CLS] a b [SEP] c [SEP] pad...
+        // row 2: RoBERTa pair  <s> a </s> </s> b c </s> pad pad
+        // row 3: specials only [CLS] [SEP] (empty text): falls back to the mean over non-pad tokens
+        int B = 4;
+        int[] att = {
+                1, 1, 1, 1, 0, 0, 0, 0, 0,
+                1, 1, 1, 1, 1, 1, 0, 0, 0,
+                1, 1, 1, 1, 1, 1, 1, 0, 0,
+                1, 1, 0, 0, 0, 0, 0, 0, 0};
+        int[] special = {   // HF also flags padding as special
+                1, 0, 0, 1, 1, 1, 1, 1, 1,
+                1, 0, 0, 1, 0, 1, 1, 1, 1,
+                1, 0, 1, 1, 0, 0, 1, 1, 1,
+                1, 1, 1, 1, 1, 1, 1, 1, 1};
+        float[] h = randn(B * T * C);
+        float[] out = new float[B * C];
+        int fallbacks = Pooling.MEAN_NON_SPECIAL.pool(h, att, special, B, T, C, out);
+        assertEquals(1, fallbacks);
+        double[] expected = new double[B * C];
+        double[][] rows = {mean(h, 0, 1, 2), mean(h, 1, 1, 2, 4), mean(h, 2, 1, 4, 5), mean(h, 3, 0, 1)};
+        for (int b = 0; b < B; b++) System.arraycopy(rows[b], 0, expected, b * C, C);
+        AllClose.assertAllClose("MEAN_NON_SPECIAL", out, expected, 1e-7, B, C);
+
+        assertEquals(0, Pooling.MEAN_NON_PAD.pool(h, att, null, B, T, C, out));
+        double[][] nonPad = {mean(h, 0, 0, 1, 2, 3), mean(h, 1, 0, 1, 2, 3, 4, 5), mean(h, 2, 0, 1, 2, 3, 4, 5, 6), mean(h, 3, 0, 1)};
+        for (int b = 0; b < B; b++) System.arraycopy(nonPad[b], 0, expected, b * C, C);
+        AllClose.assertAllClose("MEAN_NON_PAD", out, expected, 1e-7, B, C);
+
+        Pooling.CLS.pool(h, att, null, B, T, C, out);
+        for (int b = 0; b < B; b++) for (int c = 0; c < C; c++) expected[b * C + c] = h[b * T * C + c];
+        AllClose.assertAllClose("CLS", out, expected, 0, B, C);
+    }
+
+    @Test
+    void rejectsFullyPaddedRowsLeftPaddingAndBadMasks() {
+        float[] h = randn(2 * T * C);
+        float[] out = new float[2 * C];
+        int[] att = new int[2 * T];
+        att[0] = 1;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Pooling.MEAN_NON_PAD.pool(h, att, null, 2, T, C, out));
+        assertTrue(e.getMessage().contains("row 1"), e.getMessage());
+        int[] left = new int[2 * T];
+        for (int t = 0; t < T; t++) { left[t] = 1; left[T + t] = t >= 3 ? 1 : 0; }
+        e = assertThrows(IllegalArgumentException.class, () -> Pooling.CLS.pool(h, left, null, 2, T, C, out));
+        assertTrue(e.getMessage().contains("left padding"), e.getMessage());
+        int[] two = left.clone();
+        two[5] = 2;
+        e = assertThrows(IllegalArgumentException.class, () -> Pooling.MEAN_NON_PAD.pool(h, two, null, 2, T, C, out));
+        assertTrue(e.getMessage().contains("attentionMask[0,5]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Pooling.MEAN_NON_SPECIAL.pool(h, left, null, 2, T, C, out));
+        assertThrows(IllegalArgumentException.class, () -> Pooling.MEAN_NON_PAD.pool(h, left, null, 2, T, C + 1, out));
+    }
+}
