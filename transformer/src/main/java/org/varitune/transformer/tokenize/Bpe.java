@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code Word::merge_all}, the adjacent pair with the lowest merge rank (ties: leftmost) is merged, one at a time,
  * until no adjacent pair has a merge. With {@code ignore_merges}, a word found whole in the vocabulary is one token.
  */
-public final class Bpe implements Model {
+final class Bpe implements Model {
     private static final int CACHE_CAPACITY = 50_000;
 
     private final Map<String, Integer> vocab;

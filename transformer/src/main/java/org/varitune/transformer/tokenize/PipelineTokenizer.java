@@ -31,7 +31,7 @@ public final class PipelineTokenizer implements Tokenizer {
      *                      vocabulary or past it
      * @param padId         id for padding, or -1 when the tokenizer defines none
      */
-    public PipelineTokenizer(BertNormalizer normalizer, PreTokenizer preTokenizer, Model model, PostProcessor postProcessor,
+    PipelineTokenizer(BertNormalizer normalizer, PreTokenizer preTokenizer, Model model, PostProcessor postProcessor,
                              List<AddedToken> addedTokens, int padId) {
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;

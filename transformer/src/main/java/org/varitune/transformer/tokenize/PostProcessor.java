@@ -12,6 +12,23 @@ import java.util.List;
  */
 public record PostProcessor(List<Piece> single, List<Piece> pair) {
 
+    public PostProcessor {
+        single = List.copyOf(single);
+        pair = List.copyOf(pair);
+        if (count(single, 0) != 1 || count(single, 1) != 0) {
+            throw new IllegalArgumentException("the single template must hold sequence A once and no sequence B");
+        }
+        if (count(pair, 0) != 1 || count(pair, 1) != 1) {
+            throw new IllegalArgumentException("the pair template must hold sequences A and B once each");
+        }
+    }
+
+    private static int count(List<Piece> tpl, int sequence) {
+        int n = 0;
+        for (Piece p : tpl) if (p.sequence == sequence) n++;
+        return n;
+    }
+
     /**
      * One template element.
      *

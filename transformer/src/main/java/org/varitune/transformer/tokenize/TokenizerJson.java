@@ -198,7 +198,12 @@ final class TokenizerJson {
                         : PostProcessor.roberta(cls.get(0).asText(), cls.get(1).asInt(), sep.get(0).asText(), sep.get(1).asInt());
             }
             case "TemplateProcessing":
-                return new PostProcessor(template(n, "single", src), template(n, "pair", src));
+                try {
+                    return new PostProcessor(template(n, "single", src), template(n, "pair", src));
+                } catch (IllegalArgumentException e) {
+                    if (e.getMessage().startsWith(src)) throw e;
+                    throw err(src, "post_processor", e.getMessage());
+                }
             default:
                 throw err(src, "post_processor.type", "'" + type
                         + "' is not supported (supported: TemplateProcessing, BertProcessing, RobertaProcessing or null)");

@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code continuing_subword_prefix}; a word with more than {@code max_input_chars_per_word} code points, or with
  * any position where no piece matches, becomes the single {@code unk_token}.
  */
-public final class WordPiece implements Model {
+final class WordPiece implements Model {
     private static final int CACHE_CAPACITY = 50_000;
 
     private final Map<String, Integer> vocab;
