@@ -89,6 +89,12 @@ final class OracleCorpus {
                 "URL: https://example.com/path?q=1&x=y#frag", "email: someone@example.org", "C++ && C# || F#",
                 "1,000,000.00 $100 €50 £20 ¥1000", "'''quoted''' \"\"dq\"\"", "\\backslash\\ /slash/", "\u00A0\u00A0nbsp"));
         l.add("word ".repeat(300));
+        // Both sides of every CJK range boundary of BertNormalizer, between letters so that spacing shows.
+        int[] bounds = {0x4E00, 0x9FFF, 0x3400, 0x4DBF, 0x20000, 0x2A6DF, 0x2A700, 0x2B73F, 0x2B740, 0x2B81F, 0x2B920,
+            0x2CEAF, 0xF900, 0xFAFF, 0x2F800, 0x2FA1F};
+        for (int b : bounds) {
+            for (int c = b - 1; c <= b + 1; c++) l.add("x" + new String(Character.toChars(c)) + "y");
+        }
         l.add("Ⅰ".repeat(30) + " " + "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝕄𝕒𝕥𝕙");
         return l;
     }
