@@ -61,6 +61,18 @@ public record TaskData(String name, Dataset train, List<Dataset> devs, Dataset t
                 BuiltinTasks.load(name, "test", sizes), "accuracy");
     }
 
+    /**
+     * The same task with only the first {@code n} training examples (file order for GLUE; the built-in order, which is
+     * class-shuffled with a fixed seed, for built-ins). Dev and test are unchanged.
+     */
+    public TaskData truncateTrain(int n) {
+        if (n <= 0 || n >= train.examples().size()) return this;
+        Dataset t = new Dataset(train.name(), train.task(), train.split(), List.copyOf(train.examples().subList(0, n)),
+                train.labelNames(), train.regression(), train.pair(), train.source(), train.malformedLines(),
+                train.malformedSamples(), train.emptyTexts());
+        return new TaskData(name, t, devs, test, mainMetric);
+    }
+
     /** The dev split used for model selection. */
     public Dataset dev() { return devs.get(0); }
 
