@@ -113,13 +113,21 @@ public final class BuiltinModels {
 
     /** {@code <cache>/models/<name>} for a built-in (whether or not it exists). */
     public static Path directory(String name) {
-        return cacheRoot().resolve("models").resolve(get(name).name());
+        return directory(name, cacheRoot());
+    }
+
+    static Path directory(String name, Path root) {
+        return root.resolve("models").resolve(get(name).name());
     }
 
     /** Checks the cache directory of a built-in against its manifest (hashing every file). Modifies nothing. */
     public static Status status(String name) throws IOException {
+        return status(name, cacheRoot());
+    }
+
+    static Status status(String name, Path root) throws IOException {
         Builtin b = get(name);
-        Path dir = directory(b.name());
+        Path dir = directory(b.name(), root);
         if (!Files.exists(dir)) return new Status(State.ABSENT, dir, "not converted yet");
         String problem = verify(b, dir);
         return problem == null ? new Status(State.READY, dir, "") : new Status(State.CORRUPT, dir, problem);
@@ -133,8 +141,12 @@ public final class BuiltinModels {
      *                     or the conversion or a file operation fails
      */
     public static Path ensure(String name, ProgressListener listener) throws IOException {
+        return ensure(name, cacheRoot(), listener);
+    }
+
+    static Path ensure(String name, Path root, ProgressListener listener) throws IOException {
         Builtin b = get(name);
-        Status st = status(b.name());
+        Status st = status(b.name(), root);
         if (st.state() == State.READY) return st.directory();
         Path dir = st.directory();
         if (st.state() == State.CORRUPT) {
