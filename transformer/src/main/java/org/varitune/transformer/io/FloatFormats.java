@@ -13,6 +13,7 @@ public final class FloatFormats {
      * the high mantissa bits for e = 31, m ≠ 0.
      *
      * @param h the binary16 bit pattern
+     * @return the same value as a float
      */
     public static float f16ToFloat(short h) {
         int bits = h & 0xFFFF;
@@ -31,6 +32,7 @@ public final class FloatFormats {
      * bfloat16 to float, exactly: the bf16 bits become the high 16 bits of the float.
      *
      * @param b the bfloat16 bit pattern
+     * @return the same value as a float
      */
     public static float bf16ToFloat(short b) {
         return Float.intBitsToFloat((b & 0xFFFF) << 16);
@@ -51,7 +53,10 @@ public final class FloatFormats {
         return (short) ((bits + roundingBias) >>> 16);
     }
 
-    /** {@code f} rounded to the nearest bfloat16 and back: {@code bf16ToFloat(floatToBf16(f))}. */
+    /**
+     * @param f the value
+     * @return {@code f} rounded to the nearest bfloat16 and widened back: {@code bf16ToFloat(floatToBf16(f))}
+     */
     public static float roundToBf16(float f) {
         return bf16ToFloat(floatToBf16(f));
     }

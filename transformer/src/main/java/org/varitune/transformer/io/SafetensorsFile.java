@@ -43,6 +43,7 @@ public final class SafetensorsFile implements WeightSource, AutoCloseable {
      * Opens and validates a safetensors file.
      *
      * @param path the {@code .safetensors} file
+     * @return the open file; the caller closes it
      * @throws SafetensorsFormatException when the header is malformed (the message names the file and tensor)
      * @throws IOException                when the file cannot be read
      */
@@ -162,7 +163,7 @@ public final class SafetensorsFile implements WeightSource, AutoCloseable {
         return path;
     }
 
-    /** Absolute file position of the data buffer: 8 + header length. */
+    /** @return the absolute file position of the data buffer: 8 + header length */
     public long dataStart() {
         return dataStart;
     }

@@ -45,30 +45,73 @@ public final class SafetensorsWriter {
     private final Map<String, Entry> tensors = new TreeMap<>();
     private final Map<String, String> metadata = new TreeMap<>();
 
-    /** Adds an F32 tensor, stored exactly. {@code data}: (shape), row-major; not modified (copied). */
+    /**
+     * Adds an F32 tensor, stored exactly.
+     *
+     * @param name  tensor name, unique in this writer (an HF key, verbatim)
+     * @param data  values, (shape) row-major; not modified (copied)
+     * @param shape dimensions; their product must equal {@code data.length}
+     * @return this writer
+     * @throws IllegalArgumentException when the name was already added or is {@code __metadata__}, or the shape does
+     *                                  not match the data length
+     */
     public SafetensorsWriter addF32(String name, float[] data, int... shape) {
         return add(name, DType.F32, data.clone(), data.length, shape);
     }
 
     /**
      * Adds a BF16 tensor: each value rounded to the nearest bfloat16, ties to even (NaN kept, overflow to infinity;
-     * see {@link FloatFormats#floatToBf16}). {@code data}: (shape), row-major; not modified (copied).
+     * see {@link FloatFormats#floatToBf16}).
+     *
+     * @param name  tensor name, unique in this writer (an HF key, verbatim)
+     * @param data  values, (shape) row-major; not modified (copied)
+     * @param shape dimensions; their product must equal {@code data.length}
+     * @return this writer
+     * @throws IllegalArgumentException when the name was already added or is {@code __metadata__}, or the shape does
+     *                                  not match the data length
      */
     public SafetensorsWriter addBf16(String name, float[] data, int... shape) {
         return add(name, DType.BF16, data.clone(), data.length, shape);
     }
 
-    /** Adds an F64 tensor, stored exactly. {@code data}: (shape), row-major; not modified (copied). */
+    /**
+     * Adds an F64 tensor, stored exactly.
+     *
+     * @param name  tensor name, unique in this writer (an HF key, verbatim)
+     * @param data  values, (shape) row-major; not modified (copied)
+     * @param shape dimensions; their product must equal {@code data.length}
+     * @return this writer
+     * @throws IllegalArgumentException when the name was already added or is {@code __metadata__}, or the shape does
+     *                                  not match the data length
+     */
     public SafetensorsWriter addF64(String name, double[] data, int... shape) {
         return add(name, DType.F64, data.clone(), data.length, shape);
     }
 
-    /** Adds an I64 tensor (token ids, labels). {@code data}: (shape), row-major; not modified (copied). */
+    /**
+     * Adds an I64 tensor (token ids, labels).
+     *
+     * @param name  tensor name, unique in this writer (an HF key, verbatim)
+     * @param data  values, (shape) row-major; not modified (copied)
+     * @param shape dimensions; their product must equal {@code data.length}
+     * @return this writer
+     * @throws IllegalArgumentException when the name was already added or is {@code __metadata__}, or the shape does
+     *                                  not match the data length
+     */
     public SafetensorsWriter addI64(String name, long[] data, int... shape) {
         return add(name, DType.I64, data.clone(), data.length, shape);
     }
 
-    /** Adds an I32 tensor. {@code data}: (shape), row-major; not modified (copied). */
+    /**
+     * Adds an I32 tensor.
+     *
+     * @param name  tensor name, unique in this writer (an HF key, verbatim)
+     * @param data  values, (shape) row-major; not modified (copied)
+     * @param shape dimensions; their product must equal {@code data.length}
+     * @return this writer
+     * @throws IllegalArgumentException when the name was already added or is {@code __metadata__}, or the shape does
+     *                                  not match the data length
+     */
     public SafetensorsWriter addI32(String name, int[] data, int... shape) {
         return add(name, DType.I32, data.clone(), data.length, shape);
     }
@@ -76,6 +119,9 @@ public final class SafetensorsWriter {
     /**
      * Sets a {@code __metadata__} entry.
      *
+     * @param key   metadata key, e.g. {@code format}
+     * @param value its value, e.g. {@code pt}
+     * @return this writer
      * @throws IllegalArgumentException when the key was already set
      */
     public SafetensorsWriter metadata(String key, String value) {
@@ -88,7 +134,7 @@ public final class SafetensorsWriter {
         return this;
     }
 
-    /** Names of the tensors added so far, sorted. */
+    /** @return the names of the tensors added so far, sorted; unmodifiable */
     public java.util.Set<String> names() {
         return java.util.Collections.unmodifiableSet(tensors.keySet());
     }
@@ -121,6 +167,7 @@ public final class SafetensorsWriter {
      * temporary file is deleted and {@code path} is untouched.
      *
      * @param path the target; its parent directory must exist
+     * @throws IOException when the temporary file cannot be written or moved over {@code path}
      */
     public void write(Path path) throws IOException {
         Path abs = path.toAbsolutePath();
@@ -174,11 +221,21 @@ public final class SafetensorsWriter {
 
     /** Appends one tensor's little-endian bytes through {@code buf}, flushing it to {@code ch} when full. */
     private static void writeData(FileChannel ch, ByteBuffer buf, Entry e) throws IOException {
+        if (e.dtype() == DType.F32) { // bulk path for the common case; same bytes as the loop below
+            float[] data = (float[]) e.data();
+            for (int i = 0; i < data.length; ) {
+                if (buf.remaining() < 4) flush(ch, buf);
+                int n = Math.min(buf.remaining() / 4, data.length - i);
+                buf.asFloatBuffer().put(data, i, n);
+                buf.position(buf.position() + 4 * n);
+                i += n;
+            }
+            return;
+        }
         int es = e.dtype().byteSize();
         for (int i = 0; i < e.length(); i++) {
             if (buf.remaining() < es) flush(ch, buf);
             switch (e.dtype()) {
-                case F32 -> buf.putFloat(((float[]) e.data())[i]);
                 case BF16 -> buf.putShort(FloatFormats.floatToBf16(((float[]) e.data())[i]));
                 case F64 -> buf.putDouble(((double[]) e.data())[i]);
                 case I64 -> buf.putLong(((long[]) e.data())[i]);

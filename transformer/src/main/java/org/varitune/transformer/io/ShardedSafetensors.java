@@ -45,6 +45,7 @@ public final class ShardedSafetensors implements WeightSource {
      * Reads an index json; opens no shard yet.
      *
      * @param index the {@code model.safetensors.index.json} file
+     * @return the checkpoint with no shard opened; the caller closes it
      * @throws SafetensorsFormatException when the index is not valid JSON, has no {@code weight_map} object, maps a
      *                                    tensor twice or to a non-string, or names a shard outside its directory
      */
@@ -122,7 +123,11 @@ public final class ShardedSafetensors implements WeightSource {
         return index;
     }
 
-    /** The shard file name that the index maps {@code name} to. */
+    /**
+     * @param name exact tensor name
+     * @return the shard file name that the index maps {@code name} to
+     * @throws IllegalArgumentException when the index does not list the name
+     */
     public String shardFor(String name) {
         String shard = weightMap.get(name);
         if (shard == null) {
@@ -132,7 +137,7 @@ public final class ShardedSafetensors implements WeightSource {
         return shard;
     }
 
-    /** The shard file names, sorted. */
+    /** @return the shard file names, sorted; unmodifiable */
     public Set<String> shards() {
         return Collections.unmodifiableSet(shardTensors.keySet());
     }

@@ -18,7 +18,16 @@ import java.util.Objects;
  */
 public record TensorInfo(String name, DType dtype, int[] shape, long byteOffset, long byteLength) {
 
-    /** Copies {@code shape} and checks that the byte length matches the shape and dtype. */
+    /**
+     * Copies {@code shape} and checks that the byte length matches the shape and dtype.
+     *
+     * @param name       the tensor's key
+     * @param dtype      element type
+     * @param shape      dimensions; not modified (copied)
+     * @param byteOffset start relative to the data buffer, at least 0
+     * @param byteLength {@code numel(shape) * dtype.byteSize()}
+     * @throws IllegalArgumentException when the length does not match the shape and dtype, or a value is negative
+     */
     public TensorInfo {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(dtype, "dtype");
@@ -34,11 +43,11 @@ public record TensorInfo(String name, DType dtype, int[] shape, long byteOffset,
         }
     }
 
-    /** A copy of the dimensions. */
+    /** @return a copy of the dimensions */
     @Override
     public int[] shape() { return shape.clone(); }
 
-    /** Number of elements: the product of the dimensions, 1 for a scalar. */
+    /** @return the number of elements: the product of the dimensions, 1 for a scalar */
     public long numel() { return Shapes.numel(shape); }
 
     @Override

@@ -17,10 +17,13 @@ import java.util.Set;
  */
 public interface WeightSource extends Closeable {
 
-    /** The tensor names, sorted, without the {@code __metadata__} key. Unmodifiable. */
+    /** @return the tensor names, sorted, without the {@code __metadata__} key; unmodifiable */
     Set<String> names();
 
-    /** True when {@code name} is one of {@link #names()}. */
+    /**
+     * @param name exact tensor name
+     * @return true when {@code name} is one of {@link #names()}
+     */
     default boolean contains(String name) {
         return names().contains(name);
     }
@@ -29,6 +32,7 @@ public interface WeightSource extends Closeable {
      * The header entry of one tensor.
      *
      * @param name exact tensor name
+     * @return its dtype, shape and byte range
      * @throws IllegalArgumentException when the name is absent (the message names it and the file)
      * @throws IOException              when a shard holding it cannot be opened or is inconsistent with its index
      */
@@ -56,10 +60,10 @@ public interface WeightSource extends Closeable {
      */
     long[] readLong(String name) throws IOException;
 
-    /** The string-to-string metadata (a file's {@code __metadata__}, or an index's {@code metadata}). Unmodifiable. */
+    /** @return the string-to-string metadata (a file's {@code __metadata__}, or an index's {@code metadata}); unmodifiable */
     Map<String, String> metadata();
 
-    /** The file this source was opened from: the {@code .safetensors} file or the index json. */
+    /** @return the file this source was opened from: the {@code .safetensors} file or the index json */
     Path source();
 
     /** Releases the file handles (and, for shards, every opened shard). Idempotent. */

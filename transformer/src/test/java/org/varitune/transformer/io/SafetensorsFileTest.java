@@ -58,6 +58,21 @@ class SafetensorsFileTest extends TestBase {
     }
 
     @Test
+    void roundTripsTensorsLargerThanTheWriteBuffer() throws IOException {
+        // The writer streams through a 1 MiB buffer; an odd-length BF16 tensor first puts the F32 data off-alignment.
+        float[] odd = randn(3);
+        float[] big = randn(300_001); // 1.2 MB of F32
+        long[] ids = new long[150_001];
+        for (int i = 0; i < ids.length; i++) ids[i] = rand.nextLong();
+        Path file = dir.resolve("big.safetensors");
+        new SafetensorsWriter().addBf16("a", odd, 3).addF32("b", big, 300_001).addI64("c", ids, 150_001).write(file);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertArrayEquals(big, f.readFloat("b"));
+            assertArrayEquals(ids, f.readLong("c"));
+        }
+    }
+
+    @Test
     void roundTripsBf16WithinHalfAnUlp() throws IOException {
         float[] w = randn(64);
         Path file = dir.resolve("bf16.safetensors");
