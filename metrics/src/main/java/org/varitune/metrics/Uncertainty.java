@@ -47,7 +47,7 @@ public final class Uncertainty {
                                   double[] spearmanWithAll) {}
 
     /**
-     * Bootstrap intervals of nu per layer. Each replicate draws, for every class, as many examples as the class has
+     * Basic (reverse-percentile) bootstrap intervals of nu per layer, which always hold the sample estimate. Each replicate draws, for every class, as many examples as the class has
      * in the sample, uniformly with replacement, and evaluates every layer on the same draw. Inputs not modified.
      */
     public static Bootstrap bootstrap(List<LayerSamples> layers, Variant v, double relTol, int replicates, double level,
@@ -76,10 +76,13 @@ public final class Uncertainty {
             double[] col = new double[replicates];
             for (int r = 0; r < replicates; r++) col[r] = nu[r][l];
             Arrays.sort(col);
-            lo[l] = quantile(col, (1 - level) / 2);
-            hi[l] = quantile(col, 1 - (1 - level) / 2);
             LayerSamples s = layers.get(l);
             point[l] = SampleRatio.compute(s.vectors(), null, s.dim(), v, relTol).nu();
+            // Basic (reverse-percentile) interval: nu is biased under resampling with replacement (duplicates shrink
+            // the within-class scatter), so the plain percentile interval can miss the estimate altogether; the basic
+            // interval 2·nû − q(1−α/2) .. 2·nû − q(α/2) corrects that first-order bias. nu ≥ 0, so clamp at 0.
+            lo[l] = Math.max(0.0, 2 * point[l] - quantile(col, 1 - (1 - level) / 2));
+            hi[l] = Math.max(0.0, 2 * point[l] - quantile(col, (1 - level) / 2));
         }
         for (int r = 0; r < replicates; r++) freq[argmin(nu[r], minLayer)] += 1.0 / replicates;
         return new Bootstrap(v, relTol, level, replicates, seed, minLayer, lo, hi, point, freq);

@@ -58,6 +58,7 @@ public final class ModelSpec {
             @Override public void onStart(String task, long total) { bar = new ProgressBar(task, total); }
             @Override public void onProgress(long done) { if (bar != null) bar.set(done); }
             @Override public void onDone() { if (bar != null) bar.close(); bar = null; }
+            @Override public void onInfo(String message) { System.err.println(message); }
         };
     }
 
