@@ -43,7 +43,21 @@ public final class Plots {
         band.addSeries(s);
         NumberAxis x = new NumberAxis("layer (hidden_states index; 0 = embeddings)");
         x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        LogAxis y = new LogAxis("nu");
+        double min = Double.MAX_VALUE, max = 0;
+        for (int l = 0; l < nu.length; l++) {
+            min = Math.min(min, Math.max(lo == null ? nu[l] : lo[l], 1e-12));
+            max = Math.max(max, hi == null ? nu[l] : hi[l]);
+        }
+        org.jfree.chart.axis.ValueAxis y;
+        if (max / min > 20) {                                   // several decades: log scale, plain numbers
+            LogAxis log = new LogAxis("nu (log scale)");
+            log.setNumberFormatOverride(new java.text.DecimalFormat("0.###E0"));
+            y = log;
+        } else {
+            NumberAxis lin = new NumberAxis("nu");
+            lin.setAutoRangeIncludesZero(false);
+            y = lin;
+        }
         DeviationRenderer r = new DeviationRenderer(true, true);
         r.setSeriesPaint(0, new Color(31, 119, 180));
         r.setSeriesFillPaint(0, new Color(31, 119, 180));
