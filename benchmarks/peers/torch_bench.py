@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--export-onnx", help="write the (random-weight) eval model as ONNX for the ONNX Runtime peer and exit")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -83,6 +84,13 @@ def main():
     labels = torch.randint(0, 2, (a.batch,))
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, config {a.config}, "
           f"batch {a.batch} x seq {a.seq}, mode {a.mode}")
+    if a.export_onnx:
+        model.eval()
+        torch.onnx.export(model, (ids, mask), a.export_onnx, input_names=["input_ids", "attention_mask"],
+                          output_names=["last_hidden_state"], opset_version=14,
+                          dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}})
+        print(f"wrote {a.export_onnx}")
+        return
     if a.mode == "forward":
         model.eval()
         def step():
