@@ -3,6 +3,7 @@ package org.varitune.transformer.layers;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.tensor.Parameter;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -50,9 +51,9 @@ public final class Adapter {
     public void initNearIdentity(Random rng) {
         float[] w = down.weight().data();
         for (int i = 0; i < w.length; i++) w[i] = (float) (DOWN_INIT_STD * rng.nextGaussian());
-        java.util.Arrays.fill(down.bias().data(), 0f);
-        java.util.Arrays.fill(up.weight().data(), 0f);
-        java.util.Arrays.fill(up.bias().data(), 0f);
+        Arrays.fill(down.bias().data(), 0f);
+        Arrays.fill(up.weight().data(), 0f);
+        Arrays.fill(up.bias().data(), 0f);
     }
 
     /** x: (N, C), not modified (saved by reference with {@code keep}). Returns y: (N, C), a new array. */
