@@ -88,6 +88,54 @@ public interface Kernels {
     void attentionBackward(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
                            float[] att, int B, int T, int H, int D);
 
+    /**
+     * The first half of {@link #attentionForward}, for when something (attention-probability dropout) sits between
+     * the softmax and the product with V: {@code att = softmax(Q·Kᵀ/√D + mask)} per (b, h), masked keys get exactly 0
+     * and a fully masked row gets 0. The default is a scalar loop; fast backends may override it.
+     *
+     * @param att (B, H, T, T), overwritten
+     * @param q   (B, T, C), not modified; likewise k
+     */
+    default void attentionProbs(float[] att, float[] q, float[] k, int[] attentionMask, int B, int T, int H, int D) {
+        SplitAttention.probs(att, q, k, attentionMask, B, T, H, D);
+    }
+
+    /**
+     * The second half of {@link #attentionForward}: {@code out = att·V} per (b, h).
+     *
+     * @param out (B, T, C), overwritten
+     * @param att (B, H, T, T), not modified (possibly with dropout applied)
+     * @param v   (B, T, C), not modified
+     */
+    default void attentionValues(float[] out, float[] att, float[] v, int B, int T, int H, int D) {
+        SplitAttention.values(out, att, v, B, T, H, D);
+    }
+
+    /**
+     * Backward of {@link #attentionValues}, differentiating {@code out = att·V}: {@code dAtt += dOut·Vᵀ},
+     * {@code dV += attᵀ·dOut}.
+     *
+     * @param dAtt (B, H, T, T), accumulated
+     * @param dV   (B, T, C), accumulated
+     */
+    default void attentionValuesBackward(float[] dAtt, float[] dV, float[] dOut, float[] att, float[] v,
+                                         int B, int T, int H, int D) {
+        SplitAttention.valuesBackward(dAtt, dV, dOut, att, v, B, T, H, D);
+    }
+
+    /**
+     * Backward of {@link #attentionProbs}, from the saved probabilities:
+     * {@code dPre = att⊙(dAtt − rowsum(att⊙dAtt))}, {@code dQ += dPre·K/√D}, {@code dK += dPreᵀ·Q/√D}.
+     *
+     * @param dQ   (B, T, C), accumulated; likewise dK
+     * @param dAtt (B, H, T, T), not modified
+     * @param att  (B, H, T, T), the softmax output (before any dropout), not modified
+     */
+    default void attentionProbsBackward(float[] dQ, float[] dK, float[] dAtt, float[] att, float[] q, float[] k,
+                                        int B, int T, int H, int D) {
+        SplitAttention.probsBackward(dQ, dK, dAtt, att, q, k, B, T, H, D);
+    }
+
     /** {@code out = a + b} elementwise over n; out may alias a or b. */
     void add(float[] out, float[] a, float[] b, int n);
 

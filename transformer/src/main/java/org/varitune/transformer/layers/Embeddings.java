@@ -7,7 +7,7 @@ import org.varitune.transformer.tensor.Parameter;
 import java.util.List;
 
 /**
- * {@code LN(word[id] + position[p] + tokenType[tt])}, HF {@code BertEmbeddings} / {@code RobertaEmbeddings}, parameters
+ * {@code dropout(LN(word[id] + position[p] + tokenType[tt]))}, HF {@code BertEmbeddings} / {@code RobertaEmbeddings}, parameters
  * under {@code embeddings.}. Positions: BERT counts {@code 0..T−1}; RoBERTa numbers the non-pad tokens from
  * {@code padding_idx + 1} and gives pad tokens {@code padding_idx} (HF {@code create_position_ids_from_input_ids}),
  * where padding_idx = {@code pad_token_id} and a pad token is any id equal to it.
@@ -17,10 +17,12 @@ public final class Embeddings {
     private final EncoderConfig config;
     private final Parameter word, position, tokenType;
     private final LayerNorm norm;
+    private final Dropout dropout;
     private final int c;
 
-    /** Saved for backward: the ids and positions used, and the LayerNorm's input. */
-    public record Saved(int[] inputIds, int[] positionIds, int[] tokenTypeIds, LayerNorm.Saved norm, int n) {}
+    /** Saved for backward: the ids and positions used, the LayerNorm's input and the dropout mask (or null). */
+    public record Saved(int[] inputIds, int[] positionIds, int[] tokenTypeIds, LayerNorm.Saved norm, Dropout.Mask mask,
+                        int n) {}
 
     public Embeddings(Kernels kernels, EncoderConfig config) {
         this.kernels = kernels;
@@ -30,6 +32,7 @@ public final class Embeddings {
         this.position = Parameter.zeros("embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), c);
         this.tokenType = Parameter.zeros("embeddings.token_type_embeddings.weight", config.typeVocabSize(), c);
         this.norm = new LayerNorm(kernels, "embeddings.LayerNorm", c, config.layerNormEps());
+        this.dropout = new Dropout(config.hiddenDropoutProb(), Dropout.site(Dropout.EMBEDDINGS_LAYER, Dropout.EMBEDDINGS));
     }
 
     public List<Parameter> parameters() {
@@ -60,6 +63,11 @@ public final class Embeddings {
      * the tables; an out-of-range id or position is an error naming the row and column.
      */
     public Fwd<Saved> forward(int[] inputIds, int[] tokenTypeIds, int B, int T, boolean keep) {
+        return forward(inputIds, tokenTypeIds, B, T, keep, DropoutContext.OFF);
+    }
+
+    /** As {@link #forward(int[], int[], int, int, boolean)}, with HF's dropout after the LayerNorm per {@code drop}. */
+    public Fwd<Saved> forward(int[] inputIds, int[] tokenTypeIds, int B, int T, boolean keep, DropoutContext drop) {
         int n = B * T;
         int[] pos = positionIds(inputIds, B, T);
         int[] types = tokenTypeIds != null ? tokenTypeIds : new int[n];
@@ -74,7 +82,8 @@ public final class Embeddings {
             for (int j = 0; j < c; j++) sum[o + j] = w[wo + j] + p[po + j] + tt[to + j];
         }
         var y = norm.forward(sum, n, keep);
-        return new Fwd<>(y.out(), keep ? new Saved(inputIds, pos, types, y.saved(), n) : null);
+        Dropout.Mask mask = dropout.forwardInPlace(y.out(), n * c, drop);
+        return new Fwd<>(y.out(), keep ? new Saved(inputIds, pos, types, y.saved(), mask, n) : null);
     }
 
     private static void check(String what, int v, int limit, int i, int T) {
@@ -91,7 +100,9 @@ public final class Embeddings {
      * {@code padding_idx}.
      */
     public void backward(float[] dY, Saved s) {
-        float[] dSum = norm.backward(dY, s.norm(), true);
+        float[] dNorm = s.mask() == null ? dY : dY.clone();                // forward was: y = dropout(LN(sum))
+        Dropout.applyInPlace(dNorm, s.mask());
+        float[] dSum = norm.backward(dNorm, s.norm(), true);
         int pad = config.padTokenId();
         float[] dw = word.trainable() ? word.grad() : null;
         float[] dp = position.trainable() ? position.grad() : null;

@@ -5,94 +5,168 @@ import org.varitune.transformer.tensor.Parameter;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 /**
  * One post-LN transformer encoder layer, HF {@code BertLayer} / {@code RobertaLayer}, parameters under
  * {@code encoder.layer.<i>.}:
  * <pre>
- *   ctx = attention.self(x)                      // SelfAttention
- *   h1  = attention.output.LayerNorm(attention.output.dense(ctx) + x)
+ *   ctx = attention.self(x)                                              // SelfAttention (dropout on the probabilities)
+ *   h1  = attention.output.LayerNorm(adapter₁(dropout(attention.output.dense(ctx))) + x)
  *   g   = gelu(intermediate.dense(h1))
- *   y   = output.LayerNorm(output.dense(g) + h1)
+ *   y   = output.LayerNorm(adapter₂(dropout(output.dense(g))) + h1)
  * </pre>
+ * The dropouts are HF's {@code hidden_dropout_prob} ones (identity when off). The adapters
+ * ({@code attention.output.adapter}, {@code output.adapter}) are the identity until {@link #addAdapters} inserts
+ * them.
  */
 public final class EncoderLayer {
     private final Kernels kernels;
+    private final String prefix;
     private final SelfAttention attention;
     private final Linear attentionOutput, intermediate, output;
     private final LayerNorm attentionNorm, outputNorm;
+    private final Dropout attentionOutputDropout, outputDropout;
+    private Adapter attentionAdapter, outputAdapter;
     private final int hidden, inter;
 
-    /** Saved for backward. */
-    public record Saved(SelfAttention.Saved att, Linear.Saved attOut, LayerNorm.Saved attNorm,
+    /** Saved for backward; the masks are null when dropout was off, the adapters' entries when there are none. */
+    public record Saved(SelfAttention.Saved att, Linear.Saved attOut, Dropout.Mask attOutMask,
+                        Adapter.Saved attAdapter, LayerNorm.Saved attNorm,
                         Linear.Saved inter, float[] preGelu,      // preGelu: (N, I)
-                        Linear.Saved out, LayerNorm.Saved outNorm, int n) {}
+                        Linear.Saved out, Dropout.Mask outMask, Adapter.Saved outAdapter,
+                        LayerNorm.Saved outNorm, int n) {}
 
+    /** A layer without dropout. */
     public EncoderLayer(Kernels kernels, int index, int hidden, int heads, int intermediateSize, double eps) {
+        this(kernels, index, hidden, heads, intermediateSize, eps, 0, 0);
+    }
+
+    /**
+     * @param hiddenDropoutProb         HF {@code hidden_dropout_prob}: after both dense outputs
+     * @param attentionProbsDropoutProb HF {@code attention_probs_dropout_prob}: on the attention probabilities
+     */
+    public EncoderLayer(Kernels kernels, int index, int hidden, int heads, int intermediateSize, double eps,
+                        double hiddenDropoutProb, double attentionProbsDropoutProb) {
         this.kernels = kernels;
         this.hidden = hidden;
         this.inter = intermediateSize;
-        String p = "encoder.layer." + index + ".";
-        this.attention = new SelfAttention(kernels, p + "attention.self", hidden, heads);
+        this.prefix = "encoder.layer." + index + ".";
+        String p = prefix;
+        this.attention = new SelfAttention(kernels, p + "attention.self", hidden, heads,
+                new Dropout(attentionProbsDropoutProb, Dropout.site(index, Dropout.ATTENTION_PROBS)));
         this.attentionOutput = new Linear(kernels, p + "attention.output.dense", hidden, hidden);
+        this.attentionOutputDropout = new Dropout(hiddenDropoutProb, Dropout.site(index, Dropout.ATTENTION_OUTPUT));
         this.attentionNorm = new LayerNorm(kernels, p + "attention.output.LayerNorm", hidden, eps);
         this.intermediate = new Linear(kernels, p + "intermediate.dense", hidden, intermediateSize);
         this.output = new Linear(kernels, p + "output.dense", intermediateSize, hidden);
+        this.outputDropout = new Dropout(hiddenDropoutProb, Dropout.site(index, Dropout.OUTPUT));
         this.outputNorm = new LayerNorm(kernels, p + "output.LayerNorm", hidden, eps);
     }
 
-    /** All parameters in HF order. */
+    /**
+     * Inserts Houlsby adapters {@code encoder.layer.<i>.attention.output.adapter} and
+     * {@code encoder.layer.<i>.output.adapter}, initialised near identity ({@link Adapter#initNearIdentity}) from
+     * {@code rng}. Modifies this layer; fails if it already has adapters.
+     */
+    public void addAdapters(int bottleneck, Adapter.Activation activation, Random rng) {
+        if (attentionAdapter != null) throw new IllegalStateException(prefix + " already has adapters");
+        attentionAdapter = new Adapter(kernels, prefix + "attention.output.adapter", hidden, bottleneck, activation);
+        outputAdapter = new Adapter(kernels, prefix + "output.adapter", hidden, bottleneck, activation);
+        attentionAdapter.initNearIdentity(rng);
+        outputAdapter.initNearIdentity(rng);
+    }
+
+    /** {@link #addAdapters(int, Adapter.Activation, Random)} with a fixed seed per layer prefix (reproducible). */
+    public void addAdapters(int bottleneck, Adapter.Activation activation) {
+        addAdapters(bottleneck, activation, new Random(prefix.hashCode()));
+    }
+
+    public boolean hasAdapters() { return attentionAdapter != null; }
+
+    /** All parameters in HF order, adapters after the dense they follow. */
     public List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>(attention.parameters());
-        for (Parameter q : List.of(attentionOutput.weight(), attentionOutput.bias(), attentionNorm.weight(),
-                attentionNorm.bias(), intermediate.weight(), intermediate.bias(), output.weight(), output.bias(),
-                outputNorm.weight(), outputNorm.bias())) {
+        ps.add(attentionOutput.weight());
+        ps.add(attentionOutput.bias());
+        if (attentionAdapter != null) ps.addAll(attentionAdapter.parameters());
+        for (Parameter q : List.of(attentionNorm.weight(), attentionNorm.bias(), intermediate.weight(),
+                intermediate.bias(), output.weight(), output.bias())) {
             ps.add(q);
         }
+        if (outputAdapter != null) ps.addAll(outputAdapter.parameters());
+        ps.add(outputNorm.weight());
+        ps.add(outputNorm.bias());
         return ps;
     }
 
-    /** x: (B, T, C), attentionMask: (B, T). Returns y: (B, T, C), a new array. */
+    /** Dropout off. x: (B, T, C), attentionMask: (B, T). Returns y: (B, T, C), a new array. */
     public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep) {
+        return forward(x, attentionMask, B, T, keep, DropoutContext.OFF);
+    }
+
+    /** x: (B, T, C), attentionMask: (B, T). Returns y: (B, T, C), a new array; dropout per {@code drop}. */
+    public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep, DropoutContext drop) {
         int n = B * T;
-        var ctx = attention.forward(x, attentionMask, B, T, keep);
+        var ctx = attention.forward(x, attentionMask, B, T, keep, drop);
         var a = attentionOutput.forward(ctx.out(), n, keep);
-        float[] sum1 = a.out();                                            // sum1: (N, C) = a + x
+        Dropout.Mask m1 = attentionOutputDropout.forwardInPlace(a.out(), n * hidden, drop);
+        var ad1 = attentionAdapter == null ? null : attentionAdapter.forward(a.out(), n, keep);
+        float[] sum1 = ad1 == null ? a.out() : ad1.out();                 // sum1: (N, C) = adapter(drop(a)) + x
         kernels.add(sum1, sum1, x, n * hidden);
         var h1 = attentionNorm.forward(sum1, n, keep);
         var pre = intermediate.forward(h1.out(), n, keep);                 // pre: (N, I)
         float[] g = keep ? new float[n * inter] : pre.out();              // g: (N, I); in place when not kept
         kernels.geluForward(g, pre.out(), n * inter);
         var o = output.forward(g, n, keep);
-        float[] sum2 = o.out();                                            // sum2: (N, C) = o + h1
+        Dropout.Mask m2 = outputDropout.forwardInPlace(o.out(), n * hidden, drop);
+        var ad2 = outputAdapter == null ? null : outputAdapter.forward(o.out(), n, keep);
+        float[] sum2 = ad2 == null ? o.out() : ad2.out();                 // sum2: (N, C) = adapter(drop(o)) + h1
         kernels.add(sum2, sum2, h1.out(), n * hidden);
         var y = outputNorm.forward(sum2, n, keep);
-        Saved s = keep ? new Saved(ctx.saved(), a.saved(), h1.saved(), pre.saved(), pre.out(), o.saved(),
-                y.saved(), n) : null;
+        Saved s = keep ? new Saved(ctx.saved(), a.saved(), m1, ad1 == null ? null : ad1.saved(), h1.saved(),
+                pre.saved(), pre.out(), o.saved(), m2, ad2 == null ? null : ad2.saved(), y.saved(), n) : null;
         return new Fwd<>(y.out(), s);
     }
 
     /** Differentiates the forward in reverse order; returns dX (B, T, C) when {@code needInputGrad}, else null. */
     public float[] backward(float[] dY, Saved s, boolean needInputGrad) {
         int n = s.n();
-        // forward was: y = output.LayerNorm(sum2), sum2 = o + h1
+        // forward was: y = output.LayerNorm(sum2), sum2 = adapter₂(drop(o)) + h1
         float[] dSum2 = outputNorm.backward(dY, s.outNorm(), true);
+        float[] dO = beforeResidual(dSum2, outputAdapter, s.outAdapter(), s.outMask());
         // forward was: o = output.dense(g)
-        float[] dG = output.backward(dSum2, s.out(), true);
+        float[] dG = output.backward(dO, s.out(), true);
         // forward was: g = gelu(pre)
         float[] dPre = new float[n * inter];                               // dPre: (N, I)
         kernels.geluBackward(dPre, s.preGelu(), dG, n * inter);
         // forward was: pre = intermediate.dense(h1); and h1 also feeds sum2 (residual)
         float[] dH1 = intermediate.backward(dPre, s.inter(), true);
         kernels.add(dH1, dH1, dSum2, n * hidden);
-        // forward was: h1 = attention.output.LayerNorm(sum1), sum1 = a + x
+        // forward was: h1 = attention.output.LayerNorm(sum1), sum1 = adapter₁(drop(a)) + x
         float[] dSum1 = attentionNorm.backward(dH1, s.attNorm(), true);
+        float[] dA = beforeResidual(dSum1, attentionAdapter, s.attAdapter(), s.attOutMask());
         // forward was: a = attention.output.dense(ctx)
-        float[] dCtx = attentionOutput.backward(dSum1, s.attOut(), true);
+        boolean attentionTrains = attention.parameters().stream().anyMatch(Parameter::trainable);
+        if (!needInputGrad && !attentionTrains) {
+            attentionOutput.backward(dA, s.attOut(), false);               // only its own grads are needed
+            return null;
+        }
+        float[] dCtx = attentionOutput.backward(dA, s.attOut(), true);
         // forward was: ctx = attention.self(x); and x also feeds sum1 (residual)
         float[] dX = attention.backward(dCtx, s.att(), needInputGrad);
         if (!needInputGrad) return null;
         kernels.add(dX, dX, dSum1, n * hidden);
         return dX;
+    }
+
+    /**
+     * From d(sum) to d(dense output), differentiating {@code sum = adapter(drop(dense)) + residual}: through the
+     * adapter when present, then the dropout mask. Returns a new array (dSum is still needed for the residual).
+     */
+    private static float[] beforeResidual(float[] dSum, Adapter adapter, Adapter.Saved as, Dropout.Mask mask) {
+        float[] d = adapter == null ? (mask == null ? dSum : dSum.clone()) : adapter.backward(dSum, as, true);
+        Dropout.applyInPlace(d, mask);
+        return d;
     }
 }

@@ -7,52 +7,90 @@ import java.util.List;
 
 /**
  * Bidirectional multi-head self-attention with a key-padding mask (HF {@code BertSelfAttention}): Q, K, V are three
- * {@link Linear}s named {@code <prefix>.query}, {@code .key}, {@code .value}; {@code ctx = softmax(QKᵀ/√D + mask)·V}
- * per head. The output projection ({@code attention.output.dense}) belongs to {@link EncoderLayer}.
+ * {@link Linear}s named {@code <prefix>.query}, {@code .key}, {@code .value};
+ * {@code ctx = dropout(softmax(QKᵀ/√D + mask))·V} per head, the dropout being HF's {@code attention_probs_dropout_prob}
+ * on the probabilities (identity when off). The output projection ({@code attention.output.dense}) belongs to
+ * {@link EncoderLayer}.
  */
 public final class SelfAttention {
     private final Kernels kernels;
     private final Linear query, key, value;
+    private final Dropout probsDropout;
     private final int heads, headSize;
 
-    /** Saved for backward: the three projections' inputs, Q, K, V and the probabilities. */
+    /**
+     * Saved for backward: the three projections' inputs, Q, K, V, the probabilities (before dropout) and the
+     * dropout mask (null when dropout was off).
+     */
     public record Saved(Linear.Saved qIn, Linear.Saved kIn, Linear.Saved vIn,
                         float[] q, float[] k, float[] v,          // q, k, v: (B, T, C)
                         float[] att,                              // att: (B, H, T, T)
+                        Dropout.Mask attMask,                     // over att, or null
                         int b, int t) {}
 
+    /** Attention without dropout on the probabilities. */
     public SelfAttention(Kernels kernels, String prefix, int hidden, int heads) {
+        this(kernels, prefix, hidden, heads, new Dropout(0, 0));
+    }
+
+    /** @param probsDropout the dropout on the attention probabilities */
+    public SelfAttention(Kernels kernels, String prefix, int hidden, int heads, Dropout probsDropout) {
         this.kernels = kernels;
         this.heads = heads;
         this.headSize = hidden / heads;
         this.query = new Linear(kernels, prefix + ".query", hidden, hidden);
         this.key = new Linear(kernels, prefix + ".key", hidden, hidden);
         this.value = new Linear(kernels, prefix + ".value", hidden, hidden);
+        this.probsDropout = probsDropout;
     }
 
     public List<Parameter> parameters() {
         return List.of(query.weight(), query.bias(), key.weight(), key.bias(), value.weight(), value.bias());
     }
 
-    /** x: (B, T, C), attentionMask: (B, T). Returns ctx: (B, T, C). */
+    /** Dropout off. x: (B, T, C), attentionMask: (B, T). Returns ctx: (B, T, C). */
     public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep) {
+        return forward(x, attentionMask, B, T, keep, DropoutContext.OFF);
+    }
+
+    /** x: (B, T, C), attentionMask: (B, T). Returns ctx: (B, T, C); dropout on the probabilities per {@code drop}. */
+    public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep, DropoutContext drop) {
         int n = B * T;
         var q = query.forward(x, n, keep);
         var k = key.forward(x, n, keep);
         var v = value.forward(x, n, keep);
         float[] ctx = new float[n * heads * headSize];                     // ctx: (B, T, C)
-        float[] att = keep ? new float[B * heads * T * T] : null;         // att: (B, H, T, T)
-        kernels.attentionForward(ctx, att, q.out(), k.out(), v.out(), attentionMask, B, T, heads, headSize);
-        return new Fwd<>(ctx, keep ? new Saved(q.saved(), k.saved(), v.saved(), q.out(), k.out(), v.out(), att, B, T)
-                : null);
+        Dropout.Mask mask = probsDropout.mask(drop, B * heads * T * T);
+        float[] att = keep || mask != null ? new float[B * heads * T * T] : null;   // att: (B, H, T, T)
+        if (mask == null) {
+            kernels.attentionForward(ctx, att, q.out(), k.out(), v.out(), attentionMask, B, T, heads, headSize);
+        } else {
+            kernels.attentionProbs(att, q.out(), k.out(), attentionMask, B, T, heads, headSize);
+            float[] attDrop = new float[att.length];                      // attDrop: (B, H, T, T) = dropout(att)
+            Dropout.apply(attDrop, att, mask);
+            kernels.attentionValues(ctx, attDrop, v.out(), B, T, heads, headSize);
+        }
+        return new Fwd<>(ctx, keep ? new Saved(q.saved(), k.saved(), v.saved(), q.out(), k.out(), v.out(), att, mask,
+                B, T) : null);
     }
 
     /** Differentiates the forward; returns dX (B, T, C) when {@code needInputGrad}, else null. */
     public float[] backward(float[] dCtx, Saved s, boolean needInputGrad) {
         int n = s.b() * s.t(), c = heads * headSize;
         float[] dQ = new float[n * c], dK = new float[n * c], dV = new float[n * c];   // (B, T, C) each
-        // forward was: ctx = softmax(Q·Kᵀ/√D + mask)·V
-        kernels.attentionBackward(dQ, dK, dV, dCtx, s.q(), s.k(), s.v(), s.att(), s.b(), s.t(), heads, headSize);
+        if (s.attMask() == null) {
+            // forward was: ctx = softmax(Q·Kᵀ/√D + mask)·V
+            kernels.attentionBackward(dQ, dK, dV, dCtx, s.q(), s.k(), s.v(), s.att(), s.b(), s.t(), heads, headSize);
+        } else {
+            // forward was: ctx = attDrop·V, attDrop = att⊙m/(1−p) (regenerated from the mask's key)
+            float[] attDrop = new float[s.att().length];
+            Dropout.apply(attDrop, s.att(), s.attMask());
+            float[] dAtt = new float[s.att().length];                      // dAtt: (B, H, T, T)
+            kernels.attentionValuesBackward(dAtt, dV, dCtx, attDrop, s.v(), s.b(), s.t(), heads, headSize);
+            Dropout.applyInPlace(dAtt, s.attMask());                       // d(att) = d(attDrop)⊙m/(1−p)
+            // forward was: att = softmax(Q·Kᵀ/√D + mask)
+            kernels.attentionProbsBackward(dQ, dK, dAtt, s.att(), s.q(), s.k(), s.b(), s.t(), heads, headSize);
+        }
         // forward was: q = query(x); k = key(x); v = value(x)
         float[] dX = query.backward(dQ, s.qIn(), needInputGrad);
         float[] dXk = key.backward(dK, s.kIn(), needInputGrad);

@@ -3,6 +3,7 @@ package org.varitune.transformer.model;
 import org.varitune.transformer.io.WeightSource;
 import org.varitune.transformer.io.Safetensors;
 import org.varitune.transformer.kernels.Kernels;
+import org.varitune.transformer.layers.DropoutContext;
 import org.varitune.transformer.layers.Embeddings;
 import org.varitune.transformer.layers.EncoderLayer;
 import org.varitune.transformer.layers.Fwd;
@@ -46,7 +47,8 @@ public final class Encoder {
         List<EncoderLayer> ls = new ArrayList<>();
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             ls.add(new EncoderLayer(kernels, i, config.hiddenSize(), config.numAttentionHeads(),
-                    config.intermediateSize(), config.layerNormEps()));
+                    config.intermediateSize(), config.layerNormEps(), config.hiddenDropoutProb(),
+                    config.attentionProbsDropoutProb()));
         }
         this.layers = Collections.unmodifiableList(ls);
         this.pooler = withPooler ? new Pooler(kernels, config.hiddenSize()) : null;
@@ -109,27 +111,37 @@ public final class Encoder {
      * 0..lastLayer; the pooler runs only when {@code lastLayer == L}.
      */
     public EncoderOutput forward(int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int B, int T, int lastLayer) {
-        return run(inputIds, tokenTypeIds, attentionMask, B, T, lastLayer, false).output();
+        return run(inputIds, tokenTypeIds, attentionMask, B, T, lastLayer, false, DropoutContext.OFF).output();
     }
 
-    /** Training forward: like {@link #forward} but saving what {@link #backward} needs. */
+    /** Training forward with dropout off: like {@link #forward} but saving what {@link #backward} needs. */
     public Trace forwardTrain(int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int B, int T, int lastLayer) {
-        return run(inputIds, tokenTypeIds, attentionMask, B, T, lastLayer, true);
+        return run(inputIds, tokenTypeIds, attentionMask, B, T, lastLayer, true, DropoutContext.OFF);
+    }
+
+    /**
+     * Training forward saving what {@link #backward} needs, with HF's dropouts (after the embeddings LayerNorm, on
+     * the attention probabilities, after {@code attention.output.dense} and {@code output.dense}) drawn from
+     * {@code drop} ({@link DropoutContext#OFF} = none). The masks are a function of (seed, step, site) only.
+     */
+    public Trace forwardTrain(int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int B, int T, int lastLayer,
+                              DropoutContext drop) {
+        return run(inputIds, tokenTypeIds, attentionMask, B, T, lastLayer, true, drop);
     }
 
     private Trace run(int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int B, int T, int lastLayer,
-                      boolean keep) {
+                      boolean keep, DropoutContext drop) {
         if (lastLayer < 0 || lastLayer > numLayers()) {
             throw new IllegalArgumentException("lastLayer " + lastLayer + " outside [0, " + numLayers() + "]");
         }
         checkBatch(inputIds, tokenTypeIds, attentionMask, B, T);
         List<float[]> hidden = new ArrayList<>(lastLayer + 1);
-        var e = embeddings.forward(inputIds, tokenTypeIds, B, T, keep);
+        var e = embeddings.forward(inputIds, tokenTypeIds, B, T, keep, drop);
         hidden.add(e.out());
         List<EncoderLayer.Saved> saved = keep ? new ArrayList<>() : null;
         float[] h = e.out();
         for (int l = 0; l < lastLayer; l++) {
-            Fwd<EncoderLayer.Saved> f = layers.get(l).forward(h, attentionMask, B, T, keep);
+            Fwd<EncoderLayer.Saved> f = layers.get(l).forward(h, attentionMask, B, T, keep, drop);
             if (keep) saved.add(f.saved());
             h = f.out();
             hidden.add(h);

@@ -1,0 +1,117 @@
+package org.varitune.training;
+
+import org.varitune.transformer.tensor.Parameter;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AdamW with torch's ({@code torch.optim.AdamW}, 1.13) semantics and HF Trainer's two parameter groups. Per element,
+ * at a parameter's step t = 1, 2, ...:
+ * <pre>
+ *   p ← p·(1 − lr·wd)                                  // decoupled decay first, on the pre-update value
+ *   m ← β1·m + (1 − β1)·g ;  v ← β2·v + (1 − β2)·g²
+ *   p ← p − (lr/(1 − β1ᵗ))·m / (√v/√(1 − β2ᵗ) + eps)    // eps after the bias correction of √v
+ * </pre>
+ * {@code wd} is {@code weightDecay} for parameters in the decay group ({@link #decays}) and 0 otherwise. A
+ * parameter is stepped only when it is trainable and has a grad buffer (torch skips {@code grad is None}); its state
+ * (m, v, t) is created at its first step and keyed by its HF name, so it can be checkpointed ({@link #state()},
+ * {@link #loadState}).
+ */
+public final class AdamW {
+    private final List<Parameter> params;
+    private final double beta1, beta2, eps, weightDecay;
+    private final Map<String, ParamState> state = new LinkedHashMap<>();
+    private long steps;
+
+    /**
+     * One parameter's optimizer state: torch's {@code exp_avg}, {@code exp_avg_sq} and {@code step}. The arrays are
+     * live (modified by {@link #step}).
+     */
+    public record ParamState(float[] expAvg, float[] expAvgSq, long step) {}
+
+    /**
+     * @param params      all model parameters (frozen ones are skipped at each step); names must be unique
+     * @param weightDecay for the decay group; HF Trainer's default is 0, the paper-era recipes use 0.01
+     */
+    public AdamW(List<Parameter> params, double beta1, double beta2, double eps, double weightDecay) {
+        this.params = List.copyOf(params);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        if (params.stream().map(Parameter::name).distinct().count() != params.size()) {
+            throw new IllegalArgumentException("AdamW: parameter names are not unique");
+        }
+    }
+
+    /** torch's defaults: betas (0.9, 0.999), eps 1e-8. */
+    public static AdamW withDefaults(List<Parameter> params, double weightDecay) {
+        return new AdamW(params, 0.9, 0.999, 1e-8, weightDecay);
+    }
+
+    /** HF Trainer's grouping: no weight decay for names ending in {@code .bias} or containing {@code LayerNorm.weight}. */
+    public static boolean decays(String name) {
+        return !name.endsWith(".bias") && !name.contains("LayerNorm.weight");
+    }
+
+    /** Number of {@link #step} calls so far. */
+    public long steps() { return steps; }
+
+    /**
+     * One update of every trainable parameter that has a grad, with learning rate {@code lr} (from the schedule).
+     * Modifies the parameters' data and this optimizer's state; grads are read, not cleared.
+     */
+    public void step(double lr) {
+        for (Parameter p : params) {
+            if (!p.trainable() || !p.hasGrad()) continue;
+            ParamState s = state.get(p.name());
+            if (s == null) s = new ParamState(new float[p.numel()], new float[p.numel()], 0);
+            long t = s.step() + 1;
+            double wd = decays(p.name()) ? weightDecay : 0.0;
+            double bc1 = 1.0 - Math.pow(beta1, t), bc2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, t));
+            double stepSize = lr / bc1;
+            float[] w = p.data(), g = p.grad(), m = s.expAvg(), v = s.expAvgSq();
+            for (int i = 0; i < w.length; i++) {
+                double wi = w[i] * (1.0 - lr * wd);
+                double mi = beta1 * m[i] + (1.0 - beta1) * g[i];
+                double vi = beta2 * v[i] + (1.0 - beta2) * (double) g[i] * g[i];
+                m[i] = (float) mi;
+                v[i] = (float) vi;
+                w[i] = (float) (wi - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
+            }
+            state.put(p.name(), new ParamState(m, v, t));
+        }
+        steps++;
+    }
+
+    /** The per-parameter state by HF name (read-only map of live arrays), for checkpoints. */
+    public Map<String, ParamState> state() { return Collections.unmodifiableMap(state); }
+
+    /**
+     * Restores a checkpointed state: {@code steps} and each named parameter's (m, v, t), copied. Every name must be
+     * a parameter of this optimizer with matching size. Modifies this optimizer.
+     */
+    public void loadState(long steps, Map<String, ParamState> saved) {
+        Map<String, Parameter> byName = new LinkedHashMap<>();
+        for (Parameter p : params) byName.put(p.name(), p);
+        for (var e : saved.entrySet()) {
+            Parameter p = byName.get(e.getKey());
+            if (p == null) throw new IllegalArgumentException("optimizer state for unknown parameter " + e.getKey());
+            ParamState s = e.getValue();
+            if (s.expAvg().length != p.numel() || s.expAvgSq().length != p.numel()) {
+                throw new IllegalArgumentException("optimizer state for " + e.getKey() + " has " + s.expAvg().length + "/"
+                        + s.expAvgSq().length + " values, the parameter " + Arrays.toString(p.shape()) + " has " + p.numel());
+            }
+        }
+        state.clear();
+        for (var e : saved.entrySet()) {
+            ParamState s = e.getValue();
+            state.put(e.getKey(), new ParamState(s.expAvg().clone(), s.expAvgSq().clone(), s.step()));
+        }
+        this.steps = steps;
+    }
+}

@@ -1,0 +1,132 @@
+package org.varitune.training;
+
+import org.junit.jupiter.api.Test;
+import org.varitune.transformer.tensor.Parameter;
+import org.varitune.transformer.testing.TestBase;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** AdamW (groups, the update formula, skipping, state round trip), schedules, and global-norm clipping. */
+class OptimizerTest extends TestBase {
+
+    @Test
+    void weightDecayGroupsFollowTheHfRule() {
+        assertTrue(AdamW.decays("encoder.layer.0.attention.self.query.weight"));
+        assertTrue(AdamW.decays("embeddings.word_embeddings.weight"));
+        assertTrue(AdamW.decays("classifier.weight"));
+        assertFalse(AdamW.decays("encoder.layer.0.attention.self.query.bias"));
+        assertFalse(AdamW.decays("embeddings.LayerNorm.weight"));
+        assertFalse(AdamW.decays("encoder.layer.3.output.adapter.up.bias"));
+        assertTrue(AdamW.decays("encoder.layer.3.output.adapter.up.weight"));
+    }
+
+    private Parameter param(String name, int n) {
+        return new Parameter(name, randn(n), n);
+    }
+
+    @Test
+    void updateFollowsTheTorchFormulaWithDecoupledDecayAndBiasCorrection() {
+        Parameter w = param("dense.weight", 5), b = param("dense.bias", 5);
+        double[] ew = toDouble(w.data()), eb = toDouble(b.data());
+        double[][] mv = new double[4][5];
+        AdamW opt = new AdamW(List.of(w, b), 0.9, 0.999, 1e-8, 0.01);
+        double[] lrs = {1e-3, 5e-4, 2e-3};
+        for (int t = 1; t <= 3; t++) {
+            float[] gw = randn(5), gb = randn(5);
+            System.arraycopy(gw, 0, w.grad(), 0, 5);
+            System.arraycopy(gb, 0, b.grad(), 0, 5);
+            double lr = lrs[t - 1];
+            for (int k = 0; k < 2; k++) {
+                double[] p = k == 0 ? ew : eb, m = mv[2 * k], v = mv[2 * k + 1];
+                float[] g = k == 0 ? gw : gb;
+                double wd = k == 0 ? 0.01 : 0.0;
+                for (int i = 0; i < 5; i++) {
+                    p[i] *= 1 - lr * wd;
+                    m[i] = 0.9 * m[i] + 0.1 * g[i];
+                    v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+                    p[i] -= lr / (1 - Math.pow(0.9, t)) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(0.999, t)) + 1e-8);
+                }
+            }
+            opt.step(lr);
+        }
+        org.varitune.transformer.testing.AllClose.assertAllClose("weight (decayed)", w.data(), ew, 1e-6);
+        org.varitune.transformer.testing.AllClose.assertAllClose("bias (not decayed)", b.data(), eb, 1e-6);
+        assertEquals(3, opt.state().get("dense.weight").step());
+    }
+
+    @Test
+    void skipsFrozenParametersAndParametersWithoutGradients() {
+        Parameter frozen = param("a.weight", 3), noGrad = param("b.weight", 3), live = param("c.weight", 3);
+        frozen.grad()[0] = 1f;
+        frozen.setTrainable(false);
+        live.grad()[1] = 1f;
+        float[] f0 = frozen.data().clone(), n0 = noGrad.data().clone(), l0 = live.data().clone();
+        AdamW opt = AdamW.withDefaults(List.of(frozen, noGrad, live), 0.1);
+        opt.step(1e-2);
+        assertArrayEquals(f0, frozen.data(), "frozen: no update, no decay");
+        assertArrayEquals(n0, noGrad.data(), "no grad buffer: skipped as torch skips grad None");
+        assertFalse(java.util.Arrays.equals(l0, live.data()));
+        assertEquals(List.of("c.weight"), List.copyOf(opt.state().keySet()));
+    }
+
+    @Test
+    void restoredStateContinuesExactlyLikeTheOriginal() {
+        Parameter a = param("x.weight", 6), a2 = new Parameter("x.weight", a.data().clone(), 6);
+        AdamW opt = AdamW.withDefaults(List.of(a), 0.01);
+        float[][] grads = {randn(6), randn(6), randn(6)};
+        for (int s = 0; s < 2; s++) {
+            System.arraycopy(grads[s], 0, a.grad(), 0, 6);
+            opt.step(1e-3);
+        }
+        System.arraycopy(a.data(), 0, a2.data(), 0, 6);
+        AdamW resumed = AdamW.withDefaults(List.of(a2), 0.01);
+        resumed.loadState(opt.steps(), opt.state());
+        System.arraycopy(grads[2], 0, a.grad(), 0, 6);
+        System.arraycopy(grads[2], 0, a2.grad(), 0, 6);
+        opt.step(1e-3);
+        resumed.step(1e-3);
+        assertArrayEquals(a.data(), a2.data(), "bitwise equal after resuming");
+        assertEquals(3, resumed.steps());
+        var bad = Map.of("x.weight", new AdamW.ParamState(new float[5], new float[5], 1));
+        var ex = assertThrows(IllegalArgumentException.class, () -> resumed.loadState(1, bad));
+        assertTrue(ex.getMessage().contains("x.weight"), ex.getMessage());
+    }
+
+    @Test
+    void linearWarmupThenDecayFollowsHf() {
+        LrSchedule s = LrSchedule.linearWarmupDecay(1.0, 2, 10);
+        double[] expected = {0, 0.5, 1, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125, 0, 0};
+        for (int i = 0; i < expected.length; i++) assertEquals(expected[i], s.lr(i), 1e-15, "step " + i);
+        assertEquals(6, LrSchedule.warmupSteps(0.06, 100));
+        assertEquals(2, LrSchedule.warmupSteps(0.1, 15), "ceil(1.5)");
+        assertEquals(1.0, LrSchedule.linearWarmupDecay(1.0, 0, 4).lr(0), "no warmup starts at the peak");
+        assertEquals(3e-5, LrSchedule.constant(3e-5).lr(99));
+        assertEquals(0.5, LrSchedule.constantWithWarmup(1.0, 4).lr(2));
+        assertEquals(1.0, LrSchedule.constantWithWarmup(1.0, 4).lr(7));
+        assertThrows(IllegalArgumentException.class, () -> LrSchedule.warmupSteps(1.5, 10));
+    }
+
+    @Test
+    void clippingScalesAllTrainableGradsOnlyAboveTheMaximum() {
+        Parameter a = param("a.weight", 2), b = param("b.weight", 1), frozen = param("c.weight", 1);
+        a.grad()[0] = 3f;
+        b.grad()[0] = 4f;
+        frozen.grad()[0] = 100f;
+        frozen.setTrainable(false);
+        assertEquals(5.0, GradClip.clipGlobalNorm(List.of(a, b, frozen), 10.0), 1e-12);
+        assertEquals(3f, a.grad()[0], "below the maximum: unchanged");
+        assertEquals(5.0, GradClip.clipGlobalNorm(List.of(a, b, frozen), 1.0), 1e-12);
+        assertEquals(3.0 / (5 + 1e-6), a.grad()[0], 1e-7);
+        assertEquals(4.0 / (5 + 1e-6), b.grad()[0], 1e-7);
+        assertEquals(100f, frozen.grad()[0], "frozen grads are neither counted nor scaled");
+        b.grad()[0] = Float.NaN;
+        assertThrows(ArithmeticException.class, () -> GradClip.clipGlobalNorm(List.of(a, b), 1.0));
+    }
+}
