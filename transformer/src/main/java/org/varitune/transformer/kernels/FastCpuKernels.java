@@ -5,7 +5,8 @@ package org.varitune.transformer.kernels;
  * Vector API GEMM ({@link VectorGemm}); attention, LayerNorm, GELU and add on the Vector API; everything spread over
  * the one {@link Parallel} pool. Same formulas and argument rules as {@link Kernels} and {@link CpuKernels}; sums run
  * in float (CpuKernels sums in double), so results agree with it to the {@code F32_*} tolerances, not bit for bit.
- * Results are reproducible for a fixed thread count.
+ * Work is cut into chunks that depend only on the shapes and the thread count, but results are not bitwise
+ * repeatable: the Vector API rounds lane-wise exp and lane reductions differently before and after JIT compilation.
  *
  * <p>{@link #create()} picks OpenBLAS when {@link Blas#available()} ({@code -Dvaritune.blas=false} turns it off);
  * {@link #vectorOnly()} never uses it. {@link #name()} says which: {@code fast(openblas)} or {@code fast(vector)}.

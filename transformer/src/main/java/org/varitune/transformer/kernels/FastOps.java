@@ -1,21 +1,25 @@
 package org.varitune.transformer.kernels;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API loops of the fast backend that are not matrix products: elementwise adds, column sums and LayerNorm.
  * Each loop runs whole vectors and then a scalar tail; rows are spread over {@link Parallel}. Formulas are those of
- * {@link CpuKernels}; sums run in float vectors (row statistics) or in float blocks flushed to double (column sums).
+ * {@link CpuKernels}; sums run in float vectors (row statistics) or in double (column sums over rows).
  */
 final class FastOps {
     private FastOps() {}
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int VL = S.length();
-    /** Column sums add float vectors over this many rows before flushing into double. */
-    private static final int FLUSH_ROWS = 64;
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FH =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(DS.vectorBitSize() / 2));
+    private static final int DL = DS.length();
 
     /** Rows per parallel chunk so a chunk holds at least 16K elements. */
     static int rowsPerChunk(int C) { return Math.max(1, (1 << 14) / Math.max(1, C)); }
@@ -40,19 +44,23 @@ final class FastOps {
         });
     }
 
-    /** {@code dst[c] += Σ_n a[n, c]}. a: (N, C), dst: (C). Parallel over column blocks. */
+    /** {@code dst[c] += Σ_n a[n, c]}, summed in double. a: (N, C), dst: (C). Parallel over column blocks. */
     static void addColumnSums(float[] dst, float[] a, int N, int C) {
         columnReduce(C, N, (c0, c1) -> {
             double[] acc = new double[c1 - c0];
-            float[] part = new float[c1 - c0];
-            for (int n0 = 0; n0 < N; n0 += FLUSH_ROWS) {
-                java.util.Arrays.fill(part, 0f);
-                int n1 = Math.min(N, n0 + FLUSH_ROWS);
-                for (int n = n0; n < n1; n++) addInPlace(part, 0, a, n * C + c0, c1 - c0);
-                for (int c = 0; c < part.length; c++) acc[c] += part[c];
-            }
+            for (int n = 0; n < N; n++) accumulate(acc, a, n * C + c0, c1 - c0);
             for (int c = c0; c < c1; c++) dst[c] += (float) acc[c - c0];
         });
+    }
+
+    /** {@code acc[i] += src[sOff + i]} for i < n, widening float lanes to double lanes. */
+    static void accumulate(double[] acc, float[] src, int sOff, int n) {
+        int i = 0;
+        for (int e = FH.loopBound(n); i < e; i += DL) {
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(FH, src, sOff + i).convertShape(VectorOperators.F2D, DS, 0);
+            DoubleVector.fromArray(DS, acc, i).add(v).intoArray(acc, i);
+        }
+        for (; i < n; i++) acc[i] += src[sOff + i];
     }
 
     /** Runs body over column blocks of about 4 vectors covering [0, C), in parallel when there are enough rows. */
@@ -148,23 +156,18 @@ final class FastOps {
             columnReduce(C, N, (c0, c1) -> {
                 int w = c1 - c0;
                 double[] acc = new double[w];
-                float[] part = new float[w];
+                float[] prod = new float[w];
                 int e = S.loopBound(w);
-                for (int n0 = 0; n0 < N; n0 += FLUSH_ROWS) {
-                    java.util.Arrays.fill(part, 0f);
-                    int n1 = Math.min(N, n0 + FLUSH_ROWS);
-                    for (int n = n0; n < n1; n++) {
-                        int off = n * C + c0;
-                        float m = mean[n], s = rstd[n];
-                        int c = 0;
-                        for (; c < e; c += VL) {
-                            FloatVector norm = FloatVector.fromArray(S, x, off + c).sub(m).mul(s);
-                            norm.fma(FloatVector.fromArray(S, dOut, off + c), FloatVector.fromArray(S, part, c))
-                                    .intoArray(part, c);
-                        }
-                        for (; c < w; c++) part[c] += (x[off + c] - m) * s * dOut[off + c];
+                for (int n = 0; n < N; n++) {
+                    int off = n * C + c0;
+                    float m = mean[n], s = rstd[n];
+                    int c = 0;
+                    for (; c < e; c += VL) {
+                        FloatVector.fromArray(S, x, off + c).sub(m).mul(s).mul(FloatVector.fromArray(S, dOut, off + c))
+                                .intoArray(prod, c);
                     }
-                    for (int c = 0; c < w; c++) acc[c] += part[c];
+                    for (; c < w; c++) prod[c] = (x[off + c] - m) * s * dOut[off + c];
+                    accumulate(acc, prod, 0, w);
                 }
                 for (int c = c0; c < c1; c++) dWeight[c] += (float) acc[c - c0];
             });

@@ -15,6 +15,12 @@ public final class Tolerances {
     public static final double F32_ELEMENTWISE = 1e-6;
     /** Float reductions (matmul, LayerNorm, softmax, attention) against the double oracle. */
     public static final double F32_REDUCTION = 1e-5;
+    /** Matmul (forward, dX, dWeight, dBias) of a fast backend against CpuKernels or the double oracle. */
+    public static final double F32_MATMUL = 1e-5;
+    /** LayerNorm forward and backward of a fast backend against CpuKernels or the double oracle. */
+    public static final double F32_LAYERNORM = 1e-5;
+    /** Attention (att, out, dQ, dK, dV) of a fast backend against CpuKernels or the double oracle. */
+    public static final double F32_ATTENTION = 1e-5;
     /** A whole EncoderLayer forward + backward in float against the double oracle. */
     public static final double F32_LAYER = 1e-4;
 }
