@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code B(k, j) = b[bOff + k·ldb + j]} (rows contiguous), {@code C(m, j) = c[cOff + m·ldc + j]}, and
  * {@code init = C} when accumulating, else {@code bias[j]} or 0. Only C is modified.
  *
- * <p>Same arithmetic as {@link CpuKernels}' loops except that sums run in float and in another order: the columns are
- * cut into panels of two vectors, k into blocks of {@link #KC} (so a B panel stays in L1 while the rows stream by),
+ * <p>Same arithmetic as {@link CpuKernels}' loops except that sums run in float and in another order: C is first set to
+ * bias or 0 when not accumulating (so every register tile starts from a load: in JDK 17 a vector chosen by a branch
+ * is boxed, which cost 20× here), the columns are cut into panels of two vectors, k into blocks of {@link #KC} (so a B panel stays in L1 while the rows stream by),
  * and a 4-row × 2-vector register tile does 8 FMAs per 2 vector loads and 4 broadcasts. Leftover rows use a 1-row
  * tile, leftover columns a 1-vector panel and then a scalar loop (the tail).
  */
@@ -35,22 +36,28 @@ final class VectorGemm {
             }
             return;
         }
+        if (!accumulate) {                            // C starts from bias or 0, then every k-block adds into it
+            for (int m = m0; m < m1; m++) {
+                int ci = cOff + m * ldc;
+                if (bias == null) java.util.Arrays.fill(c, ci, ci + nCols, 0f);
+                else System.arraycopy(bias, 0, c, ci, nCols);
+            }
+        }
         int j2 = nCols - nCols % (2 * VL), j1 = nCols - nCols % VL;
         for (int k0 = 0; k0 < K; k0 += KC) {
             int k1 = Math.min(K, k0 + KC);
-            boolean load = accumulate || k0 > 0;      // else start from bias or 0
             for (int j = 0; j < j2; j += 2 * VL) {
                 int m = m0;
-                for (; m + 4 <= m1; m += 4) tile4x2(a, aOff, sam, sak, b, bOff, ldb, c, cOff, ldc, m, j, k0, k1, load, bias);
-                for (; m < m1; m++) tile1x2(a, aOff, sam, sak, b, bOff, ldb, c, cOff, ldc, m, j, k0, k1, load, bias);
+                for (; m + 4 <= m1; m += 4) tile4x2(a, aOff, sam, sak, b, bOff, ldb, c, cOff, ldc, m, j, k0, k1);
+                for (; m < m1; m++) tile1x2(a, aOff, sam, sak, b, bOff, ldb, c, cOff, ldc, m, j, k0, k1);
             }
             for (int j = j2; j < j1; j += VL) {
-                for (int m = m0; m < m1; m++) tile1x1(a, aOff, sam, sak, b, bOff, ldb, c, cOff, ldc, m, j, k0, k1, load, bias);
+                for (int m = m0; m < m1; m++) tile1x1(a, aOff, sam, sak, b, bOff, ldb, c, cOff, ldc, m, j, k0, k1);
             }
             for (int j = j1; j < nCols; j++) {
                 for (int m = m0; m < m1; m++) {
                     int ci = cOff + m * ldc + j;
-                    float acc = load ? c[ci] : (bias == null ? 0f : bias[j]);
+                    float acc = c[ci];
                     int ai = aOff + m * sam + k0 * sak, bi = bOff + k0 * ldb + j;
                     for (int k = k0; k < k1; k++, ai += sak, bi += ldb) acc = Math.fma(a[ai], b[bi], acc);
                     c[ci] = acc;
@@ -59,18 +66,13 @@ final class VectorGemm {
         }
     }
 
-    private static FloatVector init(boolean load, float[] c, int ci, float[] bias, int j) {
-        if (load) return FloatVector.fromArray(S, c, ci);
-        return bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, j);
-    }
-
     private static void tile4x2(float[] a, int aOff, int sam, int sak, float[] b, int bOff, int ldb, float[] c,
-                                int cOff, int ldc, int m, int j, int k0, int k1, boolean load, float[] bias) {
+                                int cOff, int ldc, int m, int j, int k0, int k1) {
         int c0 = cOff + m * ldc + j, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-        FloatVector s00 = init(load, c, c0, bias, j), s01 = init(load, c, c0 + VL, bias, j + VL);
-        FloatVector s10 = init(load, c, c1, bias, j), s11 = init(load, c, c1 + VL, bias, j + VL);
-        FloatVector s20 = init(load, c, c2, bias, j), s21 = init(load, c, c2 + VL, bias, j + VL);
-        FloatVector s30 = init(load, c, c3, bias, j), s31 = init(load, c, c3 + VL, bias, j + VL);
+        FloatVector s00 = FloatVector.fromArray(S, c, c0), s01 = FloatVector.fromArray(S, c, c0 + VL);
+        FloatVector s10 = FloatVector.fromArray(S, c, c1), s11 = FloatVector.fromArray(S, c, c1 + VL);
+        FloatVector s20 = FloatVector.fromArray(S, c, c2), s21 = FloatVector.fromArray(S, c, c2 + VL);
+        FloatVector s30 = FloatVector.fromArray(S, c, c3), s31 = FloatVector.fromArray(S, c, c3 + VL);
         int ai = aOff + m * sam + k0 * sak, bi = bOff + k0 * ldb + j;
         for (int k = k0; k < k1; k++, ai += sak, bi += ldb) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + VL);
@@ -98,9 +100,9 @@ final class VectorGemm {
     }
 
     private static void tile1x2(float[] a, int aOff, int sam, int sak, float[] b, int bOff, int ldb, float[] c,
-                                int cOff, int ldc, int m, int j, int k0, int k1, boolean load, float[] bias) {
+                                int cOff, int ldc, int m, int j, int k0, int k1) {
         int c0 = cOff + m * ldc + j;
-        FloatVector s0 = init(load, c, c0, bias, j), s1 = init(load, c, c0 + VL, bias, j + VL);
+        FloatVector s0 = FloatVector.fromArray(S, c, c0), s1 = FloatVector.fromArray(S, c, c0 + VL);
         int ai = aOff + m * sam + k0 * sak, bi = bOff + k0 * ldb + j;
         for (int k = k0; k < k1; k++, ai += sak, bi += ldb) {
             FloatVector x = FloatVector.broadcast(S, a[ai]);
@@ -112,9 +114,9 @@ final class VectorGemm {
     }
 
     private static void tile1x1(float[] a, int aOff, int sam, int sak, float[] b, int bOff, int ldb, float[] c,
-                                int cOff, int ldc, int m, int j, int k0, int k1, boolean load, float[] bias) {
+                                int cOff, int ldc, int m, int j, int k0, int k1) {
         int c0 = cOff + m * ldc + j;
-        FloatVector s0 = init(load, c, c0, bias, j);
+        FloatVector s0 = FloatVector.fromArray(S, c, c0);
         int ai = aOff + m * sam + k0 * sak, bi = bOff + k0 * ldb + j;
         for (int k = k0; k < k1; k++, ai += sak, bi += ldb) {
             s0 = FloatVector.fromArray(S, b, bi).fma(FloatVector.broadcast(S, a[ai]), s0);

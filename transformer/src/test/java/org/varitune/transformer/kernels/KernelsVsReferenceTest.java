@@ -63,16 +63,16 @@ class KernelsVsReferenceTest extends TestBase {
         k.matmulForward(out, x, w, b, N, IC, OC);
         double[] e = new double[N * OC];
         MatmulRef.forward(e, toDouble(x), toDouble(w), toDouble(b), N, IC, OC);
-        assertAllClose(k.name() + " matmul out", out, e, Tolerances.F32_REDUCTION, N, OC);
+        assertAllClose(k.name() + " matmul out", out, e, Tolerances.F32_MATMUL, N, OC);
 
         float[] dX = randn(N * IC), dW = randn(OC * IC), dB = randn(OC);
         double[] eX = new double[N * IC], eW = new double[OC * IC], eB = new double[OC];
         MatmulRef.backward(eX, eW, eB, toDouble(dOut), toDouble(x), toDouble(w), N, IC, OC);
         double[] xX = plus(dX, eX), xW = plus(dW, eW), xB = plus(dB, eB);
         k.matmulBackward(dX, dW, dB, dOut, x, w, N, IC, OC);
-        assertAllClose(k.name() + " matmul dX", dX, xX, Tolerances.F32_REDUCTION, N, IC);
-        assertAllClose(k.name() + " matmul dWeight", dW, xW, Tolerances.F32_REDUCTION, OC, IC);
-        assertAllClose(k.name() + " matmul dBias", dB, xB, Tolerances.F32_REDUCTION, OC);
+        assertAllClose(k.name() + " matmul dX", dX, xX, Tolerances.F32_MATMUL, N, IC);
+        assertAllClose(k.name() + " matmul dWeight", dW, xW, Tolerances.F32_MATMUL, OC, IC);
+        assertAllClose(k.name() + " matmul dBias", dB, xB, Tolerances.F32_MATMUL, OC);
     }
 
     @ParameterizedTest(name = "{0} N={1} C={2}")
@@ -84,18 +84,18 @@ class KernelsVsReferenceTest extends TestBase {
         k.layerNormForward(out, mean, rstd, x, w, b, N, C, eps);
         double[] e = new double[N * C], em = new double[N], es = new double[N];
         LayerNormRef.forward(e, em, es, toDouble(x), toDouble(w), toDouble(b), N, C, eps);
-        assertAllClose(k.name() + " layerNorm out", out, e, Tolerances.F32_REDUCTION, N, C);
-        assertAllClose(k.name() + " layerNorm mean", mean, em, Tolerances.F32_REDUCTION, N);
-        assertAllClose(k.name() + " layerNorm rstd", rstd, es, Tolerances.F32_REDUCTION, N);
+        assertAllClose(k.name() + " layerNorm out", out, e, Tolerances.F32_LAYERNORM, N, C);
+        assertAllClose(k.name() + " layerNorm mean", mean, em, Tolerances.F32_LAYERNORM, N);
+        assertAllClose(k.name() + " layerNorm rstd", rstd, es, Tolerances.F32_LAYERNORM, N);
 
         float[] dX = randn(N * C), dW = randn(C), dB = randn(C);
         double[] eX = new double[N * C], eW = new double[C], eB = new double[C];
         LayerNormRef.backward(eX, eW, eB, toDouble(dOut), toDouble(x), em, es, toDouble(w), N, C);
         double[] xX = plus(dX, eX), xW = plus(dW, eW), xB = plus(dB, eB);
         k.layerNormBackward(dX, dW, dB, dOut, x, mean, rstd, w, N, C);
-        assertAllClose(k.name() + " layerNorm dX", dX, xX, Tolerances.F32_REDUCTION, N, C);
-        assertAllClose(k.name() + " layerNorm dWeight", dW, xW, Tolerances.F32_REDUCTION, C);
-        assertAllClose(k.name() + " layerNorm dBias", dB, xB, Tolerances.F32_REDUCTION, C);
+        assertAllClose(k.name() + " layerNorm dX", dX, xX, Tolerances.F32_LAYERNORM, N, C);
+        assertAllClose(k.name() + " layerNorm dWeight", dW, xW, Tolerances.F32_LAYERNORM, C);
+        assertAllClose(k.name() + " layerNorm dBias", dB, xB, Tolerances.F32_LAYERNORM, C);
     }
 
     @ParameterizedTest(name = "{0} N={1} C={2}")
@@ -135,8 +135,8 @@ class KernelsVsReferenceTest extends TestBase {
         k.attentionForward(out, att, q, kk, v, mask, B, T, H, D);
         double[] e = new double[n], ea = new double[na];
         AttentionRef.forward(e, ea, toDouble(q), toDouble(kk), toDouble(v), mask, B, T, H, D);
-        assertAllClose(k.name() + " attention out", out, e, Tolerances.F32_REDUCTION, B, T, H * D);
-        assertAllClose(k.name() + " attention att", att, ea, Tolerances.F32_REDUCTION, B, H, T, T);
+        assertAllClose(k.name() + " attention out", out, e, Tolerances.F32_ATTENTION, B, T, H * D);
+        assertAllClose(k.name() + " attention att", att, ea, Tolerances.F32_ATTENTION, B, H, T, T);
         for (int i = 0; i < na; i++) {
             int b = i / (H * T * T), t2 = i % T;
             if (mask[b * T + t2] == 0 && att[i] != 0f) {
@@ -149,8 +149,8 @@ class KernelsVsReferenceTest extends TestBase {
         AttentionRef.backward(eQ, eK, eV, toDouble(dOut), toDouble(q), toDouble(kk), toDouble(v), ea, B, T, H, D);
         double[] xQ = plus(dQ, eQ), xK = plus(dK, eK), xV = plus(dV, eV);
         k.attentionBackward(dQ, dK, dV, dOut, q, kk, v, att, B, T, H, D);
-        assertAllClose(k.name() + " attention dQ", dQ, xQ, Tolerances.F32_REDUCTION, B, T, H * D);
-        assertAllClose(k.name() + " attention dK", dK, xK, Tolerances.F32_REDUCTION, B, T, H * D);
-        assertAllClose(k.name() + " attention dV", dV, xV, Tolerances.F32_REDUCTION, B, T, H * D);
+        assertAllClose(k.name() + " attention dQ", dQ, xQ, Tolerances.F32_ATTENTION, B, T, H * D);
+        assertAllClose(k.name() + " attention dK", dK, xK, Tolerances.F32_ATTENTION, B, T, H * D);
+        assertAllClose(k.name() + " attention dV", dV, xV, Tolerances.F32_ATTENTION, B, T, H * D);
     }
 }
