@@ -9,7 +9,8 @@ import java.util.Random;
 /**
  * A JMH-free harness (not a test; surefire does not run it): GFLOP/s of raw OpenBLAS {@code sgemm} on off-heap buffers
  * (no copies, OpenBLAS's own threads) against our {@code matmulForward}/{@code matmulBackward} at the encoder shapes,
- * in the same run, plus attention, LayerNorm and GELU throughput. Warm-up first, then the median of the runs.
+ * in the same run, plus attention, LayerNorm and GELU throughput. Warm-up first (at least 3 s per case), then the
+ * median of the runs.
  * Run with the test classpath, e.g.
  * <pre>
  *   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE java --add-modules=jdk.incubator.vector \
@@ -26,8 +27,10 @@ public final class KernelsBench {
 
     interface Body { void run(); }
 
+    /** Warm-up of at least {@code warmup} runs and 3 s (Vector API code is slow until C2 has compiled it). */
     static double medianMs(int warmup, int runs, Body b) {
-        for (int i = 0; i < warmup; i++) b.run();
+        long until = System.nanoTime() + 3_000_000_000L;
+        for (int i = 0; i < warmup || System.nanoTime() < until; i++) b.run();
         double[] t = new double[runs];
         for (int i = 0; i < runs; i++) {
             long s = System.nanoTime();
@@ -73,8 +76,8 @@ public final class KernelsBench {
             String line = String.format("%5d %5d | %9.1f | %5.1f (%3.0f%%) | %5.1f (%3.0f%%)", IC, OC, flops / raw / 1e6,
                     flops / fwd / 1e6, 100 * raw / fwd, 2 * flops / bwd / 1e6, 100 * 2 * raw / bwd);
             if (vector) {
-                double vf = medianMs(1, 3, () -> vec.matmulForward(out, x, w, b, N, IC, OC));
-                double vb = medianMs(1, 3, () -> vec.matmulBackward(dX, dW, dB, dOut, x, w, N, IC, OC));
+                double vf = medianMs(3, 3, () -> vec.matmulForward(out, x, w, b, N, IC, OC));
+                double vb = medianMs(3, 3, () -> vec.matmulBackward(dX, dW, dB, dOut, x, w, N, IC, OC));
                 line += String.format(" | %10.1f %5.1f", flops / vf / 1e6, 2 * flops / vb / 1e6);
             }
             System.out.println(line);
