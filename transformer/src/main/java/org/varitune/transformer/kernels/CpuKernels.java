@@ -78,6 +78,8 @@ public class CpuKernels implements Kernels {
     @Override
     public void layerNormBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] mean,
                                   float[] rstd, float[] weight, int N, int C) {
+        // dWeight and dBias sum over the rows: in double, added to the float buffers once at the end
+        double[] dw = dWeight == null ? null : new double[C], db = dBias == null ? null : new double[C];
         for (int n = 0; n < N; n++) {
             int off = n * C;
             double m = mean[n], s = rstd[n];
@@ -95,9 +97,13 @@ public class CpuKernels implements Kernels {
                 double norm = (x[off + c] - m) * s;
                 double dnorm = (double) weight[c] * dOut[off + c];
                 if (dX != null) dX[off + c] += (float) (s * (dnorm - meanDnorm - norm * meanDnormNorm));
-                if (dWeight != null) dWeight[c] += (float) (norm * dOut[off + c]);
-                if (dBias != null) dBias[c] += dOut[off + c];
+                if (dw != null) dw[c] += norm * dOut[off + c];
+                if (db != null) db[c] += dOut[off + c];
             }
+        }
+        for (int c = 0; c < C; c++) {
+            if (dw != null) dWeight[c] += (float) dw[c];
+            if (db != null) dBias[c] += (float) db[c];
         }
     }
 

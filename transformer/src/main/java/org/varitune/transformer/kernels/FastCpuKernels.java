@@ -1,10 +1,136 @@
 package org.varitune.transformer.kernels;
 
 /**
- * Placeholder until the fast backend lands: OpenBLAS through JavaCPP where it loads, else the Vector API,
- * multi-threaded with one {@code parallelFor}. Delegates to {@link CpuKernels} for now.
+ * The fast CPU backend: the Linear products on OpenBLAS ({@link BlasMatmul}) where it loads, else on a pure-Java
+ * Vector API GEMM ({@link VectorGemm}); attention, LayerNorm, GELU and add on the Vector API; everything spread over
+ * the one {@link Parallel} pool. Same formulas and argument rules as {@link Kernels} and {@link CpuKernels}; sums run
+ * in float (CpuKernels sums in double), so results agree with it to the {@code F32_*} tolerances, not bit for bit.
+ * Work is cut into chunks that depend only on the shapes and the thread count, but results are not bitwise
+ * repeatable: the Vector API rounds lane-wise exp and lane reductions differently before and after JIT compilation.
+ *
+ * <p>{@link #create()} picks OpenBLAS when {@link Blas#available()} ({@code -Dvaritune.blas=false} turns it off);
+ * {@link #vectorOnly()} never uses it. {@link #name()} says which: {@code fast(openblas)} or {@code fast(vector)}.
  */
-public final class FastCpuKernels extends CpuKernels {
-    public static Kernels create() { return new FastCpuKernels(); }
-    @Override public String name() { return "fast(placeholder)"; }
+public final class FastCpuKernels implements Kernels {
+    private final boolean blas;
+
+    private FastCpuKernels(boolean blas) { this.blas = blas; }
+
+    /** OpenBLAS matmuls where OpenBLAS loads (and is not disabled by {@code -Dvaritune.blas=false}), else Vector API. */
+    public static Kernels create() { return new FastCpuKernels(Blas.available()); }
+
+    /** The pure-Java Vector API backend, whether or not OpenBLAS is available. */
+    public static Kernels vectorOnly() { return new FastCpuKernels(false); }
+
+    @Override public String name() { return blas ? "fast(openblas)" : "fast(vector)"; }
+
+    /** True when this instance runs its matmuls on OpenBLAS. */
+    public boolean usesBlas() { return blas; }
+
+    @Override
+    public void matmulForward(float[] out, float[] x, float[] weight, float[] bias, int N, int IC, int OC) {
+        // out: (N, OC)  x: (N, IC)  weight: (OC, IC)  bias: (OC)
+        checkMatmul("matmulForward", N, IC, OC, out, "out", (long) N * OC, x, "x", (long) N * IC, weight, (long) OC * IC);
+        if (bias != null && bias.length < OC) throw shape("matmulForward", "bias", bias.length, OC, N, IC, OC);
+        if (blas) {
+            BlasMatmul.forward(out, x, weight, bias, N, IC, OC);
+            return;
+        }
+        // out[n, :] = bias + Σ_i x[n, i]·weightᵀ[i, :], with weightᵀ: (IC, OC) transposed once per call
+        float[] wt = transposed(weight, IC, OC);
+        Parallel.parallelForRange(N, rowsPerChunk(IC, OC), (lo, hi) ->
+                VectorGemm.gemm(x, 0, IC, 1, wt, 0, OC, out, 0, OC, lo, hi, OC, IC, false, bias));
+    }
+
+    @Override
+    public void matmulBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] weight,
+                               int N, int IC, int OC) {
+        checkMatmul("matmulBackward", N, IC, OC, dOut, "dOut", (long) N * OC, x, "x", (long) N * IC, weight,
+                (long) OC * IC);
+        if (dX != null && dX.length < (long) N * IC) throw shape("matmulBackward", "dX", dX.length, (long) N * IC, N, IC, OC);
+        if (dWeight != null && dWeight.length < (long) OC * IC) {
+            throw shape("matmulBackward", "dWeight", dWeight.length, (long) OC * IC, N, IC, OC);
+        }
+        if (dBias != null && dBias.length < OC) throw shape("matmulBackward", "dBias", dBias.length, OC, N, IC, OC);
+        if (blas) {
+            BlasMatmul.backward(dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
+            return;
+        }
+        // forward was: out[n, o] = bias[o] + Σ_i x[n, i]·weight[o, i]
+        if (dX != null) {          // dX[n, :] += Σ_o dOut[n, o]·weight[o, :], parallel over rows n
+            Parallel.parallelForRange(N, rowsPerChunk(OC, IC), (lo, hi) ->
+                    VectorGemm.gemm(dOut, 0, OC, 1, weight, 0, IC, dX, 0, IC, lo, hi, IC, OC, true, null));
+        }
+        if (dWeight != null) {     // dWeight[o, :] += Σ_n dOut[n, o]·x[n, :], parallel over output channels o
+            Parallel.parallelForRange(OC, rowsPerChunk(N, IC), (lo, hi) ->
+                    VectorGemm.gemm(dOut, 0, 1, OC, x, 0, IC, dWeight, 0, IC, lo, hi, IC, N, true, null));
+        }
+        if (dBias != null) FastOps.addColumnSums(dBias, dOut, N, OC);   // dBias[o] += Σ_n dOut[n, o]
+    }
+
+    @Override
+    public void layerNormForward(float[] out, float[] mean, float[] rstd, float[] x, float[] weight, float[] bias,
+                                 int N, int C, float eps) {
+        FastOps.layerNormForward(out, mean, rstd, x, weight, bias, N, C, eps);
+    }
+
+    @Override
+    public void layerNormBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] mean,
+                                  float[] rstd, float[] weight, int N, int C) {
+        FastOps.layerNormBackward(dX, dWeight, dBias, dOut, x, mean, rstd, weight, N, C);
+    }
+
+    @Override
+    public void geluForward(float[] out, float[] x, int n) { FastGelu.forward(out, x, n); }
+
+    @Override
+    public void geluBackward(float[] dX, float[] x, float[] dOut, int n) { FastGelu.backward(dX, x, dOut, n); }
+
+    @Override
+    public void attentionForward(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
+                                 int B, int T, int H, int D) {
+        VectorAttention.forward(out, att, q, k, v, attentionMask, B, T, H, D);
+    }
+
+    @Override
+    public void attentionBackward(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
+                                  float[] att, int B, int T, int H, int D) {
+        VectorAttention.backward(dQ, dK, dV, dOut, q, k, v, att, B, T, H, D);
+    }
+
+    @Override
+    public void add(float[] out, float[] a, float[] b, int n) { FastOps.add(out, a, b, n); }
+
+    /** Rows per chunk so each chunk does at least ~1M multiply-adds of a (rows × k) · (k × cols) product. */
+    private static int rowsPerChunk(int k, int cols) {
+        return (int) Math.max(1, (1L << 20) / Math.max(1L, (long) k * cols));
+    }
+
+    private static final ThreadLocal<float[]> WT = new ThreadLocal<>();
+
+    /** weightᵀ: (IC, OC) in a per-thread buffer that grows and is reused. */
+    private static float[] transposed(float[] weight, int IC, int OC) {
+        float[] wt = WT.get();
+        if (wt == null || wt.length < IC * OC) {
+            wt = new float[IC * OC];
+            WT.set(wt);
+        }
+        float[] dst = wt;
+        Parallel.parallelForRange(OC, Math.max(1, (1 << 14) / Math.max(1, IC)), (lo, hi) ->
+                VectorGemm.transpose(dst, lo, OC, weight, lo * IC, IC, IC, hi - lo));
+        return wt;
+    }
+
+    private static void checkMatmul(String op, int N, int IC, int OC, float[] a, String aName, long aLen,
+                                    float[] x, String xName, long xLen, float[] weight, long wLen) {
+        if (N < 0 || IC < 0 || OC < 0) throw new IllegalArgumentException(op + ": negative shape N=" + N + " IC=" + IC + " OC=" + OC);
+        if (a.length < aLen) throw shape(op, aName, a.length, aLen, N, IC, OC);
+        if (x.length < xLen) throw shape(op, xName, x.length, xLen, N, IC, OC);
+        if (weight.length < wLen) throw shape(op, "weight", weight.length, wLen, N, IC, OC);
+    }
+
+    private static IllegalArgumentException shape(String op, String name, int have, long need, int N, int IC, int OC) {
+        return new IllegalArgumentException(op + ": " + name + " has " + have + " floats, needs " + need
+                + " for N=" + N + " IC=" + IC + " OC=" + OC);
+    }
 }

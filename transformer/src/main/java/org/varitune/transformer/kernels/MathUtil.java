@@ -21,14 +21,25 @@ public final class MathUtil {
                     + 2844.23683343917062;
             return x * top / bot;
         }
-        double r = erfc(ax);
+        double r = erfcPositive(ax);
         return x < 0 ? r - 1.0 : 1.0 - r;
     }
 
+    /**
+     * Complementary error function {@code 1 − erf(x)}, accurate in relative terms also where it is tiny (large x),
+     * unlike {@code 1 − erf(x)}.
+     */
+    public static double erfc(double x) {
+        if (Double.isNaN(x)) return x;
+        double ax = Math.abs(x);
+        double r = ax < 0.5 ? 1.0 - erf(ax) : erfcPositive(ax);
+        return x < 0 ? 2.0 - r : r;
+    }
+
     /** Complementary error function of {@code x >= 0.5}, Cody's second and third ranges. */
-    private static double erfc(double ax) {
+    private static double erfcPositive(double ax) {
         if (ax < 4.0) {
-            double top = (((((((2.56852019228982242e-8 * ax + 0.564188496988670089) * ax + 8.88314979438837594) * ax
+            double top = (((((((2.15311535474403846e-8 * ax + 0.564188496988670089) * ax + 8.88314979438837594) * ax
                     + 66.1191906371416295) * ax + 298.635138197400131) * ax + 881.952221241769090) * ax
                     + 1712.04761263407058) * ax + 2051.07837782607147) * ax + 1230.33935479799725;
             double bot = (((((((ax + 15.7449261107098347) * ax + 117.693950891312499) * ax + 537.181101862009858) * ax
@@ -54,14 +65,22 @@ public final class MathUtil {
         return Math.exp(-xh * xh) * Math.exp(-del);
     }
 
-    /** Exact GELU, {@code 0.5·x·(1 + erf(x/√2))}. */
+    /**
+     * Standard normal CDF {@code Φ(x) = 0.5·(1 + erf(x/√2)) = 0.5·erfc(−x/√2)}, the latter form for x < 0 so that
+     * Φ keeps its relative accuracy in the far left tail (where {@code 1 + erf} cancels to 0).
+     */
+    public static double phi(double x) {
+        return x < 0 ? 0.5 * erfc(-x * INV_SQRT2) : 0.5 * (1.0 + erf(x * INV_SQRT2));
+    }
+
+    /** Exact GELU, {@code 0.5·x·(1 + erf(x/√2))} = {@code x·Φ(x)}. */
     public static double gelu(double x) {
-        return 0.5 * x * (1.0 + erf(x * INV_SQRT2));
+        return x * phi(x);
     }
 
     /** d gelu/dx = Φ(x) + x·φ(x). */
     public static double geluGrad(double x) {
-        double cdf = 0.5 * (1.0 + erf(x * INV_SQRT2));
+        double cdf = phi(x);
         double pdf = INV_SQRT_2PI * Math.exp(-0.5 * x * x);
         return cdf + x * pdf;
     }

@@ -1,0 +1,158 @@
+package org.varitune.transformer.kernels;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.varitune.transformer.testing.TestBase;
+import org.varitune.transformer.testing.Tolerances;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.varitune.transformer.testing.AllClose.assertAllClose;
+
+/**
+ * Third link of the chain: every {@link Kernels} implementation against the plain {@link CpuKernels} at encoder-like
+ * shapes (several GEMM tiles and parallel chunks), plus the argument rules: null gradients skipped, aliasing allowed
+ * where the interface allows it, a null att in forward.
+ */
+@Tag("kernels")
+class KernelsParityTest extends TestBase {
+    private final Kernels cpu = new CpuKernels();
+    /**
+     * Two calls of one backend on the same inputs: the Vector API may round differently once a loop is JIT-compiled
+     * (lane-wise exp, the order of a lane reduction), so repeat calls agree to float rounding, not bit for bit.
+     */
+    static final double SAME_BACKEND = 1e-6;
+
+    static List<Kernels> allKernels() {
+        List<Kernels> ks = new ArrayList<>(List.of(FastCpuKernels.vectorOnly()));
+        if (Blas.available()) ks.add(FastCpuKernels.create());
+        ks.add(Kernels.fromSystemProperty());
+        return ks;
+    }
+
+    @Test
+    void openBlasLoadsSingleThreadedOrSaysWhy() {
+        Assumptions.assumeTrue(Blas.available(), () -> "OpenBLAS not available: " + Blas.unavailableReason());
+        assertEquals(null, Blas.unavailableReason());
+        assertEquals(1, Blas.openblasThreads());
+        assertEquals("fast(openblas)", FastCpuKernels.create().name());
+    }
+
+    @Test
+    void vectorOnlyNamesItself() {
+        assertEquals("fast(vector)", FastCpuKernels.vectorOnly().name());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allKernels")
+    void matmulMatchesCpuKernels(Kernels k) {
+        int N = 96, IC = 384, OC = 1536;
+        float[] x = randn(N * IC), w = randn(OC * IC), b = randn(OC), dOut = randn(N * OC);
+        float[] e = new float[N * OC], a = new float[N * OC];
+        cpu.matmulForward(e, x, w, b, N, IC, OC);
+        k.matmulForward(a, x, w, b, N, IC, OC);
+        assertAllClose(k.name() + " matmul out", a, e, Tolerances.F32_MATMUL, N, OC);
+        k.matmulForward(a, x, w, null, N, IC, OC);
+        cpu.matmulForward(e, x, w, null, N, IC, OC);
+        assertAllClose(k.name() + " matmul out, no bias", a, e, Tolerances.F32_MATMUL, N, OC);
+
+        float[] g0x = randn(N * IC), g0w = randn(OC * IC), g0b = randn(OC);
+        float[] eX = g0x.clone(), eW = g0w.clone(), eB = g0b.clone(), aX = g0x.clone(), aW = g0w.clone(), aB = g0b.clone();
+        cpu.matmulBackward(eX, eW, eB, dOut, x, w, N, IC, OC);
+        k.matmulBackward(aX, aW, aB, dOut, x, w, N, IC, OC);
+        assertAllClose(k.name() + " matmul dX", aX, eX, Tolerances.F32_MATMUL, N, IC);
+        assertAllClose(k.name() + " matmul dWeight", aW, eW, Tolerances.F32_MATMUL, OC, IC);
+        assertAllClose(k.name() + " matmul dBias", aB, eB, Tolerances.F32_MATMUL, OC);
+
+        // each null gradient is skipped, the others still computed
+        float[] onlyW = g0w.clone(), onlyX = g0x.clone(), onlyB = g0b.clone();
+        k.matmulBackward(null, onlyW, null, dOut, x, w, N, IC, OC);
+        k.matmulBackward(onlyX, null, null, dOut, x, w, N, IC, OC);
+        k.matmulBackward(null, null, onlyB, dOut, x, w, N, IC, OC);
+        k.matmulBackward(null, null, null, dOut, x, w, N, IC, OC);
+        assertAllClose(k.name() + " dWeight alone", onlyW, aW, SAME_BACKEND);
+        assertAllClose(k.name() + " dX alone", onlyX, aX, SAME_BACKEND);
+        assertAllClose(k.name() + " dBias alone", onlyB, aB, SAME_BACKEND);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allKernels")
+    void layerNormMatchesCpuKernels(Kernels k) {
+        int N = 200, C = 768;
+        float eps = 1e-12f;
+        float[] x = randn(N * C), w = randn(C), b = randn(C), dOut = randn(N * C);
+        float[] e = new float[N * C], em = new float[N], es = new float[N], a = new float[N * C], am = new float[N],
+                as = new float[N];
+        cpu.layerNormForward(e, em, es, x, w, b, N, C, eps);
+        k.layerNormForward(a, am, as, x, w, b, N, C, eps);
+        assertAllClose(k.name() + " layerNorm out", a, e, Tolerances.F32_LAYERNORM, N, C);
+        assertAllClose(k.name() + " layerNorm mean", am, em, Tolerances.F32_LAYERNORM, N);
+        assertAllClose(k.name() + " layerNorm rstd", as, es, Tolerances.F32_LAYERNORM, N);
+        k.layerNormForward(a, null, null, x, w, b, N, C, eps);
+        assertAllClose(k.name() + " layerNorm out without stats", a, e, Tolerances.F32_LAYERNORM, N, C);
+
+        float[] eX = randn(N * C), eW = randn(C), eB = randn(C), aX = eX.clone(), aW = eW.clone(), aB = eB.clone();
+        cpu.layerNormBackward(eX, eW, eB, dOut, x, em, es, w, N, C);
+        k.layerNormBackward(aX, aW, aB, dOut, x, em, es, w, N, C);
+        assertAllClose(k.name() + " layerNorm dX", aX, eX, Tolerances.F32_LAYERNORM, N, C);
+        assertAllClose(k.name() + " layerNorm dWeight", aW, eW, Tolerances.F32_LAYERNORM, C);
+        assertAllClose(k.name() + " layerNorm dBias", aB, eB, Tolerances.F32_LAYERNORM, C);
+        float[] before = aX.clone();
+        k.layerNormBackward(aX, null, null, dOut, x, em, es, w, N, C);
+        float[] twice = before.clone();
+        k.layerNormBackward(twice, null, null, dOut, x, em, es, w, N, C);   // same increment again
+        assertAllClose(k.name() + " layerNorm dX alone", twice, aX, SAME_BACKEND);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allKernels")
+    void geluAndAddMatchCpuKernelsAndAllowAliasing(Kernels k) {
+        int n = 100_003;
+        float[] x = randn(n), y = randn(n), dOut = randn(n), e = new float[n], a = new float[n];
+        cpu.geluForward(e, x, n);
+        k.geluForward(a, x, n);
+        assertAllClose(k.name() + " gelu out", a, e, Tolerances.F32_ELEMENTWISE, n);
+        float[] aliased = x.clone();
+        k.geluForward(aliased, aliased, n);
+        assertAllClose(k.name() + " gelu with out == x", aliased, a, SAME_BACKEND);
+        float[] eX = randn(n), aX = eX.clone();
+        cpu.geluBackward(eX, x, dOut, n);
+        k.geluBackward(aX, x, dOut, n);
+        assertAllClose(k.name() + " gelu dX", aX, eX, Tolerances.F32_ELEMENTWISE, n);
+
+        cpu.add(e, x, y, n);
+        k.add(a, x, y, n);
+        assertArrayEquals(e, a, k.name() + " add");
+        float[] acc = x.clone();
+        k.add(acc, acc, y, n);
+        assertArrayEquals(e, acc, k.name() + " add with out == a");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allKernels")
+    void attentionMatchesCpuKernels(Kernels k) {
+        int B = 3, T = 128, H = 4, D = 32, n = B * T * H * D, na = B * H * T * T;
+        int[] mask = KernelsVsReferenceTest.paddingMask(B, T);
+        float[] q = randn(n), kk = randn(n), v = randn(n), dOut = randn(n);
+        float[] e = new float[n], ea = new float[na], a = new float[n], aa = new float[na], noAtt = new float[n];
+        cpu.attentionForward(e, ea, q, kk, v, mask, B, T, H, D);
+        k.attentionForward(a, aa, q, kk, v, mask, B, T, H, D);
+        k.attentionForward(noAtt, null, q, kk, v, mask, B, T, H, D);
+        assertAllClose(k.name() + " attention out", a, e, Tolerances.F32_ATTENTION, B, T, H * D);
+        assertAllClose(k.name() + " attention att", aa, ea, Tolerances.F32_ATTENTION, B, H, T, T);
+        assertAllClose(k.name() + " attention out without att", noAtt, a, SAME_BACKEND);
+
+        float[] eQ = randn(n), eK = randn(n), eV = randn(n), aQ = eQ.clone(), aK = eK.clone(), aV = eV.clone();
+        cpu.attentionBackward(eQ, eK, eV, dOut, q, kk, v, ea, B, T, H, D);
+        k.attentionBackward(aQ, aK, aV, dOut, q, kk, v, ea, B, T, H, D);
+        assertAllClose(k.name() + " attention dQ", aQ, eQ, Tolerances.F32_ATTENTION, B, T, H * D);
+        assertAllClose(k.name() + " attention dK", aK, eK, Tolerances.F32_ATTENTION, B, T, H * D);
+        assertAllClose(k.name() + " attention dV", aV, eV, Tolerances.F32_ATTENTION, B, T, H * D);
+    }
+}
