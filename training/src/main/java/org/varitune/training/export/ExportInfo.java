@@ -31,7 +31,8 @@ import java.util.Set;
  *                          default to HF's {@code LABEL_<i>}. For regression, the single target's name.
  * @param mode              how it was tuned; null for a name-based {@link org.varitune.training.FreezePolicy}
  * @param headLayer         1-based layer whose hidden states the head reads = the layers kept in the export
- * @param tuneLayers        the k of {@link org.varitune.training.FreezePolicy#of} (0 when the mode takes none)
+ * @param tuneLayers        the k of {@link org.varitune.training.FreezePolicy#of}: 1..headLayer for TOP_K, PARTIAL,
+ *                          ADAPTERS; any value &gt;= 0 (as given, unused) for the other modes
  * @param pooling           the head's pooling ({@link Pooling.Mode#FIRST_TOKEN} is what HF computes)
  * @param headKind          which head: BERT's (pooler + classifier) or RoBERTa's (classifier.dense + out_proj)
  * @param numLabels         K; 1 = regression (HF {@code problem_type} "regression")
@@ -93,8 +94,11 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         if (sourceNumLayers < headLayer) {
             throw new IllegalArgumentException("source has " + sourceNumLayers + " layers, below the head layer " + headLayer);
         }
-        if (tuneLayers < 0 || tuneLayers > headLayer) {
-            throw new IllegalArgumentException("tuneLayers " + tuneLayers + " outside [0, headLayer = " + headLayer + "]");
+        boolean usesK = mode == TuningMode.TOP_K || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS;
+        if (tuneLayers < 0) throw new IllegalArgumentException("tuneLayers " + tuneLayers + " must be >= 0");
+        if (usesK && (tuneLayers < 1 || tuneLayers > headLayer)) {
+            throw new IllegalArgumentException(mode + ": tuneLayers " + tuneLayers + " outside [1, headLayer = "
+                    + headLayer + "]");
         }
         if (!(classifierDropout >= 0 && classifierDropout < 1)) {
             throw new IllegalArgumentException("classifierDropout " + classifierDropout + " outside [0, 1)");

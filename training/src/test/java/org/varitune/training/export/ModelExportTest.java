@@ -2,6 +2,7 @@ package org.varitune.training.export;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -244,6 +246,65 @@ class ModelExportTest extends TestBase {
         var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
         assertTrue(ex.getMessage().contains(file.toString()), ex.getMessage());
         assertTrue(ex.getMessage().contains("missing classifier.weight"), ex.getMessage());
+    }
+
+    @Test
+    void aNameBasedPolicyExportsWithoutAMode() throws IOException {
+        Path src = source(true);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        SequenceClassifier model = tuned(src, true, c);
+        Path out = tmp.resolve("out");
+        ExportInfo info = ExportInfo.of(model, src, "t", List.of("a", "b", "c"), null, 0);
+        ModelExport.save(model, src, out, info);
+        ExportInfo back = ModelExport.info(out);
+        assertEquals(info, back);
+        assertNull(back.mode());
+        assertEquals("tiny-roberta", back.sourceModel());
+    }
+
+    @Test
+    void loadsAPlainHfSequenceClassificationDirectory() throws IOException {
+        Path dir = tmp.resolve("hf");
+        EncoderConfig c = TinyModels.bert();
+        SafetensorsWriter head = new SafetensorsWriter()
+                .addF32("classifier.weight", uniform(2 * 16, -1, 1), 2, 16).addF32("classifier.bias", uniform(2, -1, 1), 2);
+        TinyModels.save(TinyModels.random(c, k, true, rand), dir, "bert.", head);
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+        config.putArray("architectures").add("BertForSequenceClassification");
+        config.putObject("id2label").put("0", "no").put("1", "yes");
+        Files.writeString(dir.resolve("config.json"), config.toPrettyString());
+
+        ExportInfo info = ModelExport.info(dir);
+        assertEquals(List.of("no", "yes"), info.labels());
+        assertEquals(ExportInfo.HeadKind.BERT, info.headKind());
+        assertEquals(3, info.headLayer());
+        SequenceClassifier loaded = ModelExport.load(dir, k);
+        Encoder enc = Encoder.load(dir, k);
+        var expectedHead = new BertClassificationHead(k, 16, 2, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
+        try (WeightSource w = Safetensors.open(dir)) {
+            expectedHead.loadFrom(w);
+        }
+        Batch batch = batch(false);
+        assertArrayEquals(new SequenceClassifier(enc, expectedHead, 3).logits(batch), loaded.logits(batch));
+    }
+
+    @Test
+    void aStrayTensorBesideTheHeadIsAnErrorNamingIt() throws IOException {
+        Path src = source(true);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        SequenceClassifier model = tuned(src, true, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
+        Path file = out.resolve(Safetensors.SINGLE_FILE);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        try (WeightSource s = Safetensors.open(file)) {
+            for (String n : s.names()) w.addF32(n, s.readFloat(n), s.info(n).shape());
+        }
+        w.addF32("classifier.extra.weight", new float[4], 2, 2);
+        w.write(file);
+        var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+        assertTrue(ex.getMessage().contains(file.toString()) && ex.getMessage().contains("classifier.extra.weight"),
+                ex.getMessage());
     }
 
     // ---- helpers ----
