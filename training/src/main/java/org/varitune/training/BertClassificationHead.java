@@ -46,6 +46,9 @@ public final class BertClassificationHead implements ClassificationHead {
     @Override public int hiddenSize() { return hidden; }
     @Override public Pooling pooling() { return pooling; }
 
+    /** The head's dropout probability (HF {@code classifier_dropout}, else {@code hidden_dropout_prob}). */
+    public float dropoutProb() { return dropout.p(); }
+
     @Override
     public List<Parameter> parameters() {
         return List.of(pooler.weight(), pooler.bias(), classifier.weight(), classifier.bias());

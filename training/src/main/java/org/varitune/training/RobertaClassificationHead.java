@@ -43,6 +43,9 @@ public final class RobertaClassificationHead implements ClassificationHead {
     @Override public int hiddenSize() { return hidden; }
     @Override public Pooling pooling() { return pooling; }
 
+    /** The head's dropout probability (HF {@code classifier_dropout}, else {@code hidden_dropout_prob}). */
+    public float dropoutProb() { return dropout1.p(); }
+
     @Override
     public List<Parameter> parameters() {
         return List.of(dense.weight(), dense.bias(), outProj.weight(), outProj.bias());

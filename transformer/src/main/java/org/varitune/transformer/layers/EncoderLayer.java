@@ -84,6 +84,12 @@ public final class EncoderLayer {
 
     public boolean hasAdapters() { return attentionAdapter != null; }
 
+    /** The adapter after {@code attention.output.dense}, or null when {@link #addAdapters} was not called. */
+    public Adapter attentionAdapter() { return attentionAdapter; }
+
+    /** The adapter after {@code output.dense}, or null when {@link #addAdapters} was not called. */
+    public Adapter outputAdapter() { return outputAdapter; }
+
     /** All parameters in HF order, adapters after the dense they follow. */
     public List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>(attention.parameters());

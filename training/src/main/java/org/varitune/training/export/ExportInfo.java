@@ -1,0 +1,314 @@
+package org.varitune.training.export;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.varitune.training.BertClassificationHead;
+import org.varitune.training.ClassificationHead;
+import org.varitune.training.Pooling;
+import org.varitune.training.RobertaClassificationHead;
+import org.varitune.training.SequenceClassifier;
+import org.varitune.training.TuningMode;
+import org.varitune.transformer.layers.Adapter;
+import org.varitune.transformer.layers.EncoderLayer;
+import org.varitune.transformer.model.EncoderConfig;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What an exported classifier is, beyond its weights: the task, the labels, how it was tuned, and everything needed to
+ * rebuild its head and adapters. Written by {@link ModelExport#save} into {@code config.json} (HF keys plus the
+ * {@value #JSON_KEY} object), read back by {@link ModelExport#info}.
+ *
+ * @param taskName          the task, e.g. {@code sst2} (may be empty, never null)
+ * @param labels            label names, index = class id (HF {@code id2label}); one per label. Given empty, they
+ *                          default to HF's {@code LABEL_<i>}. For regression, the single target's name.
+ * @param mode              how it was tuned; null for a name-based {@link org.varitune.training.FreezePolicy}
+ * @param headLayer         1-based layer whose hidden states the head reads = the layers kept in the export
+ * @param tuneLayers        the k of {@link org.varitune.training.FreezePolicy#of}: 1..headLayer for TOP_K, PARTIAL,
+ *                          ADAPTERS; any value &gt;= 0 (as given, unused) for the other modes
+ * @param pooling           the head's pooling ({@link Pooling.Mode#FIRST_TOKEN} is what HF computes)
+ * @param headKind          which head: BERT's (pooler + classifier) or RoBERTa's (classifier.dense + out_proj)
+ * @param numLabels         K; 1 = regression (HF {@code problem_type} "regression")
+ * @param classifierDropout the head's dropout probability (HF {@code classifier_dropout})
+ * @param adapterBottleneck adapters' R, or 0 when the model has no adapters
+ * @param adapterActivation adapters' activation, or null when none
+ * @param adapterLayers     1-based layers holding adapters, ascending; empty when none
+ * @param sourceModel       name of the model that was tuned (e.g. the HF id or directory name)
+ * @param sourceNumLayers   {@code num_hidden_layers} of the source model, before truncation at the head layer
+ */
+public record ExportInfo(String taskName, List<String> labels, TuningMode mode, int headLayer, int tuneLayers,
+                         Pooling.Mode pooling, HeadKind headKind, int numLabels, double classifierDropout,
+                         int adapterBottleneck, Adapter.Activation adapterActivation, List<Integer> adapterLayers,
+                         String sourceModel, int sourceNumLayers) {
+
+    /** Key of the varitune object in {@code config.json}. */
+    public static final String JSON_KEY = "varitune";
+    /** Version of the {@value #JSON_KEY} object's layout. */
+    public static final int FORMAT_VERSION = 1;
+
+    /** The two heads, named after their HF model types. */
+    public enum HeadKind {
+        BERT("bert", "BertForSequenceClassification"),
+        ROBERTA("roberta", "RobertaForSequenceClassification");
+
+        private final String modelType, architecture;
+
+        HeadKind(String modelType, String architecture) {
+            this.modelType = modelType;
+            this.architecture = architecture;
+        }
+
+        /** HF {@code model_type} this head belongs to. */
+        public String modelType() { return modelType; }
+
+        /** HF {@code architectures} entry. */
+        public String architecture() { return architecture; }
+
+        /** The kind of a head object; fails for a head class that cannot be exported. */
+        public static HeadKind of(ClassificationHead head) {
+            if (head instanceof BertClassificationHead) return BERT;
+            if (head instanceof RobertaClassificationHead) return ROBERTA;
+            throw new IllegalArgumentException("cannot export a head of class " + head.getClass().getName());
+        }
+
+        static HeadKind parse(String s) {
+            for (HeadKind k : values()) if (k.modelType.equals(s) || k.architecture.equals(s)) return k;
+            throw new IllegalArgumentException("unknown head kind '" + s + "' (expected bert or roberta)");
+        }
+    }
+
+    public ExportInfo {
+        Objects.requireNonNull(taskName, "taskName");
+        Objects.requireNonNull(pooling, "pooling");
+        Objects.requireNonNull(headKind, "headKind");
+        Objects.requireNonNull(sourceModel, "sourceModel");
+        if (numLabels < 1) throw new IllegalArgumentException("numLabels " + numLabels + " must be >= 1");
+        if (headLayer < 1) throw new IllegalArgumentException("headLayer " + headLayer + " must be >= 1");
+        if (sourceNumLayers < headLayer) {
+            throw new IllegalArgumentException("source has " + sourceNumLayers + " layers, below the head layer " + headLayer);
+        }
+        boolean usesK = mode == TuningMode.TOP_K || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS;
+        if (tuneLayers < 0) throw new IllegalArgumentException("tuneLayers " + tuneLayers + " must be >= 0");
+        if (usesK && (tuneLayers < 1 || tuneLayers > headLayer)) {
+            throw new IllegalArgumentException(mode + ": tuneLayers " + tuneLayers + " outside [1, headLayer = "
+                    + headLayer + "]");
+        }
+        if (!(classifierDropout >= 0 && classifierDropout < 1)) {
+            throw new IllegalArgumentException("classifierDropout " + classifierDropout + " outside [0, 1)");
+        }
+        if (labels == null || labels.isEmpty()) {
+            List<String> dflt = new ArrayList<>();
+            for (int i = 0; i < numLabels; i++) dflt.add("LABEL_" + i);
+            labels = dflt;
+        }
+        labels = List.copyOf(labels);
+        if (labels.size() != numLabels) {
+            throw new IllegalArgumentException(labels.size() + " label names " + labels + " for numLabels " + numLabels);
+        }
+        if (new HashSet<>(labels).size() != labels.size()) {
+            throw new IllegalArgumentException("label names " + labels + " repeat (HF label2id needs them distinct)");
+        }
+        adapterLayers = adapterLayers == null ? List.of() : List.copyOf(adapterLayers);
+        if ((adapterBottleneck == 0) != adapterLayers.isEmpty() || (adapterBottleneck == 0) != (adapterActivation == null)) {
+            throw new IllegalArgumentException("adapters: bottleneck " + adapterBottleneck + ", activation "
+                    + adapterActivation + ", layers " + adapterLayers + " must be all set or all empty (0, null, [])");
+        }
+        if (adapterBottleneck < 0) throw new IllegalArgumentException("adapter bottleneck " + adapterBottleneck + " < 0");
+        int prev = 0;
+        for (int l : adapterLayers) {
+            if (l <= prev || l > headLayer) {
+                throw new IllegalArgumentException("adapter layers " + adapterLayers + " must ascend within [1, " + headLayer + "]");
+            }
+            prev = l;
+        }
+    }
+
+    /**
+     * The info of {@code model}, tuned from the HF directory {@code sourceModelDir}: head layer, pooling, head kind,
+     * label count, head dropout and adapters are read off the model; the source name (the directory's name) and its
+     * {@code num_hidden_layers} off the directory. Modifies nothing.
+     *
+     * @param labels     label names (empty = HF's {@code LABEL_<i>})
+     * @param mode       the tuning mode (null for a name-based policy)
+     * @param tuneLayers the policy's k (0 when the mode takes none)
+     */
+    public static ExportInfo of(SequenceClassifier model, Path sourceModelDir, String taskName, List<String> labels,
+                                TuningMode mode, int tuneLayers) throws IOException {
+        EncoderConfig src = EncoderConfig.read(sourceModelDir);
+        Path name = sourceModelDir.toAbsolutePath().normalize().getFileName();
+        return of(model, name == null ? sourceModelDir.toString() : name.toString(), src.numHiddenLayers(), taskName,
+                labels, mode, tuneLayers);
+    }
+
+    /** As {@link #of(SequenceClassifier, Path, String, List, TuningMode, int)} with the source named explicitly. */
+    public static ExportInfo of(SequenceClassifier model, String sourceModel, int sourceNumLayers, String taskName,
+                                List<String> labels, TuningMode mode, int tuneLayers) {
+        ClassificationHead head = model.head();
+        HeadKind kind = HeadKind.of(head);
+        float drop = kind == HeadKind.BERT ? ((BertClassificationHead) head).dropoutProb()
+                : ((RobertaClassificationHead) head).dropoutProb();
+        int bottleneck = 0;
+        Adapter.Activation act = null;
+        List<Integer> layers = new ArrayList<>();
+        for (int l = 0; l < model.headLayer(); l++) {
+            EncoderLayer layer = model.encoder().layers().get(l);
+            if (!layer.hasAdapters()) continue;
+            for (Adapter a : List.of(layer.attentionAdapter(), layer.outputAdapter())) {
+                if (bottleneck != 0 && (a.bottleneck() != bottleneck || a.activation() != act)) {
+                    throw new IllegalArgumentException("adapters differ across layers: encoder.layer." + l + " has ("
+                            + a.bottleneck() + ", " + a.activation() + "), earlier ones (" + bottleneck + ", " + act
+                            + "); one adapters file holds one bottleneck and activation");
+                }
+                bottleneck = a.bottleneck();
+                act = a.activation();
+            }
+            layers.add(l + 1);
+        }
+        return new ExportInfo(taskName, labels, mode, model.headLayer(), tuneLayers, head.pooling().mode(), kind,
+                head.numLabels(), Double.parseDouble(Float.toString(drop)), bottleneck, act, layers, sourceModel,
+                sourceNumLayers);
+    }
+
+    /** Whether the head regresses one value (K = 1, MSE) rather than classifying. */
+    public boolean regression() { return numLabels == 1; }
+
+    /** Whether the export has an adapters file. */
+    public boolean hasAdapters() { return adapterBottleneck > 0; }
+
+    /** HF {@code problem_type}. */
+    public String problemType() { return regression() ? "regression" : "single_label_classification"; }
+
+    /**
+     * Writes the HF classification keys ({@code architectures}, {@code id2label}, {@code label2id},
+     * {@code num_labels}, {@code problem_type}, {@code classifier_dropout}) and the {@value #JSON_KEY} object into
+     * {@code config}. Modifies {@code config}.
+     */
+    void writeTo(ObjectNode config) {
+        config.putArray("architectures").add(headKind.architecture());
+        ObjectNode id2label = config.putObject("id2label");
+        ObjectNode label2id = config.putObject("label2id");
+        for (int i = 0; i < numLabels; i++) {
+            id2label.put(Integer.toString(i), labels.get(i));
+            label2id.put(labels.get(i), i);
+        }
+        config.put("num_labels", numLabels);
+        config.put("problem_type", problemType());
+        config.put("classifier_dropout", classifierDropout);
+        ObjectNode v = config.putObject(JSON_KEY);
+        v.put("format_version", FORMAT_VERSION);
+        v.put("task", taskName);
+        if (mode == null) v.putNull("mode"); else v.put("mode", mode.name());
+        v.put("head_layer", headLayer);
+        v.put("tune_layers", tuneLayers);
+        v.put("pooling", pooling.name());
+        v.put("head_kind", headKind.modelType());
+        v.put("source_model", sourceModel);
+        v.put("source_num_hidden_layers", sourceNumLayers);
+        if (!hasAdapters()) {
+            v.putNull("adapters");
+        } else {
+            ObjectNode a = v.putObject("adapters");
+            a.put("file", ModelExport.ADAPTERS_FILE);
+            a.put("bottleneck", adapterBottleneck);
+            a.put("activation", adapterActivation.name());
+            ArrayNode ls = a.putArray("layers");
+            for (int l : adapterLayers) ls.add(l);
+            a.put("note", "Houlsby adapters after attention.output.dense and output.dense of these layers. HF "
+                    + "transformers ignores this file and runs the model without them, which predicts differently");
+        }
+    }
+
+    /**
+     * Parses a {@code config.json} tree: the {@value #JSON_KEY} object when present, else a plain HF
+     * {@code *ForSequenceClassification} config (full tuning, head on the top layer, first-token pooling, no
+     * adapters). {@code file} names the file in errors.
+     */
+    static ExportInfo fromJson(JsonNode config, Path file) {
+        try {
+            return parse(config, file);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ExportInfo parse(JsonNode config, Path file) {
+        int layers = requireInt(config, "num_hidden_layers");
+        List<String> labels = new ArrayList<>();
+        JsonNode id2label = config.get("id2label");
+        if (id2label != null && id2label.isObject()) {
+            for (int i = 0; i < id2label.size(); i++) {
+                JsonNode n = id2label.get(Integer.toString(i));
+                if (n == null || !n.isTextual()) throw new IllegalArgumentException("id2label has no string for id " + i);
+                labels.add(n.asText());
+            }
+        }
+        int numLabels = config.hasNonNull("num_labels") ? requireInt(config, "num_labels")
+                : labels.isEmpty() ? 2 : labels.size();
+        JsonNode cd = config.get("classifier_dropout");
+        double dropout = cd != null && cd.isNumber() ? cd.asDouble()
+                : config.hasNonNull("hidden_dropout_prob") ? config.get("hidden_dropout_prob").asDouble() : 0.1;
+        JsonNode v = config.get(JSON_KEY);
+        if (v == null || v.isNull()) {
+            JsonNode arch = config.get("architectures");
+            String kind = arch != null && arch.isArray() && arch.size() == 1 ? arch.get(0).asText()
+                    : requireText(config, "model_type");
+            return new ExportInfo("", labels, TuningMode.FULL, layers, layers, Pooling.Mode.FIRST_TOKEN,
+                    HeadKind.parse(kind), numLabels, dropout, 0, null, List.of(), file.getParent() == null ? ""
+                    : String.valueOf(file.getParent().getFileName()), layers);
+        }
+        if (!v.isObject()) throw new IllegalArgumentException("'" + JSON_KEY + "' must be an object, got " + v);
+        int version = requireInt(v, "format_version");
+        if (version != FORMAT_VERSION) {
+            throw new IllegalArgumentException(JSON_KEY + ".format_version " + version + " is not " + FORMAT_VERSION);
+        }
+        int headLayer = requireInt(v, "head_layer");
+        if (headLayer != layers) {
+            throw new IllegalArgumentException(JSON_KEY + ".head_layer " + headLayer + " but num_hidden_layers " + layers
+                    + " (an export keeps exactly the layers up to the head)");
+        }
+        JsonNode modeNode = v.get("mode");
+        TuningMode mode = modeNode == null || modeNode.isNull() ? null : TuningMode.valueOf(modeNode.asText());
+        JsonNode a = v.get("adapters");
+        int bottleneck = 0;
+        Adapter.Activation act = null;
+        List<Integer> adapterLayers = new ArrayList<>();
+        if (a != null && !a.isNull()) {
+            bottleneck = requireInt(a, "bottleneck");
+            act = Adapter.Activation.valueOf(requireText(a, "activation"));
+            JsonNode ls = a.get("layers");
+            if (ls == null || !ls.isArray()) throw new IllegalArgumentException(JSON_KEY + ".adapters.layers must be an array");
+            for (JsonNode l : ls) {
+                if (!l.canConvertToInt()) throw new IllegalArgumentException(JSON_KEY + ".adapters.layers holds " + l);
+                adapterLayers.add(l.asInt());
+            }
+        }
+        return new ExportInfo(requireText(v, "task"), labels, mode, headLayer, requireInt(v, "tune_layers"),
+                Pooling.Mode.valueOf(requireText(v, "pooling")), HeadKind.parse(requireText(v, "head_kind")),
+                numLabels, dropout, bottleneck, act, adapterLayers, requireText(v, "source_model"),
+                requireInt(v, "source_num_hidden_layers"));
+    }
+
+    /** The 1-based adapter layers as a set. */
+    Set<Integer> adapterLayerSet() { return new HashSet<>(adapterLayers); }
+
+    private static int requireInt(JsonNode o, String key) {
+        JsonNode n = o.get(key);
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new IllegalArgumentException("key '" + key + "' must be an integer, got " + n);
+        }
+        return n.asInt();
+    }
+
+    private static String requireText(JsonNode o, String key) {
+        JsonNode n = o.get(key);
+        if (n == null || !n.isTextual()) throw new IllegalArgumentException("key '" + key + "' must be a string, got " + n);
+        return n.asText();
+    }
+}

@@ -1,0 +1,378 @@
+package org.varitune.training.export;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.varitune.training.BertClassificationHead;
+import org.varitune.training.ClassificationHead;
+import org.varitune.training.Pooling;
+import org.varitune.training.RobertaClassificationHead;
+import org.varitune.training.SequenceClassifier;
+import org.varitune.transformer.io.Safetensors;
+import org.varitune.transformer.io.SafetensorsFile;
+import org.varitune.transformer.io.SafetensorsWriter;
+import org.varitune.transformer.io.WeightSource;
+import org.varitune.transformer.kernels.Kernels;
+import org.varitune.transformer.layers.Adapter;
+import org.varitune.transformer.layers.EncoderLayer;
+import org.varitune.transformer.model.Encoder;
+import org.varitune.transformer.model.EncoderConfig;
+import org.varitune.transformer.model.WeightLoader;
+import org.varitune.transformer.tensor.Parameter;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * Exports a tuned {@link SequenceClassifier} as a standard Hugging Face model directory, and loads one back.
+ *
+ * <p>The directory ({@link #save}):
+ * <ul>
+ *   <li>{@value #CONFIG_FILE}: the source model's config with {@code num_hidden_layers} = the head layer (the layers
+ *       above the head are dropped), our encoder's HF keys, the HF classification keys ({@code architectures} =
+ *       {@code BertForSequenceClassification} / {@code RobertaForSequenceClassification}, {@code id2label},
+ *       {@code label2id}, {@code num_labels}, {@code problem_type}, {@code classifier_dropout}) and the
+ *       {@value ExportInfo#JSON_KEY} object ({@link ExportInfo}: task, mode, head layer, tuned layers, pooling, source
+ *       model and its layer count, adapters).</li>
+ *   <li>{@value Safetensors#SINGLE_FILE} (F32, metadata {@code format = pt}): the encoder's embeddings and kept
+ *       layers under {@code bert.}/{@code roberta.}, and the head under HF's names: BERT
+ *       {@code bert.pooler.dense.*} (the head's pooler) + {@code classifier.*}; RoBERTa {@code classifier.dense.*} +
+ *       {@code classifier.out_proj.*}. No adapter tensor: without adapters this is a checkpoint HF's
+ *       {@code *ForSequenceClassification.from_pretrained} loads, and it predicts as our model when the pooling is
+ *       {@link Pooling.Mode#FIRST_TOKEN} (HF pools the first token only).</li>
+ *   <li>{@value #ADAPTERS_FILE}, only with adapters: {@code encoder.layer.<i>.attention.output.adapter.{down,up}.*}
+ *       and {@code encoder.layer.<i>.output.adapter.{down,up}.*} (no encoder prefix), metadata {@code bottleneck},
+ *       {@code activation}, {@code layers}. HF transformers cannot run these adapters: it ignores the file, and the
+ *       model it loads is the tuned model with its adapters removed, which predicts differently.</li>
+ *   <li>the source's tokenizer files ({@link #TOKENIZER_FILES}), whichever exist, copied byte for byte.</li>
+ * </ul>
+ * {@link #load} rebuilds the same model: same parameter names, values bit for bit, same head layer, so the same
+ * kernels give the same logits bit for bit.
+ */
+public final class ModelExport {
+    private ModelExport() {}
+
+    public static final String CONFIG_FILE = "config.json";
+    public static final String ADAPTERS_FILE = "adapters.safetensors";
+    /** Tokenizer files copied from the source directory when present. */
+    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "vocab.txt", "vocab.json",
+            "merges.txt", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json");
+
+    private static final Set<String> ENCODER_ROOTS = Set.of("embeddings", "encoder", "pooler");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Writes {@code model} as an HF directory at {@code outDir} (see the class doc). The directory is built in a temporary
+     * sibling and renamed into place: readers see the old directory, none, or the complete new one, never a mix. An
+     * existing {@code outDir} is replaced only when it is empty or an earlier export (its {@value #CONFIG_FILE} holds
+     * the {@value ExportInfo#JSON_KEY} object); anything else is refused, untouched. On failure the temporary
+     * directory is removed and an existing {@code outDir} is left as it was. Modifies nothing in memory.
+     *
+     * @param sourceModelDir the HF directory the model was tuned from: its {@value #CONFIG_FILE} is the base of ours,
+     *                       its tokenizer files are copied
+     * @param info           must describe {@code model} (head layer, pooling, head kind, labels, dropout, adapters
+     *                       are checked against it; see {@link ExportInfo#of})
+     * @throws IllegalArgumentException when {@code info} or the source disagree with the model (fields named)
+     */
+    public static void save(SequenceClassifier model, Path sourceModelDir, Path outDir, ExportInfo info) throws IOException {
+        Objects.requireNonNull(info, "info");
+        Path source = sourceModelDir.toAbsolutePath().normalize();
+        Path out = outDir.toAbsolutePath().normalize();
+        Path sourceConfigFile = source.resolve(CONFIG_FILE);
+        EncoderConfig sourceConfig = EncoderConfig.read(sourceConfigFile);
+        checkAgainstModel(model, sourceConfig, sourceConfigFile, info);
+        ObjectNode config = configJson(model, sourceConfigFile, info);
+        SafetensorsWriter weights = new SafetensorsWriter().metadata("format", "pt");
+        SafetensorsWriter adapters = new SafetensorsWriter().metadata("format", "pt");
+        splitWeights(model, weights, adapters);
+        if (info.hasAdapters()) {
+            adapters.metadata("bottleneck", Integer.toString(info.adapterBottleneck()))
+                    .metadata("activation", info.adapterActivation().name())
+                    .metadata("layers", info.adapterLayers().toString());
+        }
+        checkReplaceable(out);
+
+        Path parent = out.getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp-");
+        try {
+            Files.write(tmp.resolve(CONFIG_FILE), JSON.writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(config).concat("\n").getBytes(StandardCharsets.UTF_8));
+            weights.write(tmp.resolve(Safetensors.SINGLE_FILE));
+            if (info.hasAdapters()) adapters.write(tmp.resolve(ADAPTERS_FILE));
+            for (String name : TOKENIZER_FILES) {
+                Path f = source.resolve(name);
+                if (Files.isRegularFile(f)) Files.copy(f, tmp.resolve(name), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+            replace(tmp, out);
+        } catch (IOException | RuntimeException e) {
+            try {
+                deleteTree(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** The {@link ExportInfo} of an exported (or plain HF {@code *ForSequenceClassification}) directory. */
+    public static ExportInfo info(Path dir) throws IOException {
+        Path file = dir.resolve(CONFIG_FILE);
+        if (!Files.isRegularFile(file)) throw new IOException(file + ": no " + CONFIG_FILE);
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) throw new IOException(file + ": not a JSON object");
+        return ExportInfo.fromJson(root, file);
+    }
+
+    /**
+     * Loads a directory written by {@link #save} (or a plain HF {@code *ForSequenceClassification} directory: full
+     * tuning, first-token pooling, no adapters): the encoder by the standard loader (all kept layers; BERT's
+     * {@code bert.pooler} goes to the encoder too, unused by the model), the adapters from {@value #ADAPTERS_FILE}
+     * when {@code config.json} lists them, then the head. Every parameter is trainable (apply a
+     * {@link org.varitune.training.FreezePolicy} to train on).
+     *
+     * @throws IOException naming the file and the tensors when a tensor is missing, misshapen or unused, or the
+     *                     adapters file is absent, unexpected or unreadable
+     */
+    public static SequenceClassifier load(Path dir, Kernels kernels) throws IOException {
+        ExportInfo info = info(dir);
+        Path configFile = dir.resolve(CONFIG_FILE);
+        EncoderConfig config = EncoderConfig.read(configFile);
+        if (!info.headKind().modelType().equals(config.modelType())) {
+            throw new IOException(configFile + ": a " + info.headKind().architecture() + " head on a "
+                    + config.modelType() + " encoder");
+        }
+        Path adaptersFile = dir.resolve(ADAPTERS_FILE);
+        if (!info.hasAdapters() && Files.exists(adaptersFile)) {
+            throw new IOException(adaptersFile + ": present, but " + configFile + " lists no adapters ("
+                    + ExportInfo.JSON_KEY + ".adapters is null)");
+        }
+        try (WeightSource src = Safetensors.open(dir)) {
+            Encoder enc = WeightLoader.load(src, config, kernels, config.numHiddenLayers());
+            if (info.hasAdapters()) loadAdapters(enc, adaptersFile, info);
+            Pooling pooling = new Pooling(info.pooling());
+            ClassificationHead head = info.headKind() == ExportInfo.HeadKind.BERT
+                    ? new BertClassificationHead(kernels, config.hiddenSize(), info.numLabels(), info.classifierDropout(), pooling)
+                    : new RobertaClassificationHead(kernels, config.hiddenSize(), info.numLabels(), info.classifierDropout(), pooling);
+            head.loadFrom(src);
+            checkNoStrayTensors(src, head);
+            return new SequenceClassifier(enc, head, info.headLayer());
+        }
+    }
+
+    // ---- save helpers ----
+
+    /** Fails, naming the fields, when {@code info} or the source config does not describe {@code model}. */
+    private static void checkAgainstModel(SequenceClassifier model, EncoderConfig source, Path sourceFile, ExportInfo info) {
+        EncoderConfig enc = model.encoder().config();
+        List<String> bad = new ArrayList<>();
+        if (!source.modelType().equals(enc.modelType())) bad.add("model_type " + source.modelType() + " vs the encoder's " + enc.modelType());
+        if (source.vocabSize() != enc.vocabSize()) bad.add("vocab_size " + source.vocabSize() + " vs the encoder's " + enc.vocabSize());
+        if (source.hiddenSize() != enc.hiddenSize()) bad.add("hidden_size " + source.hiddenSize() + " vs the encoder's " + enc.hiddenSize());
+        if (!bad.isEmpty()) throw new IllegalArgumentException(sourceFile + " does not describe the model's encoder: " + bad);
+        ExportInfo actual = ExportInfo.of(model, info.sourceModel(), source.numHiddenLayers(), info.taskName(),
+                info.labels(), info.mode(), info.tuneLayers());
+        compare(bad, "headLayer", info.headLayer(), actual.headLayer());
+        compare(bad, "pooling", info.pooling(), actual.pooling());
+        compare(bad, "headKind", info.headKind(), actual.headKind());
+        compare(bad, "numLabels", info.numLabels(), actual.numLabels());
+        compare(bad, "classifierDropout", info.classifierDropout(), actual.classifierDropout());
+        compare(bad, "adapterBottleneck", info.adapterBottleneck(), actual.adapterBottleneck());
+        compare(bad, "adapterActivation", info.adapterActivation(), actual.adapterActivation());
+        compare(bad, "adapterLayers", info.adapterLayers(), actual.adapterLayers());
+        compare(bad, "sourceNumLayers (" + sourceFile + ")", info.sourceNumLayers(), actual.sourceNumLayers());
+        if (!bad.isEmpty()) throw new IllegalArgumentException("export info does not describe the model: " + bad);
+        if (!actual.headKind().modelType().equals(enc.modelType())) {
+            throw new IllegalArgumentException("a " + actual.headKind().architecture() + " head on a " + enc.modelType()
+                    + " encoder has no HF architecture");
+        }
+        if (model.encoder().config().numHiddenLayers() > source.numHiddenLayers()) {
+            throw new IllegalArgumentException("the encoder has " + model.encoder().numLayers() + " layers, "
+                    + sourceFile + " only " + source.numHiddenLayers());
+        }
+    }
+
+    private static void compare(List<String> bad, String field, Object given, Object actual) {
+        if (!Objects.equals(given, actual)) bad.add(field + ": info says " + given + ", the model has " + actual);
+    }
+
+    /** The source's config.json tree, overlaid with the kept encoder config and the classification keys. */
+    private static ObjectNode configJson(SequenceClassifier model, Path sourceConfigFile, ExportInfo info) throws IOException {
+        JsonNode src = JSON.readTree(sourceConfigFile.toFile());
+        ObjectNode config = src != null && src.isObject() ? (ObjectNode) src : JSON.createObjectNode();
+        config.setAll(model.encoder().config().withNumHiddenLayers(model.headLayer()).toJson());
+        config.put("torch_dtype", "float32");
+        info.writeTo(config);
+        return config;
+    }
+
+    /**
+     * Adds the encoder (embeddings, layers 1..headLayer; HF prefix) and the head to {@code weights}, the adapters (no
+     * prefix) to {@code adapters}.
+     */
+    private static void splitWeights(SequenceClassifier model, SafetensorsWriter weights, SafetensorsWriter adapters) {
+        Encoder enc = model.encoder();
+        String prefix = enc.config().modelType() + ".";
+        for (Parameter p : enc.embeddings().parameters()) weights.addF32(prefix + p.name(), p.data(), p.shape());
+        for (int l = 0; l < model.headLayer(); l++) {
+            for (Parameter p : enc.layers().get(l).parameters()) {
+                if (p.name().contains(".adapter.")) adapters.addF32(p.name(), p.data(), p.shape());
+                else weights.addF32(prefix + p.name(), p.data(), p.shape());
+            }
+        }
+        for (Parameter p : model.head().parameters()) {
+            String name = p.name().startsWith("pooler.") ? prefix + p.name() : p.name();   // bert.pooler.dense.*
+            weights.addF32(name, p.data(), p.shape());
+        }
+    }
+
+    /** Refuses to replace an existing path that is not an empty directory or an earlier export. */
+    private static void checkReplaceable(Path out) throws IOException {
+        if (!Files.exists(out)) return;
+        if (!Files.isDirectory(out)) throw new FileAlreadyExistsException(out.toString(), null, "exists and is not a directory");
+        try (Stream<Path> s = Files.list(out)) {
+            if (s.findAny().isEmpty()) return;
+        }
+        Path cfg = out.resolve(CONFIG_FILE);
+        boolean export = false;
+        if (Files.isRegularFile(cfg)) {
+            try {
+                JsonNode root = JSON.readTree(cfg.toFile());
+                export = root != null && root.has(ExportInfo.JSON_KEY);
+            } catch (IOException e) {
+                export = false;
+            }
+        }
+        if (!export) {
+            throw new DirectoryNotEmptyException(out + " (not an earlier export: no " + ExportInfo.JSON_KEY
+                    + " object in its " + CONFIG_FILE + "; refusing to replace it)");
+        }
+    }
+
+    /** Renames {@code tmp} to {@code out}, moving an existing {@code out} aside first and deleting it after. */
+    private static void replace(Path tmp, Path out) throws IOException {
+        if (!Files.exists(out)) {
+            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        Path old = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".old-");
+        Files.delete(old);
+        Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.move(old, out, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        deleteTree(old);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+
+    // ---- load helpers ----
+
+    /** Inserts adapters into the layers {@code info} lists and fills them from {@code file}; every tensor must be used. */
+    private static void loadAdapters(Encoder enc, Path file, ExportInfo info) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": missing, but config.json lists adapters in layers " + info.adapterLayers());
+        }
+        SafetensorsFile src;
+        try {
+            src = SafetensorsFile.open(file);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(file + ": cannot read the adapters: " + e.getMessage(), e);
+        }
+        try (src) {
+            List<String> problems = new ArrayList<>();
+            Map<String, String> md = src.metadata();
+            checkMetadata(problems, md, "bottleneck", Integer.toString(info.adapterBottleneck()));
+            checkMetadata(problems, md, "activation", info.adapterActivation().name());
+            if (!problems.isEmpty()) throw new IOException(file + ": adapters metadata disagrees with config.json: " + problems);
+            List<String> missing = new ArrayList<>(), misshapen = new ArrayList<>();
+            Set<String> used = new HashSet<>();
+            for (int l : info.adapterLayers()) {
+                if (l > enc.numLayers()) throw new IOException(file + ": adapters for layer " + l + " of " + enc.numLayers());
+                EncoderLayer layer = enc.layers().get(l - 1);
+                layer.addAdapters(info.adapterBottleneck(), info.adapterActivation(), new Random(0));   // overwritten below
+                List<Parameter> ps = new ArrayList<>(layer.attentionAdapter().parameters());
+                ps.addAll(layer.outputAdapter().parameters());
+                for (Parameter p : ps) {
+                    if (!src.contains(p.name())) { missing.add(p.name()); continue; }
+                    used.add(p.name());
+                    int[] shape = src.info(p.name()).shape();
+                    if (!Arrays.equals(shape, p.shape())) {
+                        misshapen.add(p.name() + " has shape " + Arrays.toString(shape) + ", expected " + Arrays.toString(p.shape()));
+                        continue;
+                    }
+                    p.copyFrom(src.readFloat(p.name()), shape);
+                }
+            }
+            Set<String> unused = new TreeSet<>(src.names());
+            unused.removeAll(used);
+            if (!missing.isEmpty() || !misshapen.isEmpty() || !unused.isEmpty()) {
+                StringBuilder sb = new StringBuilder(file + ": adapters do not match config.json (bottleneck "
+                        + info.adapterBottleneck() + ", layers " + info.adapterLayers() + ")");
+                if (!missing.isEmpty()) sb.append("\n  missing: ").append(missing);
+                if (!misshapen.isEmpty()) sb.append("\n  wrong shape: ").append(misshapen);
+                if (!unused.isEmpty()) sb.append("\n  unused: ").append(unused);
+                throw new IOException(sb.toString());
+            }
+        }
+    }
+
+    private static void checkMetadata(List<String> problems, Map<String, String> md, String key, String expected) {
+        String v = md.get(key);
+        if (!expected.equals(v)) problems.add("metadata " + key + " = " + v + ", expected " + expected);
+    }
+
+    /**
+     * Fails naming the tensors of {@code src} that are neither in the encoder's namespace (checked by
+     * {@link WeightLoader}) nor read by the head.
+     */
+    private static void checkNoStrayTensors(WeightSource src, ClassificationHead head) throws IOException {
+        Set<String> headKeys = new HashSet<>();
+        for (Parameter p : head.parameters()) {
+            for (String prefix : List.of("", "bert.", "roberta.")) {
+                if (src.contains(prefix + p.name())) { headKeys.add(prefix + p.name()); break; }
+            }
+        }
+        List<String> stray = new ArrayList<>();
+        for (String name : src.names()) {
+            if (headKeys.contains(name)) continue;
+            String local = name.startsWith("bert.") ? name.substring(5) : name.startsWith("roberta.") ? name.substring(8) : name;
+            String root = local.contains(".") ? local.substring(0, local.indexOf('.')) : local;
+            if (!ENCODER_ROOTS.contains(root)) stray.add(name);
+        }
+        if (!stray.isEmpty()) throw new IOException(src.source() + ": tensors neither encoder nor head: " + stray);
+    }
+}

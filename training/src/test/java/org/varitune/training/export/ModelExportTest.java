@@ -1,0 +1,379 @@
+package org.varitune.training.export;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.varitune.training.BertClassificationHead;
+import org.varitune.training.ClassificationHead;
+import org.varitune.training.FreezePolicy;
+import org.varitune.training.Pooling;
+import org.varitune.training.RobertaClassificationHead;
+import org.varitune.training.SequenceClassifier;
+import org.varitune.training.TinyClassifiers;
+import org.varitune.training.TuningMode;
+import org.varitune.transformer.io.Safetensors;
+import org.varitune.transformer.io.SafetensorsWriter;
+import org.varitune.transformer.io.WeightSource;
+import org.varitune.transformer.kernels.CpuKernels;
+import org.varitune.transformer.kernels.Kernels;
+import org.varitune.transformer.layers.Adapter;
+import org.varitune.transformer.model.Encoder;
+import org.varitune.transformer.model.EncoderConfig;
+import org.varitune.transformer.model.TinyModels;
+import org.varitune.transformer.tensor.Parameter;
+import org.varitune.transformer.testing.TestBase;
+import org.varitune.transformer.tokenize.Batch;
+import org.varitune.transformer.tokenize.Tokenizers;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Export to an HF directory and back: bit-identical logits and parameters, HF layout, errors, atomic replace. */
+class ModelExportTest extends TestBase {
+    @TempDir Path tmp;
+    private final Kernels k = new CpuKernels();
+
+    /** One export case: the mode, the head layer (of 3), k, the pooling, labels (1 = regression), adapters. */
+    record Case(String name, TuningMode mode, int headLayer, int tuneLayers, Pooling.Mode pooling, int numLabels,
+                boolean adapters) {
+        @Override public String toString() { return name; }
+    }
+
+    static Stream<Arguments> cases() {
+        List<Case> cs = List.of(
+                new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false),
+                new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.MEAN_NON_SPECIAL, 3, false),
+                new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.FIRST_TOKEN, 2, true),
+                new Case("regression", TuningMode.FULL, 3, 0, Pooling.Mode.MEAN_NON_PAD, 1, false));
+        List<Arguments> args = new ArrayList<>();
+        for (boolean roberta : new boolean[] {false, true}) for (Case c : cs) args.add(Arguments.of(roberta, c));
+        return args.stream();
+    }
+
+    @ParameterizedTest(name = "roberta={0} {1}")
+    @MethodSource("cases")
+    void reloadedModelPredictsBitForBitAndKeepsOnlyTheLayersUpToTheHead(boolean roberta, Case c) throws IOException {
+        Path src = source(roberta);
+        SequenceClassifier model = tuned(src, roberta, c);
+        List<String> labels = c.numLabels == 1 ? List.of("score") : c.numLabels == 2 ? List.of("neg", "pos") : List.of();
+        ExportInfo info = ExportInfo.of(model, src, "tiny", labels, c.mode, c.tuneLayers);
+        Path out = tmp.resolve("exports").resolve("out");
+        ModelExport.save(model, src, out, info);
+
+        SequenceClassifier back = ModelExport.load(out, k);
+        assertEquals(c.headLayer, back.headLayer());
+        assertEquals(c.headLayer, back.encoder().numLayers(), "reloaded encoder holds only the kept layers");
+        assertEquals(info, ModelExport.info(out));
+        assertSameParameters(model.parameterMap(), back.parameterMap());
+        Batch batch = batch(roberta);
+        float[] expected = model.logits(batch), actual = back.logits(batch);       // (B, K)
+        assertEquals(TinyClassifiers.B * c.numLabels, expected.length);
+        assertArrayEquals(expected, actual, "logits after save + load");
+
+        JsonNode config = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals(c.headLayer, config.get("num_hidden_layers").asInt());
+        assertEquals(roberta ? "RobertaForSequenceClassification" : "BertForSequenceClassification",
+                config.get("architectures").get(0).asText());
+        assertEquals(c.numLabels, config.get("num_labels").asInt());
+        assertEquals(c.numLabels == 1 ? "regression" : "single_label_classification", config.get("problem_type").asText());
+        assertEquals(c.numLabels, config.get("id2label").size());
+        assertEquals(c.numLabels == 1 ? "score" : c.numLabels == 2 ? "pos" : "LABEL_2",
+                config.get("id2label").get(Integer.toString(c.numLabels - 1)).asText());
+        JsonNode v = config.get("varitune");
+        assertEquals(c.mode.name(), v.get("mode").asText());
+        assertEquals(3, v.get("source_num_hidden_layers").asInt());
+        assertEquals(c.pooling.name(), v.get("pooling").asText());
+
+        String prefix = roberta ? "roberta." : "bert.";
+        try (WeightSource w = Safetensors.open(out)) {
+            assertEquals("pt", w.metadata().get("format"));
+            for (String name : w.names()) {
+                assertFalse(name.contains(".adapter."), name + " in model.safetensors");
+                for (int dropped = c.headLayer; dropped < 3; dropped++) {
+                    assertFalse(name.startsWith(prefix + "encoder.layer." + dropped + "."), name + " is above the head");
+                }
+                assertTrue(name.startsWith(prefix) || name.startsWith("classifier."), name);
+            }
+            assertTrue(w.contains(prefix + "encoder.layer." + (c.headLayer - 1) + ".output.LayerNorm.weight"));
+            List<String> head = roberta
+                    ? List.of("classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight", "classifier.out_proj.bias")
+                    : List.of("bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias");
+            for (String h : head) assertTrue(w.contains(h), h + " missing");
+            assertEquals(roberta, w.names().stream().noneMatch(n -> n.startsWith(prefix + "pooler.")));
+        }
+        assertEquals(c.adapters, Files.exists(out.resolve(ModelExport.ADAPTERS_FILE)));
+        if (c.adapters) {
+            try (WeightSource a = Safetensors.open(out.resolve(ModelExport.ADAPTERS_FILE))) {
+                assertEquals(2 * 8, a.names().size(), "two layers × two adapters × four tensors");
+                assertTrue(a.contains("encoder.layer.1.attention.output.adapter.down.weight"));
+                assertTrue(a.contains("encoder.layer.2.output.adapter.up.bias"));
+                assertEquals("4", a.metadata().get("bottleneck"));
+                assertEquals("RELU", a.metadata().get("activation"));
+            }
+        }
+
+        Encoder plain = Encoder.load(out, k);                                      // a standard HF directory
+        assertEquals(c.headLayer, plain.numLayers());
+        Map<String, Parameter> plainParams = plain.parameterMap();
+        for (Parameter p : model.parameters()) {
+            if (p.name().startsWith("classifier.") || p.name().contains(".adapter.")) continue;
+            assertArrayEquals(p.data(), plainParams.get(p.name()).data(), p.name());
+        }
+        for (String f : roberta ? List.of("vocab.json", "merges.txt") : List.of("vocab.txt", "tokenizer_config.json")) {
+            assertArrayEquals(Files.readAllBytes(src.resolve(f)), Files.readAllBytes(out.resolve(f)), f);
+        }
+        var tok = Tokenizers.load(out);
+        assertArrayEquals(Tokenizers.load(src).encode(roberta ? "abab" : "hello world").ids(),
+                tok.encode(roberta ? "abab" : "hello world").ids());
+    }
+
+    @Test
+    void replacingAnExportLeavesNoTemporaryDirectoryAndHoldsTheNewWeights() throws IOException {
+        Path src = source(false);
+        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.FIRST_TOKEN, 3, false);
+        SequenceClassifier first = tuned(src, false, c);
+        Path parent = tmp.resolve("exports");
+        Path out = parent.resolve("sst2");
+        ModelExport.save(first, src, out, ExportInfo.of(first, src, "sst2", List.of(), c.mode, 1));
+        SequenceClassifier second = tuned(src, false, c);
+        ModelExport.save(second, src, out, ExportInfo.of(second, src, "sst2", List.of(), c.mode, 1));
+
+        try (Stream<Path> s = Files.list(parent)) {
+            assertEquals(List.of(out), s.toList(), "only the export remains in its parent");
+        }
+        Batch batch = batch(false);
+        float[] reloaded = ModelExport.load(out, k).logits(batch);
+        assertArrayEquals(second.logits(batch), reloaded);
+        assertNotEquals(first.logits(batch)[0], reloaded[0], "the second export replaced the first");
+    }
+
+    @Test
+    void refusesToReplaceADirectoryThatIsNotAnExport() throws IOException {
+        Path src = source(false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        SequenceClassifier model = tuned(src, false, c);
+        Path parent = tmp.resolve("exports");
+        Path out = parent.resolve("mine");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("notes.txt"), "keep me");
+        var ex = assertThrows(IOException.class,
+                () -> ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0)));
+        assertTrue(ex.getMessage().contains(out.toString()), ex.getMessage());
+        assertEquals("keep me", Files.readString(out.resolve("notes.txt")));
+        try (Stream<Path> s = Files.list(parent)) {
+            assertEquals(List.of(out), s.toList(), "no temporary directory left behind");
+        }
+    }
+
+    @Test
+    void infoThatDoesNotDescribeTheModelIsRefusedNamingTheField() throws IOException {
+        Path src = source(true);
+        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.FIRST_TOKEN, 3, false);
+        SequenceClassifier model = tuned(src, true, c);
+        ExportInfo good = ExportInfo.of(model, src, "t", List.of(), c.mode, 1);
+        ExportInfo bad = new ExportInfo("t", List.of(), c.mode, 2, 1, Pooling.Mode.MEAN_NON_PAD, good.headKind(), 3,
+                good.classifierDropout(), 0, null, List.of(), good.sourceModel(), 3);
+        var ex = assertThrows(IllegalArgumentException.class,
+                () -> ModelExport.save(model, src, tmp.resolve("out"), bad));
+        assertTrue(ex.getMessage().contains("pooling: info says MEAN_NON_PAD, the model has FIRST_TOKEN"), ex.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out")));
+    }
+
+    @Test
+    void aCorruptAdaptersFileIsAnErrorNamingIt() throws IOException {
+        Path out = exportWithAdapters();
+        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        Files.write(file, "not a safetensors file".getBytes(StandardCharsets.UTF_8));
+        var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+        assertTrue(ex.getMessage().contains(file.toString()), ex.getMessage());
+    }
+
+    @Test
+    void aMissingOrUnexpectedAdapterTensorIsAnErrorNamingIt() throws IOException {
+        Path out = exportWithAdapters();
+        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("bottleneck", "4").metadata("activation", "RELU");
+        try (WeightSource a = Safetensors.open(file)) {
+            for (String n : a.names()) {
+                if (n.equals("encoder.layer.2.output.adapter.up.weight")) continue;
+                w.addF32(n, a.readFloat(n), a.info(n).shape());
+            }
+        }
+        w.addF32("encoder.layer.0.output.adapter.up.weight", new float[16 * 4], 16, 4);
+        w.write(file);
+        var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+        assertTrue(ex.getMessage().contains(file.toString()), ex.getMessage());
+        assertTrue(ex.getMessage().contains("missing: [encoder.layer.2.output.adapter.up.weight]"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("unused: [encoder.layer.0.output.adapter.up.weight]"), ex.getMessage());
+
+        Files.delete(file);
+        var gone = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+        assertTrue(gone.getMessage().contains(file.toString()) && gone.getMessage().contains("missing"), gone.getMessage());
+    }
+
+    @Test
+    void aMissingHeadTensorIsAnErrorNamingTheFileAndTensor() throws IOException {
+        Path src = source(false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        SequenceClassifier model = tuned(src, false, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
+        Path file = out.resolve(Safetensors.SINGLE_FILE);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        try (WeightSource s = Safetensors.open(file)) {
+            for (String n : s.names()) if (!n.equals("classifier.weight")) w.addF32(n, s.readFloat(n), s.info(n).shape());
+        }
+        w.write(file);
+        var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+        assertTrue(ex.getMessage().contains(file.toString()), ex.getMessage());
+        assertTrue(ex.getMessage().contains("missing classifier.weight"), ex.getMessage());
+    }
+
+    @Test
+    void aNameBasedPolicyExportsWithoutAMode() throws IOException {
+        Path src = source(true);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        SequenceClassifier model = tuned(src, true, c);
+        Path out = tmp.resolve("out");
+        ExportInfo info = ExportInfo.of(model, src, "t", List.of("a", "b", "c"), null, 0);
+        ModelExport.save(model, src, out, info);
+        ExportInfo back = ModelExport.info(out);
+        assertEquals(info, back);
+        assertNull(back.mode());
+        assertEquals("tiny-roberta", back.sourceModel());
+    }
+
+    @Test
+    void loadsAPlainHfSequenceClassificationDirectory() throws IOException {
+        Path dir = tmp.resolve("hf");
+        EncoderConfig c = TinyModels.bert();
+        SafetensorsWriter head = new SafetensorsWriter()
+                .addF32("classifier.weight", uniform(2 * 16, -1, 1), 2, 16).addF32("classifier.bias", uniform(2, -1, 1), 2);
+        TinyModels.save(TinyModels.random(c, k, true, rand), dir, "bert.", head);
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+        config.putArray("architectures").add("BertForSequenceClassification");
+        config.putObject("id2label").put("0", "no").put("1", "yes");
+        Files.writeString(dir.resolve("config.json"), config.toPrettyString());
+
+        ExportInfo info = ModelExport.info(dir);
+        assertEquals(List.of("no", "yes"), info.labels());
+        assertEquals(ExportInfo.HeadKind.BERT, info.headKind());
+        assertEquals(3, info.headLayer());
+        SequenceClassifier loaded = ModelExport.load(dir, k);
+        Encoder enc = Encoder.load(dir, k);
+        var expectedHead = new BertClassificationHead(k, 16, 2, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
+        try (WeightSource w = Safetensors.open(dir)) {
+            expectedHead.loadFrom(w);
+        }
+        Batch batch = batch(false);
+        assertArrayEquals(new SequenceClassifier(enc, expectedHead, 3).logits(batch), loaded.logits(batch));
+    }
+
+    @Test
+    void aStrayTensorBesideTheHeadIsAnErrorNamingIt() throws IOException {
+        Path src = source(true);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        SequenceClassifier model = tuned(src, true, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
+        Path file = out.resolve(Safetensors.SINGLE_FILE);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        try (WeightSource s = Safetensors.open(file)) {
+            for (String n : s.names()) w.addF32(n, s.readFloat(n), s.info(n).shape());
+        }
+        w.addF32("classifier.extra.weight", new float[4], 2, 2);
+        w.write(file);
+        var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+        assertTrue(ex.getMessage().contains(file.toString()) && ex.getMessage().contains("classifier.extra.weight"),
+                ex.getMessage());
+    }
+
+    // ---- helpers ----
+
+    /** An ADAPTERS export of a tiny BERT (adapters in layers 2 and 3, bottleneck 4, ReLU). */
+    private Path exportWithAdapters() throws IOException {
+        Path src = source(false);
+        Case c = new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.FIRST_TOKEN, 2, true);
+        SequenceClassifier model = tuned(src, false, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 2));
+        ModelExport.load(out, k);                                                 // loads before the damage
+        return out;
+    }
+
+    /** A random 3-layer source directory (BERT with a pooler) with tokenizer files. */
+    private Path source(boolean roberta) throws IOException {
+        Path dir = tmp.resolve(roberta ? "tiny-roberta" : "tiny-bert");
+        if (Files.exists(dir)) return dir;
+        EncoderConfig c = roberta ? TinyModels.roberta() : TinyModels.bert();
+        TinyModels.save(TinyModels.random(c, k, !roberta, rand), dir, roberta ? "roberta." : "bert.", null);
+        if (roberta) {
+            Files.writeString(dir.resolve("vocab.json"),
+                    "{\"<s>\": 0, \"<pad>\": 1, \"</s>\": 2, \"<unk>\": 3, \"<mask>\": 4, \"a\": 5, \"b\": 6, \"ab\": 7}");
+            Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\na b\n");
+        } else {
+            Files.writeString(dir.resolve("vocab.txt"), "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nworld\n");
+            Files.writeString(dir.resolve("tokenizer_config.json"), "{\"do_lower_case\": true}");
+        }
+        return dir;
+    }
+
+    /**
+     * The model a trainer would hold after tuning: the source encoder (all 3 layers, so that the export must drop
+     * those above the head), adapters when asked, a fresh head, then every parameter moved by N(0, 0.05²).
+     */
+    private SequenceClassifier tuned(Path src, boolean roberta, Case c) throws IOException {
+        Encoder enc = Encoder.load(src, k);
+        if (c.adapters) FreezePolicy.of(c.mode, c.headLayer, c.tuneLayers).insertAdapters(enc, 4, Adapter.Activation.RELU, rand);
+        int hidden = enc.config().hiddenSize();
+        Pooling pooling = new Pooling(c.pooling);
+        ClassificationHead head = roberta
+                ? new RobertaClassificationHead(k, hidden, c.numLabels, 0.1, pooling)
+                : new BertClassificationHead(k, hidden, c.numLabels, 0.1, pooling);
+        head.initialize(rand, 0.02);
+        head.copyFromEncoder(enc);
+        SequenceClassifier m = new SequenceClassifier(enc, head, c.headLayer);
+        for (Parameter p : enc.parameters()) {                                     // train-like perturbation
+            float[] d = p.data();
+            for (int i = 0; i < d.length; i++) d[i] += (float) (0.05 * rand.nextGaussian());
+        }
+        for (Parameter p : head.parameters()) {
+            float[] d = p.data();
+            for (int i = 0; i < d.length; i++) d[i] += (float) (0.05 * rand.nextGaussian());
+        }
+        return m;
+    }
+
+    private static Batch batch(boolean roberta) {
+        TinyClassifiers.Batch b = TinyClassifiers.batch(roberta);
+        return new Batch(b.ids(), b.types(), b.mask(), b.special(), TinyClassifiers.B, TinyClassifiers.T);
+    }
+
+    private static void assertSameParameters(Map<String, Parameter> expected, Map<String, Parameter> actual) {
+        assertEquals(List.copyOf(expected.keySet()), List.copyOf(actual.keySet()), "parameter names in order");
+        for (Map.Entry<String, Parameter> e : expected.entrySet()) {
+            Parameter a = actual.get(e.getKey());
+            assertArrayEquals(e.getValue().shape(), a.shape(), e.getKey());
+            assertArrayEquals(e.getValue().data(), a.data(), e.getKey());
+        }
+    }
+}
