@@ -43,23 +43,24 @@ final class FastGelu {
     }
 
     /**
-     * {@code exp(x)} in float lanes for x ≤ 0 (the only use here; x is clamped below at −87 where the result
-     * underflows to ~1.6e-38, which then multiplies a polynomial ≤ 1). Bit-identical compiled or interpreted.
+     * {@code exp(x)} in float lanes for x ≤ 0 (softmax after max subtraction, GELU's exp(−x²/2)); below −87 the
+     * result is exactly 0 (so masked keys, at −∞, get probability 0). Bit-identical compiled or interpreted.
      */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(-87f);
+    static FloatVector exp(FloatVector xIn) {
+        FloatVector x = xIn.max(-87f);
         FloatVector n = x.fma(LOG2E, ROUND).sub(ROUND);                          // round(x·log2 e)
-        FloatVector r = n.fma(-LN2_HI, x);
-        r = n.fma(-LN2_LO, r);
-        FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(E0, E1).fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
+                .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
         FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
         IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return y.mul(bits.reinterpretAsFloats());
+        return y.mul(bits.reinterpretAsFloats()).blend(0f, xIn.lt(-87f));
     }
 
     /** Scalar twin of {@link #exp}, same operations in the same order. */
     static float expScalar(float x) {
-        x = Math.max(x, -87f);
+        if (x < -87f) return 0f;
         float n = Math.fma(x, LOG2E, ROUND) - ROUND;
         float r = Math.fma(n, -LN2_HI, x);
         r = Math.fma(n, -LN2_LO, r);
@@ -76,7 +77,8 @@ final class FastGelu {
             FloatVector e = exp(a.mul(a).neg());                                    // exp(−z²) = exp(−x²/2)
             FloatVector t = a.fma(P, 1f);
             t = FloatVector.broadcast(S, 1f).div(t);
-            FloatVector poly = t.fma(A5, A4).fma(t, A3).fma(t, A2).fma(t, A1).mul(t);
+            FloatVector poly = t.fma(A5, A4).fma(t, FloatVector.broadcast(S, A3)).fma(t, FloatVector.broadcast(S, A2))
+                    .fma(t, FloatVector.broadcast(S, A1)).mul(t);
             FloatVector half = poly.mul(e).mul(0.5f);                               // ½·erfc(|z|)
             VectorMask<Float> neg = xv.lt(0f);
             FloatVector cdf = half.neg().add(1f).blend(half, neg);                  // Φ(x)
@@ -84,7 +86,7 @@ final class FastGelu {
                 xv.mul(cdf).intoArray(out, i);
             } else {
                 // forward was: out = x·Φ(x); so dX += dOut·(Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π)
-                FloatVector grad = xv.mul(e).fma(INV_SQRT_2PI, cdf);
+                FloatVector grad = xv.mul(e).fma(FloatVector.broadcast(S, INV_SQRT_2PI), cdf);
                 FloatVector.fromArray(S, dOut, i).fma(grad, FloatVector.fromArray(S, dX, i)).intoArray(dX, i);
             }
         }

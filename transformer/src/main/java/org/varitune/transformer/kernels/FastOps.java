@@ -74,6 +74,21 @@ final class FastOps {
         Parallel.parallelFor(blocks, i -> body.run(i * block, Math.min(C, (i + 1) * block)));
     }
 
+    /**
+     * Sum of the lanes in lane order. {@code reduceLanes(ADD)} leaves the order to the implementation, so the JIT's
+     * intrinsic and the interpreter's fallback may round differently; this fixed order keeps results bit-identical
+     * across JIT tiers (needed for bit-identical resume).
+     */
+    static float sumLanes(FloatVector v) {
+        float[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
+        float s = 0f;
+        for (int i = 0; i < VL; i++) s += lanes[i];
+        return s;
+    }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[VL]);
+
     static void layerNormForward(float[] out, float[] mean, float[] rstd, float[] x, float[] weight, float[] bias,
                                  int N, int C, float eps) {
         // out: (N, C)  mean, rstd: (N)  x: (N, C)  weight, bias: (C)
@@ -84,7 +99,7 @@ final class FastOps {
                 FloatVector acc = FloatVector.zero(S);
                 int c = 0;
                 for (; c < e; c += VL) acc = acc.add(FloatVector.fromArray(S, x, off + c));
-                double sum = acc.reduceLanes(VectorOperators.ADD);
+                double sum = sumLanes(acc);
                 for (; c < C; c++) sum += x[off + c];
                 float m = (float) (sum / C);
                 acc = FloatVector.zero(S);
@@ -93,7 +108,7 @@ final class FastOps {
                     FloatVector d = FloatVector.fromArray(S, x, off + c).sub(m);
                     acc = d.fma(d, acc);
                 }
-                double var = acc.reduceLanes(VectorOperators.ADD);
+                double var = sumLanes(acc);
                 for (; c < C; c++) {
                     float d = x[off + c] - m;
                     var += d * d;
@@ -128,7 +143,7 @@ final class FastOps {
                         aD = aD.add(dnorm);
                         aDN = dnorm.fma(norm, aDN);
                     }
-                    double sD = aD.reduceLanes(VectorOperators.ADD), sDN = aDN.reduceLanes(VectorOperators.ADD);
+                    double sD = sumLanes(aD), sDN = sumLanes(aDN);
                     for (; c < C; c++) {
                         float norm = (x[off + c] - m) * s, dnorm = weight[c] * dOut[off + c];
                         sD += dnorm;

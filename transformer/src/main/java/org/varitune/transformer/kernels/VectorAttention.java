@@ -64,13 +64,13 @@ final class VectorAttention {
         FloatVector sv = FloatVector.zero(S);
         i = 0;
         for (; i < e; i += VL) {
-            FloatVector x = FloatVector.fromArray(S, r, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector x = FastGelu.exp(FloatVector.fromArray(S, r, off + i).sub(max));   // deterministic exp
             x.intoArray(r, off + i);
             sv = sv.add(x);
         }
-        float sum = sv.reduceLanes(VectorOperators.ADD);
+        float sum = FastOps.sumLanes(sv);
         for (; i < T; i++) {
-            r[off + i] = (float) Math.exp(r[off + i] - max);      // exp(−∞) = 0: padded keys get exactly 0
+            r[off + i] = FastGelu.expScalar(r[off + i] - max);    // exp(−∞) = 0: padded keys get exactly 0
             sum += r[off + i];
         }
         float inv = 1f / sum;
@@ -112,7 +112,7 @@ final class VectorAttention {
         for (; i < e; i += VL) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, d, dOff + i), acc);
         }
-        float dot = acc.reduceLanes(VectorOperators.ADD);
+        float dot = FastOps.sumLanes(acc);
         for (; i < T; i++) dot += a[aOff + i] * d[dOff + i];
         i = 0;
         for (; i < e; i += VL) {
