@@ -33,10 +33,14 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--seq", defaultValue = "128") int seq;
         @Option(names = "--iters", defaultValue = "10") int iters;
         @Option(names = "--warmup", defaultValue = "2") int warmup;
+        @Option(names = "--profile", description = "Print the time spent in each kernel over the timed iterations.")
+        boolean profile;
 
         @Override
         public Integer call() throws Exception {
             Kernels kernels = Kernels.fromSystemProperty();
+            org.varitune.transformer.kernels.ProfilingKernels prof = null;
+            if (profile) kernels = prof = new org.varitune.transformer.kernels.ProfilingKernels(kernels);
             Encoder enc = ModelSpec.load(model, kernels);
             EncoderConfig c = enc.config();
             int n = batch * seq;
@@ -48,6 +52,7 @@ public final class BenchCommand implements Runnable {
                     model, enc.numLayers(), c.hiddenSize(), batch, seq, kernels.name(),
                     Runtime.getRuntime().availableProcessors());
             for (int i = 0; i < warmup; i++) enc.forward(ids, types, mask, batch, seq, enc.numLayers());
+            if (prof != null) prof.reset();
             double[] sec = new double[iters];
             for (int i = 0; i < iters; i++) {
                 long t0 = System.nanoTime();
@@ -55,6 +60,7 @@ public final class BenchCommand implements Runnable {
                 sec[i] = (System.nanoTime() - t0) / 1e9;
                 System.out.printf(Locale.ROOT, "iter %d: %.3f s%n", i, sec[i]);
             }
+            if (prof != null) System.out.print(prof.report());
             Arrays.sort(sec);
             double med = sec[iters / 2];
             System.out.printf(Locale.ROOT, "median %.4f s, %.1f GFLOP/s%n", med, flops / med / 1e9);

@@ -54,7 +54,9 @@ final class FastGelu {
         FloatVector p = r.fma(E0, E1).fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
                 .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
         FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        // 2^n from the bits of n + 127 + 1.5·2^23 (an integer in the low mantissa bits), shifted into the exponent;
+        // convert(F2I) is not intrinsified on JDK 17 and costs 5x
+        IntVector bits = n.add(ROUND + 127f).reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
         return y.mul(bits.reinterpretAsFloats()).blend(0f, xIn.lt(-87f));
     }
 
@@ -66,7 +68,7 @@ final class FastGelu {
         r = Math.fma(n, -LN2_LO, r);
         float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, E0, E1), r, E2), r, E3), r, E4), r, E5);
         float y = p * (r * r) + r + 1f;
-        return y * Float.intBitsToFloat(((int) n + 127) << 23);
+        return y * Float.intBitsToFloat(Float.floatToRawIntBits(n + (ROUND + 127f)) << 23);
     }
 
     private static void range(float[] x, int lo, int hi, float[] out, float[] dOut, float[] dX) {
@@ -74,7 +76,19 @@ final class FastGelu {
         for (int end = lo + S.loopBound(hi - lo); i < end; i += VL) {
             FloatVector xv = FloatVector.fromArray(S, x, i);
             FloatVector a = xv.abs().mul(INV_SQRT2);
-            FloatVector e = exp(a.mul(a).neg());                                    // exp(−z²) = exp(−x²/2)
+            // e = exp(−z²) = exp(−x²/2): the body of exp(), inlined by hand (a vector returned from a helper that
+            // C2 does not inline is boxed on JDK 17, which costs ~10x)
+            FloatVector ex = a.mul(a).neg();
+            FloatVector xc = ex.max(-87f);
+            FloatVector n = xc.fma(LOG2E, ROUND).sub(ROUND);
+            FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+            r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+            FloatVector pe = r.fma(E0, E1).fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
+                    .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
+            FloatVector y = pe.mul(r.mul(r)).add(r).add(1f);
+            // 2^n from the bits of n + 127 + 1.5·2^23 (an integer in the low mantissa bits), shifted into the exponent
+            IntVector bits = n.add(ROUND + 127f).reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = y.mul(bits.reinterpretAsFloats()).blend(0f, ex.lt(-87f));
             FloatVector t = a.fma(P, 1f);
             t = FloatVector.broadcast(S, 1f).div(t);
             FloatVector poly = t.fma(A5, A4).fma(t, FloatVector.broadcast(S, A3)).fma(t, FloatVector.broadcast(S, A2))

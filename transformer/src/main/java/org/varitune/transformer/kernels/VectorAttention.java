@@ -61,18 +61,14 @@ final class VectorAttention {
             java.util.Arrays.fill(r, off, off + T, 0f);
             return;
         }
-        FloatVector sv = FloatVector.zero(S);
         i = 0;
         for (; i < e; i += VL) {
             FloatVector x = FastGelu.exp(FloatVector.fromArray(S, r, off + i).sub(max));   // deterministic exp
             x.intoArray(r, off + i);
-            sv = sv.add(x);
         }
-        float sum = FastOps.sumLanes(sv);
-        for (; i < T; i++) {
-            r[off + i] = FastGelu.expScalar(r[off + i] - max);    // exp(−∞) = 0: padded keys get exactly 0
-            sum += r[off + i];
-        }
+        for (; i < T; i++) r[off + i] = FastGelu.expScalar(r[off + i] - max);   // exp(−∞) = 0: padded keys get 0
+        float sum = 0f;                                              // in index order: bit-identical across JIT tiers
+        for (i = 0; i < T; i++) sum += r[off + i];
         float inv = 1f / sum;
         i = 0;
         for (; i < e; i += VL) FloatVector.fromArray(S, r, off + i).mul(inv).intoArray(r, off + i);
@@ -108,12 +104,8 @@ final class VectorAttention {
     /** In place on d (holding dAtt): {@code d = a⊙(d − Σ a⊙d)·scale}. */
     private static void softmaxBackwardRow(float[] d, int dOff, float[] a, int aOff, int T, float scale) {
         int e = S.loopBound(T), i = 0;
-        FloatVector acc = FloatVector.zero(S);
-        for (; i < e; i += VL) {
-            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, d, dOff + i), acc);
-        }
-        float dot = FastOps.sumLanes(acc);
-        for (; i < T; i++) dot += a[aOff + i] * d[dOff + i];
+        float dot = 0f;                                              // in index order: bit-identical across JIT tiers
+        for (; i < T; i++) dot = Math.fma(a[aOff + i], d[dOff + i], dot);
         i = 0;
         for (; i < e; i += VL) {
             FloatVector.fromArray(S, d, dOff + i).sub(dot).mul(FloatVector.fromArray(S, a, aOff + i)).mul(scale)
