@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark (not a test): encoder forward and training-step throughput of varitune against PyTorch
+# CPU eager (Debian python3-torch, same thread count) and ONNX Runtime Java, plus the raw OpenBLAS GEMM rate, in one
+# run on this machine. Prints every raw line and a summary table with the ratios.
+#
+#   benchmarks/run.sh [forward|train|all]      (default all; THREADS=2 ITERS=10 by default)
+#
+# Both sides run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (the AVX-512 kernels; see DEVELOPERS.md), torch with
+# jemalloc preloaded and Debian's OpenMP OpenBLAS. Needs: python3-torch, libopenblas0-openmp, libjemalloc2 (apt).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+WHAT="${1:-all}"
+THREADS="${THREADS:-2}"
+ITERS="${ITERS:-10}"
+PY=/usr/bin/python3
+JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+CACHE="${VARITUNE_CACHE:-$HOME/.cache/varitune}/bench"
+mkdir -p "$CACHE"
+export -n OPENBLAS_CORETYPE OPENBLAS_L2_SIZE 2>/dev/null || true
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+export OMP_NUM_THREADS="$THREADS"
+
+echo "== build" >&2
+mvn -q -B package -DskipTests >&2
+mvn -q -B test-compile -pl transformer >&2
+CP="$ROOT/experiments/target/classes:$(cat "$ROOT/experiments/target/cli.classpath")"
+BCP="$ROOT/benchmarks/target/classes:$(cat "$ROOT/benchmarks/target/bench.classpath")"
+JAVA=(java --add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages -Xms6g -Xmx6g -Dvaritune.threads="$THREADS")
+lastval() { grep -E "^$1=" | tail -1 | cut -d= -f2; }
+declare -A R
+
+echo "== machine: $(nproc) cores, threads $THREADS, $(java -version 2>&1 | head -1), torch $($PY -c 'import torch;print(torch.__version__)')"
+echo "== raw OpenBLAS GEMM rate and our matmuls on the encoder shapes"
+"${JAVA[@]}" -cp "$ROOT/transformer/target/test-classes:$CP" org.varitune.transformer.kernels.KernelsBench 2>&1 | grep -v WARNING
+
+if [[ ! -f "$CACHE/bert-base.onnx" ]]; then
+  echo "== exporting a random bert-base-sized encoder to ONNX for the ONNX Runtime peer" >&2
+  "$PY" benchmarks/peers/torch_bench.py --config bert-base --batch 2 --seq 16 --export-onnx "$CACHE/bert-base.onnx.tmp" >&2
+  mv "$CACHE/bert-base.onnx.tmp" "$CACHE/bert-base.onnx"
+fi
+
+run_forward() {   # model-label varitune-model torch-config ort-args batch
+  local label=$1 model=$2 tcfg=$3 ort=$4 b=$5
+  echo "== forward $label batch $b x seq 128"
+  local v t o
+  v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench forward --model "$model" --batch "$b" --seq 128 --iters "$ITERS" 2>&1 | tee /dev/stderr | lastval forward_seq_per_s)
+  t=$(LD_PRELOAD=$JEMALLOC "$PY" benchmarks/peers/torch_bench.py --config "$tcfg" --mode forward --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee /dev/stderr | lastval forward_seq_per_s)
+  o=$("${JAVA[@]}" -cp "$BCP" org.varitune.benchmarks.OrtForwardBench $ort --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee /dev/stderr | lastval forward_seq_per_s)
+  R["forward $label b$b"]="$v $t $o"
+}
+
+run_train() {
+  local label=$1 model=$2 tcfg=$3 b=$4
+  echo "== train step $label batch $b x seq 128 (forward + backward + AdamW, dropout on)"
+  local v t
+  v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench train --model "$model" --batch "$b" --seq 128 --iters "$ITERS" 2>&1 | tee /dev/stderr | lastval train_seq_per_s)
+  t=$(LD_PRELOAD=$JEMALLOC "$PY" benchmarks/peers/torch_bench.py --config "$tcfg" --mode train --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee /dev/stderr | lastval train_seq_per_s)
+  R["train $label b$b"]="$v $t -"
+}
+
+if [[ $WHAT == forward || $WHAT == all ]]; then
+  for b in 32 8; do
+    run_forward e5-small-v2 e5-small-v2 e5-small "--resource e5-small-v2.onnx" "$b"
+    run_forward bert-base random:bert-base bert-base "--onnx $CACHE/bert-base.onnx" "$b"
+  done
+fi
+if [[ $WHAT == train || $WHAT == all ]]; then
+  run_train e5-small-v2 e5-small-v2 e5-small 32
+  run_train bert-base random:bert-base bert-base 32
+fi
+
+echo
+echo "== summary (sequences/s; ratio = varitune / peer)"
+printf "%-28s %10s %10s %10s %9s %9s\n" benchmark varitune pytorch onnxrt "vs torch" "vs ort"
+for k in "${!R[@]}"; do
+  read -r v t o <<< "${R[$k]}"
+  rt=$(awk -v a="$v" -v b="$t" 'BEGIN{ if (b>0) printf "%.2fx", a/b; else print "-" }')
+  ro=$(awk -v a="$v" -v b="$o" 'BEGIN{ if (b+0>0) printf "%.2fx", a/b; else print "-" }')
+  printf "%-28s %10s %10s %10s %9s %9s\n" "$k" "$v" "$t" "$o" "$rt" "$ro"
+done | sort
