@@ -18,14 +18,41 @@ public final class Fixtures {
     public static final String TINY_BERT = "tiny-bert";
     public static final String TINY_ROBERTA = "tiny-roberta";
 
-    /** The model directory of a fixture (config.json + model.safetensors). */
+    private static final java.util.Map<String, Path> EXTRACTED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The model directory of a fixture (config.json + model.safetensors + the reference files). When the test
+     * resources come from the transformer test-jar (other modules' tests under {@code mvn verify}), the directory is
+     * copied out of the jar into a temporary directory once per JVM.
+     */
     public static Path dir(String model) {
+        var url = Fixtures.class.getResource("/fixtures/" + model + "/config.json");
+        if (url == null) throw new IllegalStateException("fixture " + model + " not on the test classpath");
         try {
-            var url = Fixtures.class.getResource("/fixtures/" + model + "/config.json");
-            if (url == null) throw new IllegalStateException("fixture " + model + " not on the test classpath");
-            return Path.of(url.toURI()).getParent();
+            java.net.URI uri = url.toURI();
+            if (!"jar".equals(uri.getScheme())) return Path.of(uri).getParent();
+            return EXTRACTED.computeIfAbsent(model, m -> extract(m));
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path extract(String model) {
+        try {
+            Path tmp = java.nio.file.Files.createTempDirectory("varitune-fixture-" + model + "-");
+            tmp.toFile().deleteOnExit();
+            for (String f : new String[] {"config.json", "model.safetensors", "forward.safetensors", "grads.safetensors",
+                    "adamw.safetensors"}) {
+                try (var in = Fixtures.class.getResourceAsStream("/fixtures/" + model + "/" + f)) {
+                    if (in == null) continue;
+                    Path dst = tmp.resolve(f);
+                    java.nio.file.Files.copy(in, dst);
+                    dst.toFile().deleteOnExit();
+                }
+            }
+            return tmp;
+        } catch (IOException e) {
+            throw new UncheckedIOException("extracting fixture " + model + " from the test jar", e);
         }
     }
 
