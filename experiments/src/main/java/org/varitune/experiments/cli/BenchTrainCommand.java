@@ -48,7 +48,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "5") int iters;
     @Option(names = "--warmup", defaultValue = "2") int warmup;
 
-    /** Forward + backward ≈ 3× the forward FLOPs of the layers a step runs (backward: dX and dW products). */
+    /**
+     * Forward + backward ≈ 3× the forward FLOPs of the layers a step runs (backward: dX and dW products); the FLOP
+     * share printed is that of the tuned block over a full fine-tuning step of all L layers, the yardstick of the
+     * guided-partial-tuning target (epoch time within 1.2× of its share of a full epoch).
+     */
     static double stepFlops(EncoderConfig c, int layers, int B, int T) { return 3 * BenchCommand.forwardFlops(c, layers, B, T); }
 
     @Override
@@ -74,7 +78,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         for (int i = 0; i < batch; i++) all[i] = i;
 
         long trainableCount = trainable.stream().mapToLong(Parameter::numel).sum();
-        double share = stepFlops(c, l - from, batch, seq) / stepFlops(c, l, batch, seq);
+        double share = stepFlops(c, l - from, batch, seq) / stepFlops(c, enc.numLayers(), batch, seq);
         System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d; mode %s, head layer %d, tuned block above layer %d"
                         + " (%s); batch %d x seq %d, kernels %s, threads %d, trainable parameters %d%n", model,
                 enc.numLayers(), c.hiddenSize(), Trainer.modeName(cfg.mode()), l, from,
@@ -99,7 +103,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         double med = sec[iters / 2];
         System.out.printf(Locale.ROOT, "median %.4f s, %.1f GFLOP/s (model: %.3g FLOP per step)%n", med,
                 stepFlops(c, l - from, batch, seq) / med / 1e9, stepFlops(c, l - from, batch, seq));
-        System.out.printf(Locale.ROOT, "flop share of a full fine-tuning step on layers 1..%d: %.3f%n", l, share);
+        System.out.printf(Locale.ROOT, "flop share of a full fine-tuning step (all %d layers): %.3f%n", enc.numLayers(), share);
         System.out.printf(Locale.ROOT, "train_seq_per_s=%.2f%n", batch / med);
         return 0;
     }
