@@ -147,7 +147,7 @@ public final class TrainCommand implements Callable<Integer> {
         run.put("model", model);
         run.put("data", task.data == null ? "builtin" : task.data.toString());
         run.put("max_examples", Integer.toString(task.maxExamples));
-        System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, kernels %s; task %s: %d training examples, dev %s%n",
+        System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, kernels %s; task %s: %d training examples; dev splits: %s%n",
                 model, full.numHiddenLayers(), full.hiddenSize(), enc.kernels().name(), data.name(), train.size(),
                 devSizes(devs));
         Trainer trainer = new Trainer(cfg, clf, train, devs, data.name(), data.mainMetric(), out, run, new Printer());
@@ -162,7 +162,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     private static String devSizes(List<TokenizedDataset> devs) {
         StringJoiner j = new StringJoiner(", ");
-        for (TokenizedDataset d : devs) j.add(d.name() + " " + d.size());
+        for (TokenizedDataset d : devs) j.add(d.name() + " (" + d.size() + " examples)");
         return j.toString();
     }
 
