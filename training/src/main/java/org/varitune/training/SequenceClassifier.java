@@ -81,6 +81,31 @@ public final class SequenceClassifier {
         return new Trace(et, h.saved(), h.out(), B, T);
     }
 
+    /**
+     * Training forward of layers {@code fromLayer+1..headLayer} and the head only, from the hidden state of layer
+     * {@code fromLayer} (a frozen prefix; see {@link Encoder#forwardTrainFrom}). hidden: (B, T, C), not modified;
+     * masks (B, T). Returns logits (B, K) and the trace for {@link #backward}.
+     */
+    public Trace forwardTrainFrom(float[] hidden, int[] attentionMask, int[] specialTokensMask, int B, int T,
+                                  int fromLayer, DropoutContext drop) {
+        Encoder.Trace et = encoder.forwardTrainFrom(hidden, attentionMask, B, T, fromLayer, headLayer, drop);
+        Fwd<ClassificationHead.Saved> h = head.forward(et.output().last(), attentionMask, specialTokensMask, B, T, drop,
+                true);
+        return new Trace(et, h.saved(), h.out(), B, T);
+    }
+
+    /**
+     * Inference from the hidden state of layer {@code fromLayer}: logits (B, K), dropout off, nothing saved.
+     * hidden: (B, T, C), not modified.
+     */
+    public float[] logitsFrom(float[] hidden, int[] attentionMask, int[] specialTokensMask, int B, int T, int fromLayer) {
+        float[] h = hidden;
+        for (int l = fromLayer; l < headLayer; l++) {
+            h = encoder.layers().get(l).forward(h, attentionMask, B, T, false).out();
+        }
+        return head.forward(h, attentionMask, specialTokensMask, B, T, DropoutContext.OFF, false).out();
+    }
+
     /** Inference: logits (B, K), dropout off, nothing saved. */
     public float[] logits(Batch batch) {
         var out = encoder.forward(batch, headLayer);

@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 
 /** {@code varitune bench}: the project's own side of the benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Throughput benchmarks.",
-        subcommands = {BenchCommand.Forward.class})
+        subcommands = {BenchCommand.Forward.class, BenchTrainCommand.class})
 public final class BenchCommand implements Runnable {
     @Override public void run() { new picocli.CommandLine(this).usage(System.err); }
 

@@ -31,9 +31,14 @@ public final class Encoder {
     private final List<EncoderLayer> layers;
     private final Pooler pooler;
 
-    /** Everything backward needs from a training forward. */
+    /**
+     * Everything backward needs from a training forward. {@code layers.get(i)} is the trace of layer
+     * {@code fromLayer + i + 1} (1-based); {@code fromLayer} is 0 for a forward from the token ids and the start
+     * layer of {@link #forwardTrainFrom} (then {@code embeddings} is null and {@code output.hiddenStates()} holds
+     * hidden states {@code fromLayer..lastLayer}).
+     */
     public record Trace(EncoderOutput output, Embeddings.Saved embeddings, List<EncoderLayer.Saved> layers,
-                        Pooler.Saved pooler) {}
+                        Pooler.Saved pooler, int fromLayer) {}
 
     /**
      * A zero-initialised encoder (LayerNorm weights 1) with {@code config.numHiddenLayers()} layers.
@@ -149,7 +154,48 @@ public final class Encoder {
         Fwd<Pooler.Saved> p = pooler != null && lastLayer == numLayers() ? pooler.forward(h, B, T, keep) : null;
         EncoderOutput out = new EncoderOutput(Collections.unmodifiableList(hidden), p == null ? null : p.out(), B, T,
                 config.hiddenSize());
-        return new Trace(out, keep ? e.saved() : null, saved, p == null ? null : p.saved());
+        return new Trace(out, keep ? e.saved() : null, saved, p == null ? null : p.saved(), 0);
+    }
+
+    /**
+     * Training forward of layers {@code fromLayer+1..lastLayer} only, from given hidden states of layer
+     * {@code fromLayer} (a frozen prefix computed earlier, e.g. cached): {@code h ← layer_l(h)} for each such l, with
+     * dropout per {@code drop}. Used when everything at or below {@code fromLayer} is frozen, so that
+     * {@link #backward} has nothing to do below it. The pooler runs when {@code lastLayer == L}.
+     *
+     * @param hidden        (B, T, C), hidden state {@code fromLayer} (0 = embeddings output); not modified
+     * @param attentionMask (B, T)
+     * @param fromLayer     0..lastLayer
+     * @param lastLayer     fromLayer..L
+     * @return the trace; its output holds hidden states fromLayer..lastLayer (index 0 is {@code hidden} itself)
+     */
+    public Trace forwardTrainFrom(float[] hidden, int[] attentionMask, int B, int T, int fromLayer, int lastLayer,
+                                  DropoutContext drop) {
+        if (fromLayer < 0 || fromLayer > lastLayer || lastLayer > numLayers()) {
+            throw new IllegalArgumentException("layers fromLayer=" + fromLayer + ", lastLayer=" + lastLayer
+                    + " outside 0 <= fromLayer <= lastLayer <= " + numLayers());
+        }
+        if (B <= 0 || T <= 0) throw new IllegalArgumentException("empty batch: B=" + B + ", T=" + T);
+        int n = B * T;
+        if (hidden.length != n * config.hiddenSize()) {
+            throw new IllegalArgumentException("hidden state " + fromLayer + " has " + hidden.length
+                    + " values, expected (B, T, C) = (" + B + ", " + T + ", " + config.hiddenSize() + ")");
+        }
+        if (attentionMask.length != n) throw new IllegalArgumentException("attention_mask has " + attentionMask.length + " entries, expected " + n);
+        List<float[]> states = new ArrayList<>(lastLayer - fromLayer + 1);
+        states.add(hidden);
+        List<EncoderLayer.Saved> saved = new ArrayList<>();
+        float[] h = hidden;
+        for (int l = fromLayer; l < lastLayer; l++) {
+            Fwd<EncoderLayer.Saved> f = layers.get(l).forward(h, attentionMask, B, T, true, drop);
+            saved.add(f.saved());
+            h = f.out();
+            states.add(h);
+        }
+        Fwd<Pooler.Saved> p = pooler != null && lastLayer == numLayers() ? pooler.forward(h, B, T, true) : null;
+        EncoderOutput out = new EncoderOutput(Collections.unmodifiableList(states), p == null ? null : p.out(), B, T,
+                config.hiddenSize());
+        return new Trace(out, null, saved, p == null ? null : p.saved(), fromLayer);
     }
 
     private void checkBatch(int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int B, int T) {
@@ -169,7 +215,9 @@ public final class Encoder {
     /**
      * Backward from the gradient of the last computed hidden state (and of the pooled output, if the pooler ran and
      * {@code dPooled} is non-null). Accumulates into trainable parameters' grads. Runs layers in reverse and stops
-     * below the lowest layer that has a trainable parameter (embeddings count as layer 0).
+     * below the lowest layer that has a trainable parameter (embeddings count as layer 0). For a trace of
+     * {@link #forwardTrainFrom} nothing at or below {@code fromLayer} may be trainable (its gradient would be lost):
+     * that is an error.
      *
      * @param dLast   (B, T, C), gradient of {@code trace.output().last()}; may be null when only dPooled flows
      * @param dPooled (B, C) or null
@@ -184,11 +232,16 @@ public final class Encoder {
             kernels.add(d, d, dp, n);
         }
         int lowest = lowestTrainable();
+        int from = trace.fromLayer();
+        if (from > 0 && lowest <= from) {
+            throw new IllegalStateException("backward of a forward from layer " + from + " but layer " + lowest
+                    + (lowest == 0 ? " (embeddings)" : "") + " is trainable: its gradient would be lost");
+        }
         int ran = trace.layers().size();
-        for (int l = ran - 1; l >= 0 && l + 1 >= lowest; l--) {
+        for (int l = from + ran - 1; l >= from && l + 1 >= lowest; l--) {
             // forward was: hidden[l+1] = layer_l(hidden[l])
             boolean needBelow = l >= lowest;                         // someone at index <= l (embeddings = 0) trains
-            d = layers.get(l).backward(d, trace.layers().get(l), needBelow);
+            d = layers.get(l).backward(d, trace.layers().get(l - from), needBelow);
             if (d == null) return;
         }
         if (lowest == 0) embeddings.backward(d, trace.embeddings());

@@ -1,0 +1,105 @@
+package org.varitune.experiments.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code varitune train} and {@code varitune bench train} end to end on a tiny model and a GLUE-format SST-2. */
+class TrainCommandTest {
+    @TempDir Path tmp;
+
+    /** Runs the CLI capturing stdout and stderr; asserts the exit code. */
+    private String run(int expectedRc, String... args) {
+        PrintStream savedOut = System.out, savedErr = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true));
+        System.setErr(new PrintStream(err, true));
+        try {
+            var cl = Main.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            int rc = cl.execute(args);
+            assertEquals(expectedRc, rc, "exit code; output:\n" + buf + "\nstderr:\n" + err);
+        } finally {
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+        }
+        return buf + err.toString();
+    }
+
+    private String[] trainArgs(Path model, Path glue, Path out, int epochs, String lr) {
+        return List.of("train", "--model", model.toString(), "--glue-task", "sst2", "--data", glue.toString(), "--mode",
+                "partial", "--head-layer", "2", "--tune-layers", "1", "--epochs", Integer.toString(epochs),
+                "--batch-size", "8", "--lr", lr, "--out", out.toString()).toArray(String[]::new);
+    }
+
+    @Test
+    void trainPrintsEpochsAndWritesMetricsJsonAndARerunResumesTheFinishedRun() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path glue = TinySetup.sst2(tmp.resolve("glue"), 60, 20, 3);
+        Path out = tmp.resolve("out");
+        String text = run(0, trainArgs(model, glue, out, 2, "1e-3"));
+        assertTrue(text.contains("trainable parameters: "), text);
+        assertTrue(text.contains("epoch 1: train loss "), text);
+        assertTrue(text.contains("epoch 2: train loss "), text);
+        assertTrue(text.contains("prefix cache of hidden state 1"), text);
+        JsonNode j = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+        assertEquals("partial", j.get("mode").asText());
+        assertEquals(2, j.get("head_layer").asInt());
+        assertEquals(1, j.get("tune_layers").asInt());
+        assertTrue(j.get("trainable_parameters").asLong() > 0);
+        assertEquals("sst2", j.get("task").asText());
+        assertEquals(2, j.get("epochs").size());
+        JsonNode e1 = j.get("epochs").get(0);
+        assertEquals(1, e1.get("epoch").asInt());
+        assertTrue(e1.get("train_loss").asDouble() > 0);
+        assertTrue(e1.get("dev").get("accuracy").asDouble() >= 0);
+        assertTrue(e1.get("seconds").asDouble() >= 0);
+        int best = j.get("best").get("epoch").asInt();
+        assertEquals(j.get("epochs").get(best - 1).get("dev").get("accuracy").asDouble(),
+                j.get("best").get("dev").get("accuracy").asDouble(), 0.0);
+        assertTrue(Files.isRegularFile(out.resolve("checkpoints/last/weights.safetensors")));
+
+        String again = run(0, trainArgs(model, glue, out, 2, "1e-3"));
+        assertTrue(again.contains("already finished"), again);
+        assertEquals(j.get("epochs"), new ObjectMapper().readTree(out.resolve("metrics.json").toFile()).get("epochs"));
+    }
+
+    @Test
+    void aRerunWithOtherOptionsNamesTheDifferingKeys() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path glue = TinySetup.sst2(tmp.resolve("glue"), 20, 8, 3);
+        Path out = tmp.resolve("out");
+        run(0, trainArgs(model, glue, out, 1, "1e-3"));
+        String text = run(2, trainArgs(model, glue, out, 1, "5e-4"));
+        assertTrue(text.contains("lr (0.001 vs 5.0E-4)"), text);
+    }
+
+    @Test
+    void anUnknownModeIsAnErrorListingTheModes() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        String text = run(2, "train", "--model", model.toString(), "--mode", "lora", "--out", tmp.resolve("o").toString());
+        assertTrue(text.contains("--mode 'lora' is not one of full, top-k, partial, adapters, probe"), text);
+    }
+
+    @Test
+    void benchTrainEndsWithTheThroughputLine() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        String text = run(0, "bench", "train", "--model", model.toString(), "--batch", "4", "--seq", "8", "--mode",
+                "partial", "--head-layer", "3", "--tune-layers", "1", "--iters", "2", "--warmup", "1");
+        String[] lines = text.strip().split("\n");
+        assertTrue(lines[lines.length - 1].matches("train_seq_per_s=[0-9]+\\.[0-9]+"), text);
+        assertTrue(text.contains("prefix cached"), text);
+        assertTrue(text.contains("flop share of a full fine-tuning step (all 3 layers): 0.333"), text);
+    }
+}

@@ -1,0 +1,213 @@
+package org.varitune.training.trainer;
+
+import org.varitune.training.Pooling;
+import org.varitune.training.TuningMode;
+import org.varitune.transformer.layers.Adapter;
+
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything that decides a training run, with a documented default per field (build one with {@link #builder()}).
+ * The record is validated on construction: a bad value is an error naming the field.
+ *
+ * @param mode                  what trains ({@link TuningMode}); default FULL
+ * @param headLayer             layer l (1..L) the head sits on; 0 = the top layer L (default)
+ * @param tuneLayers            k, the number of tuned layers for TOP_K / PARTIAL / ADAPTERS (layers l−k+1..l);
+ *                              ignored by FULL and PROBE; default 1
+ * @param epochs                passes over the training set; default 3
+ * @param lr                    peak learning rate; default by mode ({@link #defaultLr}): 2e-5 for FULL / TOP_K /
+ *                              PARTIAL (BERT's GLUE recipe), 1e-4 for ADAPTERS (Houlsby et al.), 1e-3 for PROBE
+ * @param batchSize             examples per optimizer update (the effective batch); default 32
+ * @param gradAccumulation      micro-batches each update is split into (ceil(batchSize/m) rows each), with the
+ *                              loss of each weighted by its share of rows, so the update equals the large-batch one;
+ *                              default 1. Unlike HF, changing it does not change the effective batch.
+ * @param maxLength             tokens per example after truncation (the caller tokenizes; recorded); default 128
+ * @param warmupRatio           linear warmup over ceil(ratio·total steps) steps, then linear decay to 0; default
+ *                              0.06 (RoBERTa's GLUE recipe)
+ * @param warmupSteps           when &gt;= 0, the warmup length in steps, overriding warmupRatio; default −1
+ * @param weightDecay           AdamW decoupled weight decay (not on biases and LayerNorm weights); default 0.01
+ * @param maxGradNorm           global L2 norm clipping; 0 = off; default 1.0 (HF)
+ * @param initSeed              seed of the head and adapter initialisation; default 42
+ * @param dropoutSeed           seed of the dropout masks (a mask is a function of seed, micro-step, site); default 42
+ * @param dataSeed              seed of the data order (epoch e's order is a function of (dataSeed, e)); default 42
+ * @param adapterBottleneck     adapter bottleneck size for ADAPTERS; default 64
+ * @param adapterActivation     adapter nonlinearity; default RELU (the authors' code)
+ * @param pooling               what the head pools; default FIRST_TOKEN (HF's heads)
+ * @param cache                 frozen-prefix policy ({@link PrefixCachePolicy}); default AUTO
+ * @param cacheMemoryLimitBytes a prefix cache above this size is spilled to a memory-mapped file in the run
+ *                              directory; default 2 GiB
+ * @param earlyStoppingPatience stop after this many epochs without a better main dev metric; 0 = off (default)
+ * @param evalBatchSize         rows per evaluation (and cache-building) batch; default 64
+ * @param checkpointEverySteps  save {@code checkpoints/last} every this many updates (and at each epoch end); 0 =
+ *                              epoch ends only; default 50
+ * @param bucketChunkBatches    length bucketing: the shuffled examples are cut into chunks of this many batches,
+ *                              each chunk sorted by length, cut into batches, and the batch order shuffled; 1 = no
+ *                              bucketing beyond a batch; default 50
+ * @param loadBestAtEnd         after training, load the best checkpoint's weights into the model (HF
+ *                              {@code load_best_model_at_end}) before the finish hook; default true
+ */
+public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int epochs, double lr, int batchSize,
+                          int gradAccumulation, int maxLength, double warmupRatio, int warmupSteps, double weightDecay,
+                          double maxGradNorm, long initSeed, long dropoutSeed, long dataSeed, int adapterBottleneck,
+                          Adapter.Activation adapterActivation, Pooling.Mode pooling, PrefixCachePolicy cache,
+                          long cacheMemoryLimitBytes, int earlyStoppingPatience, int evalBatchSize,
+                          int checkpointEverySteps, int bucketChunkBatches, boolean loadBestAtEnd) {
+
+    /** Fields that may change between a run and its resumption: they do not change the trained weights. */
+    public static final Set<String> OPERATIONAL = Set.of("cacheMemoryLimitBytes", "evalBatchSize", "checkpointEverySteps",
+            "loadBestAtEnd");
+
+    public TrainConfig {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(adapterActivation, "adapterActivation");
+        Objects.requireNonNull(pooling, "pooling");
+        Objects.requireNonNull(cache, "cache");
+        require(headLayer >= 0, "headLayer", headLayer, ">= 0 (0 = top layer)");
+        require(tuneLayers >= 0, "tuneLayers", tuneLayers, ">= 0");
+        boolean usesK = mode == TuningMode.TOP_K || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS;
+        require(!usesK || tuneLayers >= 1, "tuneLayers", tuneLayers, ">= 1 for " + mode);
+        require(epochs >= 1, "epochs", epochs, ">= 1");
+        require(lr > 0 && Double.isFinite(lr), "lr", lr, "finite and > 0");
+        require(batchSize >= 1, "batchSize", batchSize, ">= 1");
+        require(gradAccumulation >= 1 && gradAccumulation <= batchSize, "gradAccumulation", gradAccumulation,
+                "in [1, batchSize = " + batchSize + "]");
+        require(maxLength >= 2, "maxLength", maxLength, ">= 2");
+        require(warmupRatio >= 0 && warmupRatio <= 1, "warmupRatio", warmupRatio, "in [0, 1]");
+        require(warmupSteps >= -1, "warmupSteps", warmupSteps, ">= 0, or -1 to use warmupRatio");
+        require(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay", weightDecay, "finite and >= 0");
+        require(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "maxGradNorm", maxGradNorm, "finite and >= 0 (0 = off)");
+        require(adapterBottleneck >= 1, "adapterBottleneck", adapterBottleneck, ">= 1");
+        require(cacheMemoryLimitBytes >= 0, "cacheMemoryLimitBytes", cacheMemoryLimitBytes, ">= 0");
+        require(earlyStoppingPatience >= 0, "earlyStoppingPatience", earlyStoppingPatience, ">= 0 (0 = off)");
+        require(evalBatchSize >= 1, "evalBatchSize", evalBatchSize, ">= 1");
+        require(checkpointEverySteps >= 0, "checkpointEverySteps", checkpointEverySteps, ">= 0 (0 = epoch ends only)");
+        require(bucketChunkBatches >= 1, "bucketChunkBatches", bucketChunkBatches, ">= 1");
+    }
+
+    private static void require(boolean ok, String field, Object value, String what) {
+        if (!ok) throw new IllegalArgumentException("train config: " + field + " = " + value + " must be " + what);
+    }
+
+    /** The default peak learning rate of a mode: 2e-5 (FULL, TOP_K, PARTIAL), 1e-4 (ADAPTERS), 1e-3 (PROBE). */
+    public static double defaultLr(TuningMode mode) {
+        return switch (mode) {
+            case FULL, TOP_K, PARTIAL -> 2e-5;
+            case ADAPTERS -> 1e-4;
+            case PROBE -> 1e-3;
+        };
+    }
+
+    /** A builder holding every default. */
+    public static Builder builder() { return new Builder(); }
+
+    /** A builder starting from this config. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.mode = mode; b.headLayer = headLayer; b.tuneLayers = tuneLayers; b.epochs = epochs; b.lr = lr;
+        b.batchSize = batchSize; b.gradAccumulation = gradAccumulation; b.maxLength = maxLength;
+        b.warmupRatio = warmupRatio; b.warmupSteps = warmupSteps; b.weightDecay = weightDecay;
+        b.maxGradNorm = maxGradNorm; b.initSeed = initSeed; b.dropoutSeed = dropoutSeed; b.dataSeed = dataSeed;
+        b.adapterBottleneck = adapterBottleneck; b.adapterActivation = adapterActivation; b.pooling = pooling;
+        b.cache = cache; b.cacheMemoryLimitBytes = cacheMemoryLimitBytes;
+        b.earlyStoppingPatience = earlyStoppingPatience; b.evalBatchSize = evalBatchSize;
+        b.checkpointEverySteps = checkpointEverySteps; b.bucketChunkBatches = bucketChunkBatches;
+        b.loadBestAtEnd = loadBestAtEnd;
+        return b;
+    }
+
+    /** Every field by its name, in declaration order (enums as their names): the run record and the resume check. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
+            try {
+                Object v = c.getAccessor().invoke(this);
+                m.put(c.getName(), v instanceof Enum<?> e ? e.name() : v);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * The names of the fields outside {@link #OPERATIONAL} whose values differ between two field maps (from
+     * {@link #toMap()}, possibly read back from JSON: numbers compare by value), in declaration order.
+     */
+    public static List<String> differingKeys(Map<String, ?> a, Map<String, ?> b) {
+        List<String> keys = new ArrayList<>();
+        for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
+            String k = c.getName();
+            if (OPERATIONAL.contains(k)) continue;
+            if (!sameValue(a.get(k), b.get(k))) keys.add(k + " (" + a.get(k) + " vs " + b.get(k) + ")");
+        }
+        return keys;
+    }
+
+    private static boolean sameValue(Object x, Object y) {
+        if (x instanceof Number nx && y instanceof Number ny) {
+            return Double.compare(nx.doubleValue(), ny.doubleValue()) == 0 && nx.longValue() == ny.longValue();
+        }
+        return Objects.equals(x == null ? null : x.toString(), y == null ? null : y.toString());
+    }
+
+    /** Mutable builder; every field starts at its documented default; {@link #build()} validates. */
+    public static final class Builder {
+        private TuningMode mode = TuningMode.FULL;
+        private int headLayer = 0, tuneLayers = 1, epochs = 3;
+        private double lr = Double.NaN;                 // NaN = the mode's default, resolved in build()
+        private int batchSize = 32, gradAccumulation = 1, maxLength = 128;
+        private double warmupRatio = 0.06;
+        private int warmupSteps = -1;
+        private double weightDecay = 0.01, maxGradNorm = 1.0;
+        private long initSeed = 42, dropoutSeed = 42, dataSeed = 42;
+        private int adapterBottleneck = 64;
+        private Adapter.Activation adapterActivation = Adapter.Activation.RELU;
+        private Pooling.Mode pooling = Pooling.Mode.FIRST_TOKEN;
+        private PrefixCachePolicy cache = PrefixCachePolicy.AUTO;
+        private long cacheMemoryLimitBytes = 2L << 30;
+        private int earlyStoppingPatience = 0, evalBatchSize = 64, checkpointEverySteps = 50, bucketChunkBatches = 50;
+        private boolean loadBestAtEnd = true;
+
+        public Builder mode(TuningMode v) { mode = v; return this; }
+        public Builder headLayer(int v) { headLayer = v; return this; }
+        public Builder tuneLayers(int v) { tuneLayers = v; return this; }
+        public Builder epochs(int v) { epochs = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder gradAccumulation(int v) { gradAccumulation = v; return this; }
+        public Builder maxLength(int v) { maxLength = v; return this; }
+        public Builder warmupRatio(double v) { warmupRatio = v; return this; }
+        public Builder warmupSteps(int v) { warmupSteps = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        /** Sets the init, dropout and data seeds together. */
+        public Builder seed(long v) { initSeed = v; dropoutSeed = v; dataSeed = v; return this; }
+        public Builder initSeed(long v) { initSeed = v; return this; }
+        public Builder dropoutSeed(long v) { dropoutSeed = v; return this; }
+        public Builder dataSeed(long v) { dataSeed = v; return this; }
+        public Builder adapterBottleneck(int v) { adapterBottleneck = v; return this; }
+        public Builder adapterActivation(Adapter.Activation v) { adapterActivation = v; return this; }
+        public Builder pooling(Pooling.Mode v) { pooling = v; return this; }
+        public Builder cache(PrefixCachePolicy v) { cache = v; return this; }
+        public Builder cacheMemoryLimitBytes(long v) { cacheMemoryLimitBytes = v; return this; }
+        public Builder earlyStoppingPatience(int v) { earlyStoppingPatience = v; return this; }
+        public Builder evalBatchSize(int v) { evalBatchSize = v; return this; }
+        public Builder checkpointEverySteps(int v) { checkpointEverySteps = v; return this; }
+        public Builder bucketChunkBatches(int v) { bucketChunkBatches = v; return this; }
+        public Builder loadBestAtEnd(boolean v) { loadBestAtEnd = v; return this; }
+
+        public TrainConfig build() {
+            return new TrainConfig(mode, headLayer, tuneLayers, epochs, Double.isNaN(lr) ? defaultLr(mode) : lr,
+                    batchSize, gradAccumulation, maxLength, warmupRatio, warmupSteps, weightDecay, maxGradNorm,
+                    initSeed, dropoutSeed, dataSeed, adapterBottleneck, adapterActivation, pooling, cache,
+                    cacheMemoryLimitBytes, earlyStoppingPatience, evalBatchSize, checkpointEverySteps,
+                    bucketChunkBatches, loadBestAtEnd);
+        }
+    }
+}

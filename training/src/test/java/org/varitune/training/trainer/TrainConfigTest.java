@@ -1,0 +1,73 @@
+package org.varitune.training.trainer;
+
+import org.junit.jupiter.api.Test;
+import org.varitune.training.TuningMode;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainConfigTest {
+    @Test
+    void badValuesAreErrorsNamingTheField() {
+        var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().batchSize(0).build());
+        assertTrue(e.getMessage().contains("batchSize"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().warmupRatio(1.5).build());
+        assertTrue(e.getMessage().contains("warmupRatio"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.builder().mode(TuningMode.PARTIAL).tuneLayers(0).build());
+        assertTrue(e.getMessage().contains("tuneLayers"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().batchSize(4).gradAccumulation(5).build());
+        assertTrue(e.getMessage().contains("gradAccumulation"), e.getMessage());
+    }
+
+    @Test
+    void learningRateDefaultsByModeAndAnExplicitOneWins() {
+        assertEquals(2e-5, TrainConfig.builder().build().lr());
+        assertEquals(1e-3, TrainConfig.builder().mode(TuningMode.PROBE).build().lr());
+        assertEquals(5e-4, TrainConfig.builder().mode(TuningMode.PROBE).lr(5e-4).build().lr());
+    }
+
+    @Test
+    void differingKeysIgnoreOperationalFields() {
+        TrainConfig a = TrainConfig.builder().build();
+        TrainConfig b = a.toBuilder().evalBatchSize(7).checkpointEverySteps(3).epochs(4).build();
+        assertEquals(List.of("epochs (3 vs 4)"), TrainConfig.differingKeys(a.toMap(), b.toMap()));
+        assertEquals(a, a.toBuilder().build(), "toBuilder round trip");
+    }
+
+    @Test
+    void cachePolicyParsesItsCliNames() {
+        assertEquals(PrefixCachePolicy.AUTHORS_DROPOUT, PrefixCachePolicy.parse("authors-dropout"));
+        assertEquals(PrefixCachePolicy.OFF, PrefixCachePolicy.parse("off"));
+        var e = assertThrows(IllegalArgumentException.class, () -> PrefixCachePolicy.parse("on"));
+        assertTrue(e.getMessage().contains("'on'"), e.getMessage());
+    }
+
+    @Test
+    void anEpochPlanCoversEveryExampleOnceAndBucketsByLength() {
+        int[] lengths = new int[203];
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < lengths.length; i++) lengths[i] = 3 + r.nextInt(60);
+        var plan = BatchPlan.trainEpoch(lengths, 8, 5, 42, 0);
+        assertEquals(BatchPlan.batchesPerEpoch(203, 8), plan.size());
+        Set<Integer> seen = new HashSet<>();
+        long padded = 0, real = 0;
+        for (int[] b : plan) {
+            int max = 0;
+            for (int i : b) { assertTrue(seen.add(i), "index " + i + " twice"); max = Math.max(max, lengths[i]); real += lengths[i]; }
+            padded += (long) max * b.length;
+        }
+        assertEquals(203, seen.size());
+        assertTrue(padded < 1.25 * real, "bucketing keeps padding small: " + padded + " padded vs " + real + " real tokens");
+        assertEquals(plan.stream().map(java.util.Arrays::toString).toList(),
+                BatchPlan.trainEpoch(lengths, 8, 5, 42, 0).stream().map(java.util.Arrays::toString).toList(),
+                "a pure function of (seed, epoch)");
+        assertTrue(!java.util.Arrays.equals(plan.get(0), BatchPlan.trainEpoch(lengths, 8, 5, 42, 1).get(0)),
+                "another epoch, another order");
+    }
+}
