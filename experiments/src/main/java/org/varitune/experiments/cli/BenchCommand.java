@@ -50,7 +50,7 @@ public final class BenchCommand implements Runnable {
             double flops = forwardFlops(c, enc.numLayers(), batch, seq);
             System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, batch %d x seq %d, kernels %s, threads %d%n",
                     model, enc.numLayers(), c.hiddenSize(), batch, seq, kernels.name(),
-                    Runtime.getRuntime().availableProcessors());
+                    org.varitune.transformer.kernels.Parallel.threads());
             for (int i = 0; i < warmup; i++) enc.forward(ids, types, mask, batch, seq, enc.numLayers());
             if (prof != null) prof.reset();
             double[] sec = new double[iters];

@@ -83,7 +83,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
                         + " (%s); batch %d x seq %d, kernels %s, threads %d, trainable parameters %d%n", model,
                 enc.numLayers(), c.hiddenSize(), Trainer.modeName(cfg.mode()), l, from,
                 prefix != null ? "prefix cached" : cfg.cache().cliName(), batch, seq, kernels.name(),
-                Runtime.getRuntime().availableProcessors(), trainableCount);
+                org.varitune.transformer.kernels.Parallel.threads(), trainableCount);
         double[] sec = new double[iters];
         for (int i = 0; i < warmup + iters; i++) {
             long t0 = System.nanoTime();

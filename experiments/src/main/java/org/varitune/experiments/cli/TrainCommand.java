@@ -67,7 +67,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data-seed") Long dataSeed;
     @Option(names = "--adapter-size", description = "Adapter bottleneck (default 64).") Integer adapterSize;
     @Option(names = "--adapter-activation", description = "relu (default, the authors') or gelu.") String adapterActivation;
-    @Option(names = "--pooling", description = "first-token (default, HF), mean-non-pad or mean-non-special.") String pooling;
+    @Option(names = "--pooling", description = "mean-non-special (default: the mean over text tokens), first-token (HF's heads) or mean-non-pad.") String pooling;
     @Option(names = "--cache", description = "Frozen prefix: auto (cached, eval mode; default), off (recomputed, eval mode)"
             + " or authors-dropout (dropout on in frozen layers, no cache).") String cache;
     @Option(names = "--cache-memory-mb", description = "Above this, the prefix cache is memory-mapped from disk (default 2048).")
@@ -155,8 +155,12 @@ public final class TrainCommand implements Callable<Integer> {
         if (r.bestEpoch() > 0) {
             System.out.printf(Locale.ROOT, "best epoch %d: %s%n", r.bestEpoch(), metrics(r.bestDev()));
         }
-        // export: the lead wires ModelExport.save(clf, dir, out.resolve("model"), info) here (best weights loaded)
-        System.out.println("wrote " + r.metricsFile());
+        // the best epoch's weights are loaded: export them as a standard HF directory (+ head, + adapters file)
+        Path exported = out.resolve("model");
+        org.varitune.training.export.ModelExport.save(clf, dir, exported,
+                org.varitune.training.export.ExportInfo.of(clf, model, full.numHiddenLayers(), data.name(),
+                        data.labelNames(), cfg.mode(), trainer.tunedLayerCount()));
+        System.out.println("wrote " + r.metricsFile() + " and the tuned model under " + exported);
         return 0;
     }
 

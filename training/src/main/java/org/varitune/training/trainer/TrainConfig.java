@@ -38,7 +38,12 @@ import java.util.Set;
  * @param dataSeed              seed of the data order (epoch e's order is a function of (dataSeed, e)); default 42
  * @param adapterBottleneck     adapter bottleneck size for ADAPTERS; default 64
  * @param adapterActivation     adapter nonlinearity; default RELU (the authors' code)
- * @param pooling               what the head pools; default FIRST_TOKEN (HF's heads)
+ * @param pooling               what the head pools; default MEAN_NON_SPECIAL (the mean over text tokens, as the
+ *                              variability metric pools). HF's heads use FIRST_TOKEN, which is right at the top layer
+ *                              of models pre-trained with a [CLS] objective but not for a head on a lower layer: in
+ *                              all-MiniLM-L6-v2 the [CLS] state at layer 3 varies 4e5 times less than a text token's
+ *                              (variance 3e-7 vs 0.12), and a guided head there stays at chance. Set FIRST_TOKEN for
+ *                              HF parity.
  * @param cache                 frozen-prefix policy ({@link PrefixCachePolicy}); default AUTO
  * @param cacheMemoryLimitBytes a prefix cache above this size is spilled to a memory-mapped file in the run
  *                              directory; default 2 GiB
@@ -168,7 +173,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         private long initSeed = 42, dropoutSeed = 42, dataSeed = 42;
         private int adapterBottleneck = 64;
         private Adapter.Activation adapterActivation = Adapter.Activation.RELU;
-        private Pooling.Mode pooling = Pooling.Mode.FIRST_TOKEN;
+        private Pooling.Mode pooling = Pooling.Mode.MEAN_NON_SPECIAL;
         private PrefixCachePolicy cache = PrefixCachePolicy.AUTO;
         private long cacheMemoryLimitBytes = 2L << 30;
         private int earlyStoppingPatience = 0, evalBatchSize = 64, checkpointEverySteps = 50, bucketChunkBatches = 50;

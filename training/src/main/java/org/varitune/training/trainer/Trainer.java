@@ -158,10 +158,10 @@ public final class Trainer {
             Checkpoints.loadWeights(last, trainable);
             Checkpoints.loadOptimizer(last, optimizer);
             String threads = saved.path("threads").asText();
-            if (!threads.equals(Integer.toString(Runtime.getRuntime().availableProcessors()))
+            if (!threads.equals(Integer.toString(org.varitune.transformer.kernels.Parallel.threads()))
                     || !saved.path("kernels").asText().equals(model.encoder().kernels().name())) {
                 listener.onMessage("resuming with kernels " + model.encoder().kernels().name() + " on "
-                        + Runtime.getRuntime().availableProcessors() + " threads, the checkpoint was written with "
+                        + org.varitune.transformer.kernels.Parallel.threads() + " threads, the checkpoint was written with "
                         + saved.path("kernels").asText() + " on " + threads + ": results may differ in the last bits");
             }
         }
@@ -362,7 +362,7 @@ public final class Trainer {
         o.put("finished", st.finished);
         o.put("stopped_early", st.stoppedEarly);
         o.put("kernels", model.encoder().kernels().name());
-        o.put("threads", Runtime.getRuntime().availableProcessors());
+        o.put("threads", org.varitune.transformer.kernels.Parallel.threads());
         o.set("config", Checkpoints.JSON.valueToTree(config.toMap()));
         Path file = runDir.resolve("metrics.json");
         Checkpoints.writeAtomically(file, Checkpoints.JSON.writeValueAsString(o) + "\n");
@@ -388,7 +388,7 @@ public final class Trainer {
         ArrayNode h = o.putArray("history");
         for (EpochResult r : st.history) h.add(r.toJson());
         o.put("kernels", model.encoder().kernels().name());
-        o.put("threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        o.put("threads", Integer.toString(org.varitune.transformer.kernels.Parallel.threads()));
         o.set("config", Checkpoints.JSON.valueToTree(config.toMap()));
         o.set("run", Checkpoints.JSON.valueToTree(runInfo));
         o.put("task", task);
