@@ -122,7 +122,7 @@ public final class LayerSelection {
     }
 
     /** Parameters of one encoder layer: Q, K, V, attention output (C² + C each), two LayerNorms (2C each), FFN. */
-    static long layerParams(EncoderConfig cfg) {
+    public static long layerParams(EncoderConfig cfg) {
         long C = cfg.hiddenSize(), I = cfg.intermediateSize();
         return 4 * (C * C + C) + 2 * (2 * C) + (C * I + I) + (I * C + C);
     }

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code varitune} command line; started by the {@code ./varitune} launcher at the repository root. */
 @Command(name = "varitune", mixinStandardHelpOptions = true, version = "varitune 0.1.0",
         description = "Variability-guided layer selection for transfer learning with pretrained encoders.",
-        subcommands = {ModelsCommand.class, EncodeCommand.class, AnalyzeCommand.class, TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, ModelsCommand.class, EncodeCommand.class, AnalyzeCommand.class, TrainCommand.class,
+                SweepCommand.class, ReportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

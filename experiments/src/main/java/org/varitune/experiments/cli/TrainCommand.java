@@ -177,7 +177,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Prints the run's progress: a bar per epoch on stderr, a line per epoch on stdout. */
-    private static final class Printer implements TrainListener {
+    static final class Printer implements TrainListener {
         private ProgressBar bar, cacheBar;
         private String cacheSplit;
 

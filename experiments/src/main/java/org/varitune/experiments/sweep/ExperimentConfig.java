@@ -152,7 +152,11 @@ public record ExperimentConfig(
 
     /** Reads a config, resolving {@code ${NAME}} from {@code vars} then the environment. */
     public static ExperimentConfig read(Path file, Map<String, String> vars) throws IOException {
-        String text = Files.readString(file);
+        return parse(Files.readString(file), file, vars);
+    }
+
+    /** Parses config text; {@code source} names it in errors. */
+    public static ExperimentConfig parse(String text, Path file, Map<String, String> vars) throws IOException {
         text = substitute(text, vars, file);
         try {
             return YAML.readValue(text, ExperimentConfig.class);

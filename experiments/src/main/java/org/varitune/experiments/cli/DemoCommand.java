@@ -1,0 +1,66 @@
+package org.varitune.experiments.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.varitune.experiments.report.SweepReport;
+import org.varitune.experiments.sweep.ExperimentConfig;
+import org.varitune.experiments.sweep.SweepRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code varitune demo}: the main job on the built-in model and task ({@code experiments/configs/demo.yaml}):
+ * measure the variability of every layer, recommend l* and k, then train variability-guided partial tuning, top-k
+ * tuning and full fine-tuning with the same budget, and print the comparison table with the paths of the plots and
+ * report. A second run reuses what is finished.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the method end to end on the built-in model and task (experiments/configs/demo.yaml).")
+public final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--out", defaultValue = "runs/demo", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    static final String RESOURCE = "/configs/demo.yaml";
+
+    @Override
+    public Integer call() throws Exception {
+        long t0 = System.nanoTime();
+        String text;
+        try (InputStream in = DemoCommand.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) throw new IllegalStateException("demo config " + RESOURCE + " is missing from the classpath");
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        ExperimentConfig c = ExperimentConfig.parse(text, Path.of("experiments/configs/demo.yaml"), Map.of());
+        String task = c.tasks().get(0);
+        System.out.printf("varitune demo: %s on %s; methods %s; %d epochs each; output in %s%n", c.model(), task,
+                c.methods().stream().map(m -> m.name() + (m.k().get(0) > 0 ? " k=" + m.k() : "")).toList(),
+                c.train().epochs(), out.toAbsolutePath());
+        SweepRunner runner = new SweepRunner(c, out, List.of("demo", "--out", out.toString()), System.out,
+                new TrainCommand.Printer(), (label, total) -> { ProgressBar b = new ProgressBar(label, total); return b::set; });
+        System.out.println("\n== 1. variability of every layer on the training set");
+        JsonNode v = runner.variability(task);
+        JsonNode rec = v.get("recommendation");
+        System.out.printf(Locale.ROOT, "l* = %d, k = %d (variability-guided partial tuning: head on layer %d, tune layers"
+                        + " %d..%d)%n", rec.get("head_layer").asInt(), rec.get("tune_layers").asInt(),
+                rec.get("head_layer").asInt(), rec.get("head_layer").asInt() - rec.get("tune_layers").asInt() + 1,
+                rec.get("head_layer").asInt());
+        System.out.println("\n== 2. training: full fine-tuning, top-k, variability-guided (same epochs, lr, batch)");
+        runner.run(0, 1);
+        System.out.println("\n== 3. comparison (dev accuracy x100)");
+        SweepReport report = SweepReport.read(List.of(out.resolve("runs")));
+        System.out.print(report.write(out));
+        SweepReport.nuPerLayer(List.of(out), out.resolve("nu-per-layer.png"));
+        System.out.printf(Locale.ROOT, "%nplots: %s, %s, %s%nreport: %s (also .csv, .json)%ntotal %.1f s%n",
+                out.resolve("variability").toAbsolutePath(), out.resolve("nu-per-layer.png").toAbsolutePath(),
+                out.resolve("score-vs-compute.png").toAbsolutePath(), out.resolve("report.md").toAbsolutePath(),
+                (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+}

@@ -1,0 +1,71 @@
+package org.varitune.experiments.cli;
+
+import org.varitune.experiments.report.SweepReport;
+import org.varitune.experiments.sweep.ExperimentConfig;
+import org.varitune.experiments.sweep.RunSpec;
+import org.varitune.experiments.sweep.SweepRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code varitune sweep CONFIG --out DIR [--shard i/n] [--set KEY=VALUE ...]}: runs an experiment config. */
+@Command(name = "sweep", mixinStandardHelpOptions = true,
+        description = "Run every run of an experiment config (or one shard of it); finished runs are skipped, "
+                + "interrupted ones resume. Then write the report of what is done.")
+public final class SweepCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "Experiment YAML, e.g. experiments/configs/paper/roberta-base-finetune.yaml")
+    Path config;
+
+    @Option(names = "--out", required = true, description = "Sweep directory (runs/, variability/, report.*).")
+    Path out;
+
+    @Option(names = "--shard", defaultValue = "0/1",
+            description = "i/n: run only the runs at positions i, i+n, i+2n, ... of the sorted run list (job arrays).")
+    String shard;
+
+    @Option(names = "--set", description = "KEY=VALUE for ${KEY} placeholders in the config (repeatable).")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--dry-run", description = "List this shard's runs and exit.")
+    boolean dryRun;
+
+    static Map<String, String> vars(List<String> sets) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String s : sets) {
+            int eq = s.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--set expects KEY=VALUE, got '" + s + "'");
+            m.put(s.substring(0, eq), s.substring(eq + 1));
+        }
+        return m;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ExperimentConfig c = ExperimentConfig.read(config, vars(sets));
+        int[] sh = RunSpec.parseShard(shard);
+        List<RunSpec> mine = RunSpec.shard(RunSpec.expand(c), sh[0], sh[1]);
+        System.out.printf("experiment %s: %d runs in all, %d in shard %s%n", c.name(), RunSpec.expand(c).size(),
+                mine.size(), shard);
+        if (dryRun) {
+            for (RunSpec r : mine) System.out.println("  " + r.id());
+            return 0;
+        }
+        List<String> argv = new ArrayList<>(List.of("sweep", config.toString(), "--out", out.toString(), "--shard", shard));
+        SweepRunner runner = new SweepRunner(c, out, argv, System.out, new TrainCommand.Printer(),
+                (label, total) -> { ProgressBar b = new ProgressBar(label, total); return b::set; });
+        runner.run(sh[0], sh[1]);
+        SweepReport report = SweepReport.read(List.of(out.resolve("runs")));
+        System.out.println();
+        System.out.print(report.write(out));
+        SweepReport.nuPerLayer(List.of(out), out.resolve("nu-per-layer.png"));
+        System.out.println("wrote " + out.resolve("report.md") + ", report.csv, report.json, score-vs-compute.png, nu-per-layer.png");
+        return 0;
+    }
+}
