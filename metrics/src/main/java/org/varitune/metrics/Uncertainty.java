@@ -47,7 +47,10 @@ public final class Uncertainty {
                                   double[] spearmanWithAll) {}
 
     /**
-     * Basic (reverse-percentile) bootstrap intervals of nu per layer, which always hold the sample estimate. Each replicate draws, for every class, as many examples as the class has
+     * Basic (reverse-percentile) bootstrap intervals of nu per layer: {@code [2·nû − q(1−α/2), 2·nû − q(α/2)]}.
+     * The plug-in nu is biased low when classes are small (noise in the class means inflates Sb), and resampling
+     * with replacement repeats that bias; the basic interval corrects it to first order, so for small classes it can
+     * lie above the point estimate. Each replicate draws, for every class, as many examples as the class has
      * in the sample, uniformly with replacement, and evaluates every layer on the same draw. Inputs not modified.
      */
     public static Bootstrap bootstrap(List<LayerSamples> layers, Variant v, double relTol, int replicates, double level,
@@ -78,9 +81,9 @@ public final class Uncertainty {
             Arrays.sort(col);
             LayerSamples s = layers.get(l);
             point[l] = SampleRatio.compute(s.vectors(), null, s.dim(), v, relTol).nu();
-            // Basic (reverse-percentile) interval: nu is biased under resampling with replacement (duplicates shrink
-            // the within-class scatter), so the plain percentile interval can miss the estimate altogether; the basic
-            // interval 2·nû − q(1−α/2) .. 2·nû − q(α/2) corrects that first-order bias. nu ≥ 0, so clamp at 0.
+            // Basic (reverse-percentile) interval: the replicates are biased low (noisy class means inflate Sb), so
+            // the percentile interval sits below the estimate; 2·nû − q(1−α/2) .. 2·nû − q(α/2) corrects that
+            // first-order bias. nu ≥ 0, so clamp at 0.
             lo[l] = Math.max(0.0, 2 * point[l] - quantile(col, 1 - (1 - level) / 2));
             hi[l] = Math.max(0.0, 2 * point[l] - quantile(col, (1 - level) / 2));
         }

@@ -109,7 +109,7 @@ public final class Analysis {
     /** The terminal table. */
     public static void printTable(PrintStream out, VariabilityReport r, LayerSelection.Recommendation rec) {
         double[] probe = probe(r);
-        out.printf("%5s  %12s  %27s  %8s%n", "layer", "nu", "95% CI (bootstrap)", "probe");
+        out.printf("%5s  %12s  %27s  %8s%n", "layer", "nu", "95% CI (basic bootstrap)", "probe");
         for (int l = 0; l < r.layers().size(); l++) {
             String ci = r.bootstrap() == null ? "" : String.format(Locale.ROOT, "[%11.4g, %11.4g]",
                     r.bootstrap().lo()[l], r.bootstrap().hi()[l]);
@@ -125,5 +125,7 @@ public final class Analysis {
         if (!Double.isNaN(r.spearmanNuProbe())) {
             out.printf(Locale.ROOT, "Spearman(nu, probe accuracy) over layers 1..L = %.3f%n", r.spearmanNuProbe());
         }
+        out.println("(the CI corrects the plug-in nu's small-sample bias, so it can lie above nu; probe = held-out "
+                + "accuracy of a logistic regression on the pooled states)");
     }
 }

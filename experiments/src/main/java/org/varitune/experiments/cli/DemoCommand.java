@@ -51,6 +51,12 @@ public final class DemoCommand implements Callable<Integer> {
                         + " %d..%d)%n", rec.get("head_layer").asInt(), rec.get("tune_layers").asInt(),
                 rec.get("head_layer").asInt(), rec.get("head_layer").asInt() - rec.get("tune_layers").asInt() + 1,
                 rec.get("head_layer").asInt());
+        int L = org.varitune.transformer.model.EncoderConfig.read(
+                org.varitune.transformer.models.ModelResolver.resolve(c.model())).numHiddenLayers();
+        if (rec.get("head_layer").asInt() == L) {
+            System.out.println("l* is the top layer for this model and task: guided tuning coincides with top-k tuning "
+                    + "(the run is reused, not repeated)");
+        }
         System.out.println("\n== 2. training: full fine-tuning, top-k, variability-guided (same epochs, lr, batch)");
         runner.run(0, 1);
         System.out.println("\n== 3. comparison (dev accuracy x100)");

@@ -189,7 +189,23 @@ public final class SweepRunner {
         if (mode == TuningMode.FULL || mode == TuningMode.TOP_K) b.headLayer(0);
         else b.headLayer(head == L ? 0 : head);
         if (mode != TuningMode.FULL && mode != TuningMode.PROBE) b.tuneLayers(r.k());
+        // partial tuning of the k layers ending at the top layer is top-k tuning: same run
+        if (mode == TuningMode.PARTIAL && head == L) b.mode(TuningMode.TOP_K).headLayer(0);
         TrainConfig tc = b.build();
+        String signature = config.model() + "|" + r.task() + "|" + t.maxTrainExamples() + "|" + tc.toMap();
+        res.put("signature", signature);
+        JsonNode same = findDone(signature, r.id());
+        if (same != null) {                                    // e.g. guided with l* = L equals top-k with the same k
+            for (String key : new String[] {"status", "tune_layers", "main_metric", "best_epoch", "best_dev", "score",
+                    "trainable_parameters", "full_parameters", "trainable_fraction", "uses_prefix_cache",
+                    "relative_compute", "seconds", "epochs"}) {
+                if (same.has(key)) res.set(key, same.get(key));
+            }
+            res.put("equivalent_to", same.get("id").asText());
+            AtomicFiles.writeJson(dir.resolve("result.json"), res);
+            log.printf("  same training as %s (resolved head layer %d): result reused%n", same.get("id").asText(), head);
+            return res;
+        }
         int keep = tc.headLayer() == 0 ? -1 : tc.headLayer();
         Encoder enc = Encoder.load(md, Kernels.fromSystemProperty(), keep);
         Tokenizer tok = Tokenizers.load(md);
@@ -233,6 +249,22 @@ public final class SweepRunner {
         log.printf(Locale.ROOT, "  %s = %.4f (epoch %d), %.1f s, %d trainable parameters%n", data.mainMetric(),
                 res.get("score").asDouble(), tr.bestEpoch(), seconds, tr.trainableParameters());
         return res;
+    }
+
+    /** A finished run (other than {@code id}) with the same resolved training, or null. */
+    private JsonNode findDone(String signature, String id) throws IOException {
+        Path runs = out.resolve("runs");
+        if (!Files.isDirectory(runs)) return null;
+        try (var s = Files.walk(runs)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().equals("result.json")).sorted().toList()) {
+                JsonNode j = AtomicFiles.JSON.readTree(p.toFile());
+                if (DONE.equals(j.path("status").asText()) && signature.equals(j.path("signature").asText())
+                        && !id.equals(j.path("id").asText()) && !j.has("equivalent_to")) {
+                    return j;
+                }
+            }
+        }
+        return null;
     }
 
     /** Parameters of the whole model under full fine-tuning: embeddings, L layers, pooler-sized head, classifier. */
