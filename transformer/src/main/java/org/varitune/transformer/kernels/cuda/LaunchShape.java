@@ -36,7 +36,7 @@ public record LaunchShape(int gridX, int gridY, int gridZ, int blockX, int block
     /** ⌈a/b⌉ for a ≥ 0, b > 0. */
     public static int ceilDiv(long a, int b) {
         if (a < 0 || b <= 0) throw new IllegalArgumentException("ceilDiv(" + a + ", " + b + ")");
-        long q = (a + b - 1) / b;
+        long q = a / b + (a % b == 0 ? 0 : 1);
         if (q > Integer.MAX_VALUE) throw new IllegalArgumentException("ceilDiv(" + a + ", " + b + ") = " + q + " overflows int");
         return (int) q;
     }
