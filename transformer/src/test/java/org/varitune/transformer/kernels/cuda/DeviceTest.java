@@ -2,6 +2,7 @@ package org.varitune.transformer.kernels.cuda;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.varitune.transformer.kernels.Kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -65,6 +66,22 @@ class DeviceTest {
         int n = Device.deviceCount();
         var e = assertThrows(IllegalStateException.class, () -> Device.cuda(n).requireCuda());
         assertTrue(e.getMessage().contains("only " + n), e.getMessage());
+    }
+
+    @Test
+    void kernelsSystemPropertyAcceptsCudaAndSaysWhyItCannotOpen() {
+        Assumptions.assumeFalse(Device.cudaAvailable(), "CUDA is available here");
+        String saved = System.getProperty("kernels");
+        try {
+            System.setProperty("kernels", "cuda:0");
+            var e = assertThrows(IllegalStateException.class, Kernels::fromSystemProperty);
+            assertTrue(e.getMessage().contains(Device.unavailableReason()), e.getMessage());
+            System.setProperty("kernels", "gpu");
+            var e2 = assertThrows(IllegalArgumentException.class, Kernels::fromSystemProperty);
+            assertTrue(e2.getMessage().contains("cuda:N"), e2.getMessage());
+        } finally {
+            if (saved == null) System.clearProperty("kernels"); else System.setProperty("kernels", saved);
+        }
     }
 
     @Test

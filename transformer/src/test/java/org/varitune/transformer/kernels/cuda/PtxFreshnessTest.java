@@ -26,8 +26,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * sources, and each PTX declares exactly the kernels {@link PtxModule} names. Needs neither nvcc nor a GPU.
  */
 class PtxFreshnessTest {
-    static final Path CUDA_SOURCES = Path.of("src/main/cuda");
-    static final Path PTX_DIR = Path.of("src/main/resources").resolve(PtxModule.RESOURCE_DIR);
+    /** The transformer module's directory: the working directory under Maven, {@code transformer/} from the repo root. */
+    static final Path MODULE = Files.isDirectory(Path.of("src/main/cuda")) ? Path.of("") : Path.of("transformer");
+    static final Path CUDA_SOURCES = MODULE.resolve("src/main/cuda");
+    static final Path PTX_DIR = MODULE.resolve("src/main/resources").resolve(PtxModule.RESOURCE_DIR);
     static final String REBUILD = "run tools/cuda/build_ptx.sh";
 
     private static Set<String> baseNames(Path dir, String ext) throws IOException {
