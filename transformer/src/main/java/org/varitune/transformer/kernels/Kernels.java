@@ -140,15 +140,21 @@ public interface Kernels {
     void add(float[] out, float[] a, float[] b, int n);
 
     /**
-     * Selects the backend named by the {@code kernels} system property: {@code cpu} (plain scalar) or {@code fast}
-     * (the default: OpenBLAS where it loads, else the Vector API, multi-threaded).
+     * Selects the backend named by the {@code kernels} system property: {@code cpu} (plain scalar), {@code fast}
+     * (the default: OpenBLAS where it loads, else the Vector API, multi-threaded), or {@code cuda} / {@code cuda:N}
+     * (the GPU backend, FP32 matmuls; an {@link IllegalStateException} says why when CUDA is unavailable).
      */
     static Kernels fromSystemProperty() {
         String which = System.getProperty("kernels", "fast");
         return switch (which) {
             case "cpu" -> new CpuKernels();
             case "fast" -> FastCpuKernels.create();
-            default -> throw new IllegalArgumentException("unknown -Dkernels=" + which + " (expected cpu or fast)");
+            default -> {
+                if (!which.startsWith("cuda")) {
+                    throw new IllegalArgumentException("unknown -Dkernels=" + which + " (expected cpu, fast, cuda or cuda:N)");
+                }
+                yield org.varitune.transformer.kernels.cuda.Device.parse(which).kernels();
+            }
         };
     }
 }
