@@ -47,6 +47,21 @@ public final class VariabilityPass {
         int numClasses = TaskData.metricClassCount(train);
         int[] counts = new int[numClasses];
         for (int y : labels) counts[y]++;
+        if (train.regression()) {
+            // score bins are a device of the metric, not classes of the task: drop the empty ones (renumbering the
+            // rest in order) instead of failing; a classification task with an empty class is still an error
+            int[] remap = new int[numClasses];
+            int kept = 0;
+            for (int c = 0; c < numClasses; c++) remap[c] = counts[c] > 0 ? kept++ : -1;
+            if (kept < numClasses) {
+                labels = labels.clone();
+                for (int i = 0; i < labels.length; i++) labels[i] = remap[labels[i]];
+                int[] kc = new int[kept];
+                for (int c = 0; c < numClasses; c++) if (remap[c] >= 0) kc[remap[c]] = counts[c];
+                counts = kc;
+                numClasses = kept;
+            }
+        }
         for (int c = 0; c < numClasses; c++) {
             if (counts[c] == 0) {
                 throw new IllegalArgumentException(train.source() + ": class " + c + " ("

@@ -43,6 +43,49 @@ final class TinySetup {
         return root;
     }
 
+    /**
+     * A synthetic GLUE directory with every task in its exact file layout (header or not, column names), texts
+     * made of the tiny vocabulary, labels balanced; STS-B scores spread over [0, 5].
+     */
+    static Path glueAll(Path root, int train, int dev, long seed) throws IOException {
+        Random r = new Random(seed);
+        for (org.varitune.experiments.data.GlueTask t : org.varitune.experiments.data.GlueTask.values()) {
+            Path d = Files.createDirectories(root.resolve(t.dirName()));
+            for (String split : t.labeledSplits()) {
+                Files.write(d.resolve(split + ".tsv"), glueLines(t, split.equals("train") ? train : dev, r));
+            }
+        }
+        return root;
+    }
+
+    private static List<String> glueLines(org.varitune.experiments.data.GlueTask t, int n, Random r) {
+        List<String> cols = t == org.varitune.experiments.data.GlueTask.COLA ? org.varitune.experiments.data.GlueTask.COLA_COLUMNS
+                : t.header() != null ? t.header()
+                : t == org.varitune.experiments.data.GlueTask.STSB ? List.of("index", "genre", "filename", "year", "old_index",
+                        "source1", "source2", "sentence1", "sentence2", "score")
+                : List.of("index", "promptID", "pairID", "genre", "sentence1", "sentence2", "gold_label");
+        List<String> out = new ArrayList<>();
+        if (t != org.varitune.experiments.data.GlueTask.COLA) out.add(String.join("\t", cols));
+        for (int i = 0; i < n; i++) {
+            int y = t.isRegression() ? 0 : i % t.labelNames().size();
+            List<String> words = y % 2 == 1 ? POSITIVE : NEGATIVE;
+            String[] f = new String[cols.size()];
+            for (int c = 0; c < f.length; c++) {
+                String name = cols.get(c);
+                if (name.equals(t.textAColumn()) || name.equals(t.textBColumn())) {
+                    f[c] = NEUTRAL.get(r.nextInt(8)) + " " + words.get(r.nextInt(8)) + " " + NEUTRAL.get(r.nextInt(8));
+                } else if (name.equals(t.targetColumn())) {
+                    f[c] = t.isRegression() ? String.format(java.util.Locale.ROOT, "%.2f", 5.0 * i / Math.max(1, n - 1))
+                            : t.labelNames().get(y);
+                } else {
+                    f[c] = Integer.toString(i);
+                }
+            }
+            out.add(String.join("\t", f));
+        }
+        return out;
+    }
+
     private static List<String> lines(int n, Random r) {
         List<String> out = new ArrayList<>(List.of("sentence\tlabel"));
         for (int i = 0; i < n; i++) {
