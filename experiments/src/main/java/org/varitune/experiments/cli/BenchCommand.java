@@ -35,6 +35,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "2") int warmup;
         @Option(names = "--profile", description = "Print the time spent in each kernel over the timed iterations.")
         boolean profile;
+        @Option(names = "--variability", description = "Also time forward + pooling + streaming variability "
+                + "statistics of every layer (the analyze pass), and print the overhead against the plain forward.")
+        boolean variability;
 
         @Override
         public Integer call() throws Exception {
@@ -64,6 +67,37 @@ public final class BenchCommand implements Runnable {
             Arrays.sort(sec);
             double med = sec[iters / 2];
             System.out.printf(Locale.ROOT, "median %.4f s, %.1f GFLOP/s%n", med, flops / med / 1e9);
+            if (variability) {
+                int L = enc.numLayers() + 1, C = c.hiddenSize();
+                int[] labels = new int[batch];
+                for (int i = 0; i < batch; i++) labels[i] = i % 4;
+                int[] counts = new int[4];
+                for (int y = 0; y < 4; y++) counts[y] = (iters + warmup) * (batch / 4 + (y < batch % 4 ? 1 : 0));
+                var acc = new org.varitune.metrics.VariabilityAccumulator(L, C, counts, null,
+                        new org.varitune.metrics.VariabilityAccumulator.Options(false, 500, 17L, 0));
+                int[] special = new int[n];
+                for (int b = 0; b < batch; b++) { special[b * seq] = 1; special[b * seq + seq - 1] = 1; }
+                double[] vs = new double[iters], statSec = new double[iters];
+                for (int i = 0; i < iters + warmup; i++) {
+                    long t0 = System.nanoTime();
+                    var out = enc.forward(ids, types, mask, batch, seq, enc.numLayers());
+                    long t1 = System.nanoTime();
+                    float[][] pooled = new float[L][];
+                    for (int l = 0; l < L; l++) {
+                        pooled[l] = new float[batch * C];
+                        org.varitune.metrics.Pooling.MEAN_NON_SPECIAL.pool(out.hiddenStates().get(l), mask, special,
+                                batch, seq, C, pooled[l]);
+                    }
+                    acc.addAll(pooled, labels, batch);
+                    long t2 = System.nanoTime();
+                    if (i >= warmup) { vs[i - warmup] = (t2 - t0) / 1e9; statSec[i - warmup] = (t2 - t1) / 1e9; }
+                }
+                Arrays.sort(vs);
+                Arrays.sort(statSec);
+                System.out.printf(Locale.ROOT, "forward + variability statistics of %d layers: median %.4f s "
+                                + "(statistics alone %.4f s): %+.1f%% over the plain forward%n", L, vs[iters / 2],
+                        statSec[iters / 2], 100 * (statSec[iters / 2]) / med);
+            }
             System.out.printf(Locale.ROOT, "forward_seq_per_s=%.2f%n", batch / med);
             return 0;
         }
