@@ -155,4 +155,40 @@ class KernelsParityTest extends TestBase {
         assertAllClose(k.name() + " attention dK", aK, eK, Tolerances.F32_ATTENTION, B, T, H * D);
         assertAllClose(k.name() + " attention dV", aV, eV, Tolerances.F32_ATTENTION, B, T, H * D);
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allKernels")
+    void splitAttentionKernelsMatchCpuKernelsWithPaddingAndAFullyMaskedSequence(Kernels k) {
+        int B = 3, T = 40, H = 3, D = 32, n = B * T * H * D, na = B * H * T * T;
+        int[] mask = KernelsVsReferenceTest.paddingMask(B, T);       // sequence 2 is all padding
+        float[] q = randn(n), kk = randn(n), v = randn(n), dOut = randn(n), dAttIn = randn(na);
+        float[] ea = new float[na], aa = new float[na];
+        cpu.attentionProbs(ea, q, kk, mask, B, T, H, D);
+        k.attentionProbs(aa, q, kk, mask, B, T, H, D);
+        assertAllClose(k.name() + " attentionProbs", aa, ea, Tolerances.F32_ATTENTION, B, H, T, T);
+        for (int i = 2 * H * T * T; i < na; i++) assertEquals(0f, aa[i], k.name() + " fully masked att at " + i);
+
+        float[] e = new float[n], a = new float[n];
+        cpu.attentionValues(e, ea, v, B, T, H, D);
+        k.attentionValues(a, ea, v, B, T, H, D);
+        assertAllClose(k.name() + " attentionValues", a, e, Tolerances.F32_ATTENTION, B, T, H * D);
+
+        float[] eAtt = randn(na), eV = randn(n), aAtt = eAtt.clone(), aV = eV.clone();
+        cpu.attentionValuesBackward(eAtt, eV, dOut, ea, v, B, T, H, D);
+        k.attentionValuesBackward(aAtt, aV, dOut, ea, v, B, T, H, D);
+        assertAllClose(k.name() + " attentionValuesBackward dAtt", aAtt, eAtt, Tolerances.F32_ATTENTION, B, H, T, T);
+        assertAllClose(k.name() + " attentionValuesBackward dV", aV, eV, Tolerances.F32_ATTENTION, B, T, H * D);
+
+        float[] q0 = randn(n), k0 = randn(n), eQ = q0.clone(), eK = k0.clone(), aQ = q0.clone(), aK = k0.clone();
+        cpu.attentionProbsBackward(eQ, eK, dAttIn, ea, q, kk, B, T, H, D);
+        k.attentionProbsBackward(aQ, aK, dAttIn, ea, q, kk, B, T, H, D);
+        assertAllClose(k.name() + " attentionProbsBackward dQ", aQ, eQ, Tolerances.F32_ATTENTION, B, T, H * D);
+        assertAllClose(k.name() + " attentionProbsBackward dK", aK, eK, Tolerances.F32_ATTENTION, B, T, H * D);
+        // each null gradient is skipped, the other still computed
+        float[] onlyQ = q0.clone(), onlyK = k0.clone();
+        k.attentionProbsBackward(onlyQ, null, dAttIn, ea, q, kk, B, T, H, D);
+        k.attentionProbsBackward(null, onlyK, dAttIn, ea, q, kk, B, T, H, D);
+        assertArrayEquals(aQ, onlyQ, k.name() + " attentionProbsBackward dQ alone");
+        assertArrayEquals(aK, onlyK, k.name() + " attentionProbsBackward dK alone");
+    }
 }
