@@ -8,7 +8,13 @@ package org.varitune.transformer.kernels;
  * Work is cut into chunks that depend only on the shapes and the thread count, and every kernel is bit-for-bit
  * repeatable for a given thread count (across calls, timings and JIT tiers): exp is {@link FastGelu#exp}'s IEEE-only
  * formula, never {@code lanewise(EXP)}; sums over lanes run in lane order, never {@code reduceLanes(ADD)}; partial
- * sums of different chunks are combined in chunk order; OpenBLAS runs single-threaded on fixed tiles.
+ * sums of different chunks are combined in chunk order; OpenBLAS runs single-threaded on fixed tiles. The split
+ * attention kernels (used with attention-probability dropout) are overridden too ({@link VectorAttention}), and the
+ * fused ones equal them bit for bit.
+ *
+ * <p>All Vector API code here uses the one species {@code FloatVector.SPECIES_PREFERRED} for floats: on JDK 17 a
+ * second float species anywhere in the JVM pollutes the profiles of the shared {@code FloatVector} code and C2 then
+ * leaves vector operations boxed (see {@link FastOps#accumulate}).
  *
  * <p>{@link #create()} picks OpenBLAS when {@link Blas#available()} ({@code -Dvaritune.blas=false} turns it off);
  * {@link #vectorOnly()} never uses it. {@link #name()} says which: {@code fast(openblas)} or {@code fast(vector)}.
