@@ -45,6 +45,26 @@ class KernelsParityTest extends TestBase {
         assertEquals("fast(openblas)", FastCpuKernels.create().name());
     }
 
+    /**
+     * A second float species (e.g. a half-width one for float→double conversion) anywhere in the JVM pollutes the
+     * profiles of JDK 17's shared FloatVector code, after which C2 leaves vector operations boxed (attention ran 6×
+     * slower after one LayerNorm backward). So every species constant of the fast kernels is the preferred float one.
+     */
+    @Test
+    void fastKernelClassesDeclareOnlyThePreferredFloatSpecies() throws IllegalAccessException {
+        int seen = 0;
+        for (Class<?> c : List.of(FastOps.class, FastGelu.class, VectorGemm.class, VectorAttention.class,
+                BlasMatmul.class, FastCpuKernels.class)) {
+            for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                if (!jdk.incubator.vector.VectorSpecies.class.isAssignableFrom(f.getType())) continue;
+                f.setAccessible(true);
+                assertEquals(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, f.get(null), c.getSimpleName() + "." + f.getName());
+                seen++;
+            }
+        }
+        assertEquals(4, seen, "species constants found (FastOps, FastGelu, VectorGemm, VectorAttention)");
+    }
+
     @Test
     void vectorOnlyNamesItself() {
         assertEquals("fast(vector)", FastCpuKernels.vectorOnly().name());
