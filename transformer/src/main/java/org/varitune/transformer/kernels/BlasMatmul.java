@@ -38,7 +38,7 @@ final class BlasMatmul {
             int pn = P / pm;
             if (pm > M || pn > N) continue;
             long cost = Parallel.ceilDiv(M, pm) + (long) Parallel.ceilDiv(N, pn);
-            if (cost < bestCost) {
+            if (cost <= bestCost) {          // ties: more row tiles (for dWeight: split over OC, never over N)
                 bestCost = cost;
                 best = new Grid(pm, pn);
             }

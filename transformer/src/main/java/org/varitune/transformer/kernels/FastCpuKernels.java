@@ -5,8 +5,16 @@ package org.varitune.transformer.kernels;
  * Vector API GEMM ({@link VectorGemm}); attention, LayerNorm, GELU and add on the Vector API; everything spread over
  * the one {@link Parallel} pool. Same formulas and argument rules as {@link Kernels} and {@link CpuKernels}; sums run
  * in float (CpuKernels sums in double), so results agree with it to the {@code F32_*} tolerances, not bit for bit.
- * Work is cut into chunks that depend only on the shapes and the thread count, but results are not bitwise
- * repeatable: the Vector API rounds lane-wise exp and lane reductions differently before and after JIT compilation.
+ * Work is cut into chunks that depend only on the shapes and the thread count, and every kernel is bit-for-bit
+ * repeatable for a given thread count (across calls, timings and JIT tiers): exp is {@link FastGelu#exp}'s IEEE-only
+ * formula, never {@code lanewise(EXP)}; sums over lanes run in lane order, never {@code reduceLanes(ADD)}; partial
+ * sums of different chunks are combined in chunk order; OpenBLAS runs single-threaded on fixed tiles. The split
+ * attention kernels (used with attention-probability dropout) are overridden too ({@link VectorAttention}), and the
+ * fused ones equal them bit for bit.
+ *
+ * <p>All Vector API code here uses the one species {@code FloatVector.SPECIES_PREFERRED} for floats: on JDK 17 a
+ * second float species anywhere in the JVM pollutes the profiles of the shared {@code FloatVector} code and C2 then
+ * leaves vector operations boxed (see {@link FastOps#accumulate}).
  *
  * <p>{@link #create()} picks OpenBLAS when {@link Blas#available()} ({@code -Dvaritune.blas=false} turns it off);
  * {@link #vectorOnly()} never uses it. {@link #name()} says which: {@code fast(openblas)} or {@code fast(vector)}.
@@ -89,13 +97,43 @@ public final class FastCpuKernels implements Kernels {
     @Override
     public void attentionForward(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
                                  int B, int T, int H, int D) {
+        String op = "attentionForward";
+        checkAttention(op, B, T, H, D, attentionMask, "att", att, null, null, "out,q,k,v", out, q, k, v);
         VectorAttention.forward(out, att, q, k, v, attentionMask, B, T, H, D);
     }
 
     @Override
     public void attentionBackward(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
                                   float[] att, int B, int T, int H, int D) {
+        String op = "attentionBackward";
+        checkAttention(op, B, T, H, D, null, "att", att, null, null, "dQ,dK,dV,dOut,q,k,v", dQ, dK, dV, dOut, q, k, v);
         VectorAttention.backward(dQ, dK, dV, dOut, q, k, v, att, B, T, H, D);
+    }
+
+    @Override
+    public void attentionProbs(float[] att, float[] q, float[] k, int[] attentionMask, int B, int T, int H, int D) {
+        checkAttention("attentionProbs", B, T, H, D, attentionMask, "att", att, null, null, "q,k", q, k);
+        VectorAttention.probs(att, q, k, attentionMask, B, T, H, D);
+    }
+
+    @Override
+    public void attentionValues(float[] out, float[] att, float[] v, int B, int T, int H, int D) {
+        checkAttention("attentionValues", B, T, H, D, null, "att", att, null, null, "out,v", out, v);
+        VectorAttention.values(out, att, v, B, T, H, D);
+    }
+
+    @Override
+    public void attentionValuesBackward(float[] dAtt, float[] dV, float[] dOut, float[] att, float[] v,
+                                        int B, int T, int H, int D) {
+        checkAttention("attentionValuesBackward", B, T, H, D, null, "att", att, "dAtt", dAtt, "dV,dOut,v", dV, dOut, v);
+        VectorAttention.valuesBackward(dAtt, dV, dOut, att, v, B, T, H, D);
+    }
+
+    @Override
+    public void attentionProbsBackward(float[] dQ, float[] dK, float[] dAtt, float[] att, float[] q, float[] k,
+                                       int B, int T, int H, int D) {
+        checkAttention("attentionProbsBackward", B, T, H, D, null, "att", att, "dAtt", dAtt, "dQ,dK,q,k", dQ, dK, q, k);
+        VectorAttention.probsBackward(dQ, dK, dAtt, att, q, k, B, T, H, D);
     }
 
     @Override
@@ -119,6 +157,34 @@ public final class FastCpuKernels implements Kernels {
         Parallel.parallelForRange(OC, Math.max(1, (1 << 14) / Math.max(1, IC)), (lo, hi) ->
                 VectorGemm.transpose(dst, lo, OC, weight, lo * IC, IC, IC, hi - lo));
         return wt;
+    }
+
+    /**
+     * Checks the dimensions, that the mask (when given) holds B·T ints, the (B, H, T, T) arrays (when given) B·H·T·T
+     * floats, and each (B, T, C) array (null allowed), named in order by the comma-separated {@code btcNames},
+     * B·T·H·D floats.
+     */
+    private static void checkAttention(String op, int B, int T, int H, int D, int[] mask, String n0, float[] tt0,
+                                       String n1, float[] tt1, String btcNames, float[]... btc) {
+        String dims = " for B=" + B + " T=" + T + " H=" + H + " D=" + D;
+        if (B < 0 || T < 0 || H < 0 || D < 0) throw new IllegalArgumentException(op + ": negative shape" + dims);
+        long nBtc = (long) B * T * H * D, nBhtt = (long) B * H * T * T;
+        if (nBtc > Integer.MAX_VALUE || nBhtt > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": more than 2^31 floats" + dims);
+        }
+        if (mask != null && mask.length < (long) B * T) {
+            throw new IllegalArgumentException(op + ": attentionMask has " + mask.length + " ints, needs " + (long) B * T + dims);
+        }
+        checkLength(op, n0, tt0, nBhtt, dims);
+        checkLength(op, n1, tt1, nBhtt, dims);
+        String[] names = btcNames.split(",");
+        for (int i = 0; i < btc.length; i++) checkLength(op, names[i], btc[i], nBtc, dims);
+    }
+
+    private static void checkLength(String op, String name, float[] a, long need, String dims) {
+        if (a != null && a.length < need) {
+            throw new IllegalArgumentException(op + ": " + name + " has " + a.length + " floats, needs " + need + dims);
+        }
     }
 
     private static void checkMatmul(String op, int N, int IC, int OC, float[] a, String aName, long aLen,

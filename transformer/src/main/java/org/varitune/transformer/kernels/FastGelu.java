@@ -29,10 +29,11 @@ final class FastGelu {
     private static final float A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f,
             A5 = 1.061405429f;
     // exp: x = n·ln2 + r, |r| <= ln2/2; exp(r) by the Cephes expf polynomial (relative error ~1e-7).
-    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f,
+    // (package-private so that hot loops elsewhere can inline exp by hand, with the very same constants)
+    static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f,
             E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
-    private static final float ROUND = 12582912f;            // 1.5·2^23: adding and subtracting rounds to an integer
+    static final float ROUND = 12582912f;            // 1.5·2^23: adding and subtracting rounds to an integer
 
     static void forward(float[] out, float[] x, int n) {
         Parallel.parallelForRange(n, 1 << 14, (lo, hi) -> range(x, lo, hi, out, null, null));

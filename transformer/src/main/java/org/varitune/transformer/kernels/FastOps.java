@@ -1,25 +1,20 @@
 package org.varitune.transformer.kernels;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API loops of the fast backend that are not matrix products: elementwise adds, column sums and LayerNorm.
  * Each loop runs whole vectors and then a scalar tail; rows are spread over {@link Parallel}. Formulas are those of
- * {@link CpuKernels}; sums run in float vectors (row statistics) or in double (column sums over rows).
+ * {@link CpuKernels}; sums run in float vectors (row statistics), or in float
+ * over a few rows and then in double (column sums over rows), combined in a fixed order.
  */
 final class FastOps {
     private FastOps() {}
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int VL = S.length();
-    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> FH =
-            VectorSpecies.of(float.class, VectorShape.forBitSize(DS.vectorBitSize() / 2));
-    private static final int DL = DS.length();
 
     /** Rows per parallel chunk so a chunk holds at least 16K elements. */
     static int rowsPerChunk(int C) { return Math.max(1, (1 << 14) / Math.max(1, C)); }
@@ -44,34 +39,73 @@ final class FastOps {
         });
     }
 
-    /** {@code dst[c] += Σ_n a[n, c]}, summed in double. a: (N, C), dst: (C). Parallel over column blocks. */
+    /**
+     * {@code dst[c] += Σ_n a[n, c]}. a: (N, C), dst: (C). Rows are cut into {@link RowChunks}; within a chunk the sums
+     * run in float lanes over {@link #FLUSH} rows at a time and are added into a double per-chunk partial; the
+     * partials are added up in chunk order. So the result depends on N, C and the thread count only.
+     */
     static void addColumnSums(float[] dst, float[] a, int N, int C) {
-        columnReduce(C, N, (c0, c1) -> {
-            double[] acc = new double[c1 - c0];
-            for (int n = 0; n < N; n++) accumulate(acc, a, n * C + c0, c1 - c0);
-            for (int c = c0; c < c1; c++) dst[c] += (float) acc[c - c0];
+        if (N <= 0 || C <= 0) return;
+        RowChunks rc = RowChunks.of(N, C);
+        double[] part = new double[rc.chunks() * C];               // part: (chunks, C)
+        Parallel.parallelFor(rc.chunks(), ch -> {
+            int lo = rc.lo(ch), hi = rc.hi(ch, N), e = S.loopBound(C);
+            float[] acc = new float[C];                            // acc: (C), float sums over ≤ FLUSH rows
+            for (int n0 = lo; n0 < hi; n0 += FLUSH) {
+                int n1 = Math.min(hi, n0 + FLUSH);
+                for (int n = n0; n < n1; n++) {
+                    int off = n * C, c = 0;
+                    for (; c < e; c += VL) {
+                        FloatVector.fromArray(S, acc, c).add(FloatVector.fromArray(S, a, off + c)).intoArray(acc, c);
+                    }
+                    for (; c < C; c++) acc[c] += a[off + c];
+                }
+                flush(part, ch * C, acc, C);
+            }
         });
+        combine(dst, part, rc.chunks(), C, 0);
     }
 
-    /** {@code acc[i] += src[sOff + i]} for i < n, widening float lanes to double lanes. */
-    static void accumulate(double[] acc, float[] src, int sOff, int n) {
-        int i = 0;
-        for (int e = FH.loopBound(n); i < e; i += DL) {
-            DoubleVector v = (DoubleVector) FloatVector.fromArray(FH, src, sOff + i).convertShape(VectorOperators.F2D, DS, 0);
-            DoubleVector.fromArray(DS, acc, i).add(v).intoArray(acc, i);
+    /** Rows summed in float before a flush into the double partial sums (bounds the float rounding error). */
+    static final int FLUSH = 32;
+
+    /** Row chunks of a column reduction: {@code rows} rows each (the last fewer), about four per thread. */
+    record RowChunks(int rows, int chunks) {
+        static RowChunks of(int N, int C) {
+            int rows = Math.max(rowsPerChunk(C), Parallel.ceilDiv(N, 4 * Parallel.threads()));
+            return new RowChunks(rows, Parallel.ceilDiv(N, rows));
         }
-        for (; i < n; i++) acc[i] += src[sOff + i];
+
+        int lo(int ch) { return ch * rows; }
+
+        int hi(int ch, int N) { return Math.min(N, (ch + 1) * rows); }
     }
 
-    /** Runs body over column blocks of about 4 vectors covering [0, C), in parallel when there are enough rows. */
-    private static void columnReduce(int C, int N, Parallel.RangeBody body) {
-        int block = 4 * VL;
-        int blocks = Parallel.ceilDiv(C, block);
-        if ((long) C * N < (1 << 15)) {
-            body.run(0, C);
-            return;
+    /** {@code part[pOff + i] += acc[i]; acc[i] = 0} for i &lt; n. */
+    private static void flush(double[] part, int pOff, float[] acc, int n) {
+        accumulate(part, pOff, acc, 0, n);
+        java.util.Arrays.fill(acc, 0, n, 0f);
+    }
+
+    /** {@code dst[c] += (float) Σ_ch part[ch·stride + pOff + c]} for c &lt; C, the chunks added in order. */
+    private static void combine(float[] dst, double[] part, int chunks, int C, int pOff) {
+        int stride = part.length / chunks;
+        for (int c = 0; c < C; c++) {
+            double s = 0.0;
+            for (int ch = 0; ch < chunks; ch++) s += part[ch * stride + pOff + c];
+            dst[c] += (float) s;
         }
-        Parallel.parallelFor(blocks, i -> body.run(i * block, Math.min(C, (i + 1) * block)));
+    }
+
+    /**
+     * {@code acc[aOff + i] += src[sOff + i]} for i &lt; n, a scalar loop. Not on the Vector API on purpose: a float→double
+     * conversion needs a second, half-width float species, and on JDK 17 a second species of one element type in the
+     * JVM pollutes the type profiles of the shared {@code FloatVector} code, after which C2 leaves vector operations
+     * elsewhere unintrinsified (boxed): attention measured 6× slower after one LayerNorm backward. Every loop in this
+     * package uses {@code FloatVector.SPECIES_PREFERRED} and nothing else for floats.
+     */
+    static void accumulate(double[] acc, int aOff, float[] src, int sOff, int n) {
+        for (int i = 0; i < n; i++) acc[aOff + i] += src[sOff + i];
     }
 
     /**
@@ -126,66 +160,80 @@ final class FastOps {
         });
     }
 
+    /**
+     * LayerNorm backward (see {@link Kernels#layerNormBackward}) in one pass over row chunks ({@link RowChunks}): per
+     * row, the two row sums for dX, then dX, and the dWeight/dBias column sums into per-chunk partials as in
+     * {@link #addColumnSums}, added up in chunk order at the end.
+     */
     static void layerNormBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] mean,
                                   float[] rstd, float[] weight, int N, int C) {
-        if (dX != null) {
-            Parallel.parallelForRange(N, rowsPerChunk(C), (lo, hi) -> {
-                int e = S.loopBound(C);
-                for (int n = lo; n < hi; n++) {
-                    int off = n * C;
-                    float m = mean[n], s = rstd[n];
-                    // forward was: out = norm·weight + bias, norm = (x − mean)·rstd
-                    FloatVector aD = FloatVector.zero(S), aDN = FloatVector.zero(S);
-                    int c = 0;
-                    for (; c < e; c += VL) {
-                        FloatVector norm = FloatVector.fromArray(S, x, off + c).sub(m).mul(s);
-                        FloatVector dnorm = FloatVector.fromArray(S, weight, c).mul(FloatVector.fromArray(S, dOut, off + c));
-                        aD = aD.add(dnorm);
-                        aDN = dnorm.fma(norm, aDN);
-                    }
-                    double sD = sumLanes(aD), sDN = sumLanes(aDN);
-                    for (; c < C; c++) {
-                        float norm = (x[off + c] - m) * s, dnorm = weight[c] * dOut[off + c];
-                        sD += dnorm;
-                        sDN += dnorm * norm;
-                    }
-                    float meanD = (float) (sD / C), meanDN = (float) (sDN / C);
-                    // dX += rstd·(dnorm − mean(dnorm) − norm·mean(dnorm⊙norm))
-                    c = 0;
-                    for (; c < e; c += VL) {
-                        FloatVector norm = FloatVector.fromArray(S, x, off + c).sub(m).mul(s);
-                        FloatVector dnorm = FloatVector.fromArray(S, weight, c).mul(FloatVector.fromArray(S, dOut, off + c));
-                        FloatVector g = dnorm.sub(meanD).sub(norm.mul(meanDN)).mul(s);
-                        FloatVector.fromArray(S, dX, off + c).add(g).intoArray(dX, off + c);
-                    }
-                    for (; c < C; c++) {
-                        float norm = (x[off + c] - m) * s, dnorm = weight[c] * dOut[off + c];
-                        dX[off + c] += s * (dnorm - meanD - norm * meanDN);
-                    }
+        boolean sums = dWeight != null || dBias != null;
+        if (N <= 0 || C <= 0 || (dX == null && !sums)) return;
+        RowChunks rc = RowChunks.of(N, C);
+        double[] part = sums ? new double[rc.chunks() * 2 * C] : null;   // part: (chunks, 2, C): Σ norm⊙dOut, Σ dOut
+        Parallel.parallelFor(rc.chunks(), ch -> {
+            int lo = rc.lo(ch), hi = rc.hi(ch, N);
+            float[] acc = sums ? new float[2 * C] : null;                  // acc: (2, C), float sums over ≤ FLUSH rows
+            for (int n = lo; n < hi; n++) {
+                if (dX != null) layerNormDx(dX, dOut, x, mean[n], rstd[n], weight, n * C, C);
+                if (sums) {
+                    layerNormColumnTerms(acc, dOut, x, mean[n], rstd[n], n * C, C);
+                    if ((n - lo + 1) % FLUSH == 0 || n == hi - 1) flush(part, ch * 2 * C, acc, 2 * C);
                 }
-            });
+            }
+        });
+        if (dWeight != null) combine(dWeight, part, rc.chunks(), C, 0);
+        if (dBias != null) combine(dBias, part, rc.chunks(), C, C);
+    }
+
+    /**
+     * One row of LayerNorm's dX (row at off, length C): {@code dX += rstd·(dnorm − mean(dnorm) − norm·mean(dnorm⊙norm))}
+     * with {@code norm = (x − m)·s}, {@code dnorm = weight⊙dOut}. A loop of its own (not behind a branch shared with
+     * the column sums), so each is compiled for the one case it serves.
+     */
+    private static void layerNormDx(float[] dX, float[] dOut, float[] x, float m, float s, float[] weight, int off, int C) {
+        int e = S.loopBound(C);
+        // forward was: out = norm·weight + bias, norm = (x − mean)·rstd
+        FloatVector aD = FloatVector.zero(S), aDN = FloatVector.zero(S);
+        int c = 0;
+        for (; c < e; c += VL) {
+            FloatVector norm = FloatVector.fromArray(S, x, off + c).sub(m).mul(s);
+            FloatVector dnorm = FloatVector.fromArray(S, weight, c).mul(FloatVector.fromArray(S, dOut, off + c));
+            aD = aD.add(dnorm);
+            aDN = dnorm.fma(norm, aDN);
         }
-        if (dBias != null) addColumnSums(dBias, dOut, N, C);
-        if (dWeight != null) {
-            // dWeight[c] += Σ_n norm[n, c]·dOut[n, c]
-            columnReduce(C, N, (c0, c1) -> {
-                int w = c1 - c0;
-                double[] acc = new double[w];
-                float[] prod = new float[w];
-                int e = S.loopBound(w);
-                for (int n = 0; n < N; n++) {
-                    int off = n * C + c0;
-                    float m = mean[n], s = rstd[n];
-                    int c = 0;
-                    for (; c < e; c += VL) {
-                        FloatVector.fromArray(S, x, off + c).sub(m).mul(s).mul(FloatVector.fromArray(S, dOut, off + c))
-                                .intoArray(prod, c);
-                    }
-                    for (; c < w; c++) prod[c] = (x[off + c] - m) * s * dOut[off + c];
-                    accumulate(acc, prod, 0, w);
-                }
-                for (int c = c0; c < c1; c++) dWeight[c] += (float) acc[c - c0];
-            });
+        double sD = sumLanes(aD), sDN = sumLanes(aDN);
+        for (; c < C; c++) {
+            float norm = (x[off + c] - m) * s, dnorm = weight[c] * dOut[off + c];
+            sD += dnorm;
+            sDN += dnorm * norm;
+        }
+        float meanD = (float) (sD / C), meanDN = (float) (sDN / C);
+        c = 0;
+        for (; c < e; c += VL) {
+            FloatVector norm = FloatVector.fromArray(S, x, off + c).sub(m).mul(s);
+            FloatVector dnorm = FloatVector.fromArray(S, weight, c).mul(FloatVector.fromArray(S, dOut, off + c));
+            FloatVector g = dnorm.sub(meanD).sub(norm.mul(meanDN)).mul(s);
+            FloatVector.fromArray(S, dX, off + c).add(g).intoArray(dX, off + c);
+        }
+        for (; c < C; c++) {
+            float norm = (x[off + c] - m) * s, dnorm = weight[c] * dOut[off + c];
+            dX[off + c] += s * (dnorm - meanD - norm * meanDN);
+        }
+    }
+
+    /** {@code acc[c] += norm[c]·dOut[c]; acc[C + c] += dOut[c]} for one row (at off, length C). acc: (2, C). */
+    private static void layerNormColumnTerms(float[] acc, float[] dOut, float[] x, float m, float s, int off, int C) {
+        int e = S.loopBound(C), c = 0;
+        for (; c < e; c += VL) {
+            FloatVector dy = FloatVector.fromArray(S, dOut, off + c);
+            FloatVector.fromArray(S, x, off + c).sub(m).mul(s).fma(dy, FloatVector.fromArray(S, acc, c)).intoArray(acc, c);
+            dy.add(FloatVector.fromArray(S, acc, C + c)).intoArray(acc, C + c);
+        }
+        for (; c < C; c++) {
+            float dy = dOut[off + c];
+            acc[c] = Math.fma((x[off + c] - m) * s, dy, acc[c]);
+            acc[C + c] += dy;
         }
     }
 }

@@ -1,13 +1,38 @@
 package org.varitune.transformer.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import static org.varitune.transformer.kernels.FastGelu.E0;
+import static org.varitune.transformer.kernels.FastGelu.E1;
+import static org.varitune.transformer.kernels.FastGelu.E2;
+import static org.varitune.transformer.kernels.FastGelu.E3;
+import static org.varitune.transformer.kernels.FastGelu.E4;
+import static org.varitune.transformer.kernels.FastGelu.E5;
+import static org.varitune.transformer.kernels.FastGelu.LN2_HI;
+import static org.varitune.transformer.kernels.FastGelu.LN2_LO;
+import static org.varitune.transformer.kernels.FastGelu.LOG2E;
+import static org.varitune.transformer.kernels.FastGelu.ROUND;
+
 /**
- * Multi-head attention forward and backward on the Vector API, parallel over the B·H (batch, head) pairs, each pair's
- * products done by {@link VectorGemm} on per-chunk scratch (Kᵀ or Vᵀ of the head: (D, T); scores: (T, T)).
- * Formulas as in {@link Kernels#attentionForward} and {@link CpuKernels}; sums in float.
+ * Multi-head attention, fused and split, forward and backward, on the Vector API: parallel over the B·H (batch, head)
+ * pairs, and per pair the four (T × D)·(D × T) and (T × T)·(T × D) products on {@link VectorGemm} with reused per-thread
+ * scratch (Kᵀ or Vᵀ of the head: (D, T); a (T, T) block for the probabilities or their gradient). Formulas as in
+ * {@link Kernels#attentionForward} and {@link CpuKernels}; sums run in float.
+ *
+ * <h2>Deterministic</h2>
+ * Every result is bit-identical from call to call, whichever thread runs a head, and whether the JIT has compiled the
+ * loops or not: the products are FMA chains in k order (any tile shape gives the same chain per element), exp is
+ * {@link FastGelu#exp}'s formula inlined by hand (IEEE operations only; {@code lanewise(EXP)} rounds differently
+ * compiled and interpreted), and the row sums of the softmax and its backward are lane-wise partial sums followed by
+ * a sum of the lanes in lane order, never {@code reduceLanes(ADD)} (whose order is unspecified). The row maximum does
+ * use {@code reduceLanes(MAX)}: a maximum is exact in any order.
+ *
+ * <p>The fused kernels run the same per-head steps as the split ones, so {@code attentionForward} equals
+ * {@code attentionProbs} then {@code attentionValues} bit for bit, and {@code attentionBackward} equals
+ * {@code attentionValuesBackward} (into a zeroed dAtt) then {@code attentionProbsBackward}.
  */
 final class VectorAttention {
     private VectorAttention() {}
@@ -15,36 +40,156 @@ final class VectorAttention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int VL = S.length();
 
+    /** Per-thread scratch, grown on demand and reused across calls. */
+    private static final class Work {
+        float[] dt = new float[0];       // (D, T): Kᵀ or Vᵀ of one head
+        float[] tt = new float[0];       // (T, T): probabilities (when att is not kept) or dAtt / dPre of one head
+        float[] bias = new float[0];     // (T): 0 for a key to attend, −∞ for padding
+        final float[] lanes = new float[VL];
+
+        Work ensure(int T, int D) {
+            if (dt.length < D * T) dt = new float[D * T];
+            if (tt.length < T * T) tt = new float[T * T];
+            if (bias.length < T) bias = new float[T];
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
+
     static void forward(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
                         int B, int T, int H, int D) {
-        // out, q, k, v: (B, T, C)  att: (B, H, T, T)  attentionMask: (B, T)
+        // out, q, k, v: (B, T, C)  att: (B, H, T, T) or null  attentionMask: (B, T)
         int C = H * D;
         float scale = (float) (1.0 / Math.sqrt(D));
         Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
-            float[] kt = new float[D * T];                       // (D, T)
-            float[] scratch = att == null ? new float[T * T] : null; // (T, T)
-            float[] bias = new float[T];                         // (T): 0 to attend, −∞ for padding
+            Work w = WORK.get().ensure(T, D);
             for (int bh = lo; bh < hi; bh++) {
-                int b = bh / H, h = bh % H;
-                int base = b * T * C + h * D;                  // (b, 0, h·D)
-                for (int t2 = 0; t2 < T; t2++) {
-                    bias[t2] = attentionMask[b * T + t2] == 0 ? Float.NEGATIVE_INFINITY : 0f;
-                }
-                float[] p = att == null ? scratch : att;
+                int b = bh / H, base = b * T * C + (bh % H) * D;           // (b, 0, h·D)
+                float[] p = att == null ? w.tt : att;
                 int pOff = att == null ? 0 : bh * T * T;
-                // pre[t, t2] = Σ_d q[t, d]·k[t2, d]
-                VectorGemm.transpose(kt, 0, T, k, base, C, D, T);
-                VectorGemm.gemm(q, base, C, 1, kt, 0, T, p, pOff, T, 0, T, T, D, false, null);
-                // att[t, :] = softmax(pre[t, :]·scale + bias)
-                for (int t = 0; t < T; t++) softmaxRow(p, pOff + t * T, T, scale, bias);
+                probsHead(p, pOff, q, k, base, C, T, D, scale, attentionMask, b, w);
                 // out[t, d] = Σ_t2 att[t, t2]·v[t2, d]
                 VectorGemm.gemm(p, pOff, T, 1, v, base, C, out, base, C, 0, T, D, T, false, null);
             }
         });
     }
 
-    /** In place: {@code r = exp(s·scale + bias − max)/Σ}, with a row whose bias is all −∞ set to 0. */
-    private static void softmaxRow(float[] r, int off, int T, float scale, float[] bias) {
+    /** att = softmax(Q·Kᵀ/√D + mask) per (b, h); see {@link Kernels#attentionProbs}. */
+    static void probs(float[] att, float[] q, float[] k, int[] attentionMask, int B, int T, int H, int D) {
+        int C = H * D;
+        float scale = (float) (1.0 / Math.sqrt(D));
+        Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
+            Work w = WORK.get().ensure(T, D);
+            for (int bh = lo; bh < hi; bh++) {
+                int b = bh / H;
+                probsHead(att, bh * T * T, q, k, b * T * C + (bh % H) * D, C, T, D, scale, attentionMask, b, w);
+            }
+        });
+    }
+
+    /** out = att·V per (b, h); see {@link Kernels#attentionValues}. */
+    static void values(float[] out, float[] att, float[] v, int B, int T, int H, int D) {
+        int C = H * D;
+        Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
+            for (int bh = lo; bh < hi; bh++) {
+                int base = (bh / H) * T * C + (bh % H) * D;
+                VectorGemm.gemm(att, bh * T * T, T, 1, v, base, C, out, base, C, 0, T, D, T, false, null);
+            }
+        });
+    }
+
+    /** forward was out = att·V: dAtt += dOut·Vᵀ, dV += attᵀ·dOut; see {@link Kernels#attentionValuesBackward}. */
+    static void valuesBackward(float[] dAtt, float[] dV, float[] dOut, float[] att, float[] v,
+                               int B, int T, int H, int D) {
+        int C = H * D;
+        Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
+            Work w = WORK.get().ensure(T, D);
+            for (int bh = lo; bh < hi; bh++) {
+                int base = (bh / H) * T * C + (bh % H) * D, aOff = bh * T * T;
+                valuesBackwardHead(dAtt, aOff, true, dV, dOut, att, aOff, v, base, C, T, D, w);
+            }
+        });
+    }
+
+    /**
+     * forward was att = softmax(pre), pre = Q·Kᵀ/√D: dPre = att⊙(dAtt − rowsum(att⊙dAtt))/√D, dQ += dPre·K,
+     * dK += dPreᵀ·Q (each skipped when null); see {@link Kernels#attentionProbsBackward}.
+     */
+    static void probsBackward(float[] dQ, float[] dK, float[] dAtt, float[] att, float[] q, float[] k,
+                              int B, int T, int H, int D) {
+        if (dQ == null && dK == null) return;
+        int C = H * D;
+        float scale = (float) (1.0 / Math.sqrt(D));
+        Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
+            Work w = WORK.get().ensure(T, D);
+            for (int bh = lo; bh < hi; bh++) {
+                int base = (bh / H) * T * C + (bh % H) * D, aOff = bh * T * T;
+                for (int t = 0; t < T; t++) softmaxBackwardRow(w.tt, t * T, dAtt, aOff + t * T, att, aOff + t * T, T, scale, w.lanes);
+                probsBackwardProducts(dQ, dK, w.tt, q, k, base, C, T, D);
+            }
+        });
+    }
+
+    static void backward(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
+                         float[] att, int B, int T, int H, int D) {
+        int C = H * D;
+        float scale = (float) (1.0 / Math.sqrt(D));
+        Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
+            Work w = WORK.get().ensure(T, D);
+            for (int bh = lo; bh < hi; bh++) {
+                int base = (bh / H) * T * C + (bh % H) * D, aOff = bh * T * T;
+                // dAtt (in tt) = dOut·Vᵀ and dV += attᵀ·dOut, as attentionValuesBackward into a zeroed dAtt
+                valuesBackwardHead(w.tt, 0, false, dV, dOut, att, aOff, v, base, C, T, D, w);
+                for (int t = 0; t < T; t++) softmaxBackwardRow(w.tt, t * T, w.tt, t * T, att, aOff + t * T, T, scale, w.lanes);
+                probsBackwardProducts(dQ, dK, w.tt, q, k, base, C, T, D);
+            }
+        });
+    }
+
+    /** p[pOff + t·T + t2] = softmax_t2(scale·Σ_d q[t, d]·k[t2, d] + bias[t2]) for the head at base. */
+    private static void probsHead(float[] p, int pOff, float[] q, float[] k, int base, int C, int T, int D,
+                                  float scale, int[] attentionMask, int b, Work w) {
+        float[] bias = w.bias;
+        boolean any = false;
+        for (int t2 = 0; t2 < T; t2++) {
+            boolean keep = attentionMask[b * T + t2] != 0;
+            bias[t2] = keep ? 0f : Float.NEGATIVE_INFINITY;
+            any |= keep;
+        }
+        if (!any) {                                              // every key masked: att = 0 (and out = 0)
+            java.util.Arrays.fill(p, pOff, pOff + T * T, 0f);
+            return;
+        }
+        // pre[t, t2] = Σ_d q[t, d]·k[t2, d], with kt = Kᵀ: (D, T)
+        VectorGemm.transpose(w.dt, 0, T, k, base, C, D, T);
+        VectorGemm.gemm(q, base, C, 1, w.dt, 0, T, p, pOff, T, 0, T, T, D, false, null);
+        for (int t = 0; t < T; t++) softmaxRow(p, pOff + t * T, T, scale, bias, w.lanes);
+    }
+
+    /**
+     * forward was out[t, d] = Σ_t2 att[t, t2]·v[t2, d]: dAtt[t, t2] (+)= Σ_d dOut[t, d]·v[t2, d] (accumulated or,
+     * when not, overwritten) and dV[t2, d] += Σ_t att[t, t2]·dOut[t, d].
+     */
+    private static void valuesBackwardHead(float[] dAtt, int dOff, boolean accumulate, float[] dV, float[] dOut,
+                                           float[] att, int aOff, float[] v, int base, int C, int T, int D, Work w) {
+        VectorGemm.transpose(w.dt, 0, T, v, base, C, D, T);                      // vt: (D, T)
+        VectorGemm.gemm(dOut, base, C, 1, w.dt, 0, T, dAtt, dOff, T, 0, T, T, D, accumulate, null);
+        if (dV != null) VectorGemm.gemm(att, aOff, 1, T, dOut, base, C, dV, base, C, 0, T, D, T, true, null);
+    }
+
+    /** forward was pre[t, t2] = Σ_d q[t, d]·k[t2, d]: dQ[t, :] += Σ_t2 dPre[t, t2]·k[t2, :], dK[t2, :] += Σ_t dPre[t, t2]·q[t, :]. */
+    private static void probsBackwardProducts(float[] dQ, float[] dK, float[] dPre, float[] q, float[] k,
+                                              int base, int C, int T, int D) {
+        if (dQ != null) VectorGemm.gemm(dPre, 0, T, 1, k, base, C, dQ, base, C, 0, T, D, T, true, null);
+        if (dK != null) VectorGemm.gemm(dPre, 0, 1, T, q, base, C, dK, base, C, 0, T, D, T, true, null);
+    }
+
+    /**
+     * In place: {@code r = exp(s − max)/Σ exp(s − max)} with {@code s = r·scale + bias}; a row whose bias is all −∞
+     * is set to 0. The sum is lane-wise, then over the lanes in lane order, then the scalar tail in index order.
+     */
+    private static void softmaxRow(float[] r, int off, int T, float scale, float[] bias, float[] lanes) {
         int e = S.loopBound(T), i = 0;
         FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (; i < e; i += VL) {
@@ -52,7 +197,7 @@ final class VectorAttention {
             s.intoArray(r, off + i);
             mv = mv.max(s);
         }
-        float max = mv.reduceLanes(VectorOperators.MAX);
+        float max = mv.reduceLanes(VectorOperators.MAX);                     // exact in any order
         for (; i < T; i++) {
             r[off + i] = r[off + i] * scale + bias[i];
             max = Math.max(max, r[off + i]);
@@ -61,56 +206,51 @@ final class VectorAttention {
             java.util.Arrays.fill(r, off, off + T, 0f);
             return;
         }
-        i = 0;
-        for (; i < e; i += VL) {
-            FloatVector x = FastGelu.exp(FloatVector.fromArray(S, r, off + i).sub(max));   // deterministic exp
-            x.intoArray(r, off + i);
+        FloatVector sv = FloatVector.zero(S);
+        for (i = 0; i < e; i += VL) {
+            // exp(s − max): FastGelu.exp inlined by hand (a vector returned from a helper C2 does not inline is boxed)
+            FloatVector xIn = FloatVector.fromArray(S, r, off + i).sub(max);
+            FloatVector x = xIn.max(-87f);
+            FloatVector n = x.fma(LOG2E, ROUND).sub(ROUND);
+            FloatVector rr = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+            rr = n.fma(FloatVector.broadcast(S, -LN2_LO), rr);
+            FloatVector pe = rr.fma(E0, E1).fma(rr, FloatVector.broadcast(S, E2)).fma(rr, FloatVector.broadcast(S, E3))
+                    .fma(rr, FloatVector.broadcast(S, E4)).fma(rr, FloatVector.broadcast(S, E5));
+            FloatVector y = pe.mul(rr.mul(rr)).add(rr).add(1f);
+            IntVector bits = n.add(ROUND + 127f).reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
+            FloatVector ex = y.mul(bits.reinterpretAsFloats()).blend(0f, xIn.lt(-87f));   // exp(−∞) = 0: padding
+            ex.intoArray(r, off + i);
+            sv = sv.add(ex);
         }
-        for (; i < T; i++) r[off + i] = FastGelu.expScalar(r[off + i] - max);   // exp(−∞) = 0: padded keys get 0
-        float sum = 0f;                                              // in index order: bit-identical across JIT tiers
-        for (i = 0; i < T; i++) sum += r[off + i];
+        sv.intoArray(lanes, 0);
+        float sum = 0f;
+        for (int l = 0; l < VL; l++) sum += lanes[l];
+        for (; i < T; i++) {
+            r[off + i] = FastGelu.expScalar(r[off + i] - max);
+            sum += r[off + i];
+        }
         float inv = 1f / sum;
-        i = 0;
-        for (; i < e; i += VL) FloatVector.fromArray(S, r, off + i).mul(inv).intoArray(r, off + i);
+        for (i = 0; i < e; i += VL) FloatVector.fromArray(S, r, off + i).mul(inv).intoArray(r, off + i);
         for (; i < T; i++) r[off + i] *= inv;
     }
 
-    static void backward(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
-                         float[] att, int B, int T, int H, int D) {
-        int C = H * D;
-        float scale = (float) (1.0 / Math.sqrt(D));
-        Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
-            float[] vt = new float[D * T];       // (D, T)
-            float[] dPre = new float[T * T];     // (T, T)
-            for (int bh = lo; bh < hi; bh++) {
-                int b = bh / H, h = bh % H;
-                int base = b * T * C + h * D;
-                int aOff = bh * T * T;
-                // forward was: out[t, d] = Σ_t2 att[t, t2]·v[t2, d]
-                // so dV[t2, d] += Σ_t att[t, t2]·dOut[t, d]  and  dAtt[t, t2] = Σ_d dOut[t, d]·v[t2, d]
-                VectorGemm.gemm(att, aOff, 1, T, dOut, base, C, dV, base, C, 0, T, D, T, true, null);
-                VectorGemm.transpose(vt, 0, T, v, base, C, D, T);
-                VectorGemm.gemm(dOut, base, C, 1, vt, 0, T, dPre, 0, T, 0, T, T, D, false, null);
-                // forward was: att = softmax(pre·scale); so dPre = att⊙(dAtt − Σ_t2 att⊙dAtt)·scale
-                for (int t = 0; t < T; t++) softmaxBackwardRow(dPre, t * T, att, aOff + t * T, T, scale);
-                // forward was: pre[t, t2] = Σ_d q[t, d]·k[t2, d]
-                // so dQ[t, d] += Σ_t2 dPre[t, t2]·k[t2, d]  and  dK[t2, d] += Σ_t dPre[t, t2]·q[t, d]
-                VectorGemm.gemm(dPre, 0, T, 1, k, base, C, dQ, base, C, 0, T, D, T, true, null);
-                VectorGemm.gemm(dPre, 0, 1, T, q, base, C, dK, base, C, 0, T, D, T, true, null);
-            }
-        });
-    }
-
-    /** In place on d (holding dAtt): {@code d = a⊙(d − Σ a⊙d)·scale}. */
-    private static void softmaxBackwardRow(float[] d, int dOff, float[] a, int aOff, int T, float scale) {
+    /**
+     * {@code d[dOff + i] = a[aOff + i]·(g[gOff + i] − Σ_j a[aOff + j]·g[gOff + j])·scale} for i &lt; T (d may alias g);
+     * the sum as in {@link #softmaxRow}.
+     */
+    private static void softmaxBackwardRow(float[] d, int dOff, float[] g, int gOff, float[] a, int aOff, int T,
+                                           float scale, float[] lanes) {
         int e = S.loopBound(T), i = 0;
-        float dot = 0f;                                              // in index order: bit-identical across JIT tiers
-        for (; i < T; i++) dot = Math.fma(a[aOff + i], d[dOff + i], dot);
-        i = 0;
-        for (; i < e; i += VL) {
-            FloatVector.fromArray(S, d, dOff + i).sub(dot).mul(FloatVector.fromArray(S, a, aOff + i)).mul(scale)
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < e; i += VL) acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, g, gOff + i), acc);
+        acc.intoArray(lanes, 0);
+        float dot = 0f;
+        for (int l = 0; l < VL; l++) dot += lanes[l];
+        for (; i < T; i++) dot = Math.fma(a[aOff + i], g[gOff + i], dot);
+        for (i = 0; i < e; i += VL) {
+            FloatVector.fromArray(S, g, gOff + i).sub(dot).mul(FloatVector.fromArray(S, a, aOff + i)).mul(scale)
                     .intoArray(d, dOff + i);
         }
-        for (; i < T; i++) d[dOff + i] = a[aOff + i] * (d[dOff + i] - dot) * scale;
+        for (; i < T; i++) d[dOff + i] = (g[gOff + i] - dot) * a[aOff + i] * scale;
     }
 }

@@ -9,7 +9,7 @@ import java.util.Random;
 /**
  * A JMH-free harness (not a test; surefire does not run it): GFLOP/s of raw OpenBLAS {@code sgemm} on off-heap buffers
  * (no copies, OpenBLAS's own threads) against our {@code matmulForward}/{@code matmulBackward} at the encoder shapes,
- * in the same run, plus attention, LayerNorm and GELU throughput. Warm-up first (at least 3 s per case), then the
+ * in the same run, plus attention (fused and split), LayerNorm and GELU throughput. Warm-up first (at least 3 s per case), then the
  * median of the runs.
  * Run with the test classpath, e.g.
  * <pre>
@@ -95,6 +95,15 @@ public final class KernelsBench {
             double tb = medianMs(WARMUP, RUNS, () -> blas.attentionBackward(dQ, dK, dV, dO, q, k, v, att, B, T, H, D));
             System.out.printf("  H=%d D=%d: forward %.1f GFLOP/s (%.1f ms), backward %.1f GFLOP/s (%.1f ms)%n", H, D,
                     f / tf / 1e6, tf, 2 * f / tb / 1e6, tb);
+            // the split kernels (attention-probability dropout between the halves)
+            float[] dAtt = new float[att.length];
+            double tp = medianMs(WARMUP, RUNS, () -> blas.attentionProbs(att, q, k, mask, B, T, H, D));
+            double tv = medianMs(WARMUP, RUNS, () -> blas.attentionValues(o, att, v, B, T, H, D));
+            double tvb = medianMs(WARMUP, RUNS, () -> blas.attentionValuesBackward(dAtt, dV, dO, att, v, B, T, H, D));
+            double tpb = medianMs(WARMUP, RUNS, () -> blas.attentionProbsBackward(dQ, dK, dAtt, att, q, k, B, T, H, D));
+            System.out.printf("  H=%d D=%d split: forward %.1f GFLOP/s (probs %.1f + values %.1f ms), backward %.1f GFLOP/s"
+                    + " (valuesBackward %.1f + probsBackward %.1f ms)%n", H, D, f / (tp + tv) / 1e6, tp, tv,
+                    2 * f / (tvb + tpb) / 1e6, tvb, tpb);
         }
 
         int n = N * 1536, C = 768, rows = N;
@@ -106,6 +115,9 @@ public final class KernelsBench {
                 rs = new float[rows], ldx = new float[rows * C], ldw = new float[C], ldb = new float[C];
         double tl = medianMs(WARMUP, RUNS, () -> blas.layerNormForward(lo, m, rs, lx, lw, lb, rows, C, 1e-12f));
         double tlb = medianMs(WARMUP, RUNS, () -> blas.layerNormBackward(ldx, ldw, ldb, lx, lx, m, rs, lw, rows, C));
-        System.out.printf("layerNorm %dx%d: forward %.2f ms, backward %.2f ms%n", rows, C, tl, tlb);
+        double tlx = medianMs(WARMUP, RUNS, () -> blas.layerNormBackward(ldx, null, null, lx, lx, m, rs, lw, rows, C));
+        double tlw = medianMs(WARMUP, RUNS, () -> blas.layerNormBackward(null, ldw, ldb, lx, lx, m, rs, lw, rows, C));
+        System.out.printf("layerNorm %dx%d: forward %.2f ms, backward %.2f ms (dX alone %.2f ms, dWeight + dBias alone"
+                + " %.2f ms)%n", rows, C, tl, tlb, tlx, tlw);
     }
 }
