@@ -26,7 +26,8 @@ mvn -q -B package -DskipTests >&2
 mvn -q -B test-compile -pl transformer >&2
 CP="$ROOT/experiments/target/classes:$(cat "$ROOT/experiments/target/cli.classpath")"
 BCP="$ROOT/benchmarks/target/classes:$(cat "$ROOT/benchmarks/target/bench.classpath")"
-JAVA=(java --add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages -Xms6g -Xmx6g -Dvaritune.threads="$THREADS")
+# heap pre-touched: first touch of fresh pages costs ~13 us per 4 KiB here and made batch-8 runs 2.7x slower at random
+JAVA=(java --add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages -Xms2g -Xmx8g -XX:+AlwaysPreTouch -Dvaritune.threads="$THREADS")
 lastval() { grep -E "^$1=" | tail -1 | cut -d= -f2; }
 declare -A R
 
@@ -44,9 +45,9 @@ run_forward() {   # model-label varitune-model torch-config ort-args batch
   local label=$1 model=$2 tcfg=$3 ort=$4 b=$5
   echo "== forward $label batch $b x seq 128"
   local v t o
-  v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench forward --model "$model" --batch "$b" --seq 128 --iters "$ITERS" 2>&1 | tee /dev/stderr | lastval forward_seq_per_s)
-  t=$(LD_PRELOAD=$JEMALLOC "$PY" benchmarks/peers/torch_bench.py --config "$tcfg" --mode forward --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee /dev/stderr | lastval forward_seq_per_s)
-  o=$("${JAVA[@]}" -cp "$BCP" org.varitune.benchmarks.OrtForwardBench $ort --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee /dev/stderr | lastval forward_seq_per_s)
+  v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench forward --model "$model" --batch "$b" --seq 128 --iters "$ITERS" --profile 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval forward_seq_per_s)
+  t=$(LD_PRELOAD=$JEMALLOC "$PY" benchmarks/peers/torch_bench.py --config "$tcfg" --mode forward --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval forward_seq_per_s)
+  o=$("${JAVA[@]}" -cp "$BCP" org.varitune.benchmarks.OrtForwardBench $ort --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval forward_seq_per_s)
   R["forward $label b$b"]="$v $t $o"
 }
 
@@ -54,8 +55,8 @@ run_train() {
   local label=$1 model=$2 tcfg=$3 b=$4
   echo "== train step $label batch $b x seq 128 (forward + backward + AdamW, dropout on)"
   local v t
-  v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench train --model "$model" --batch "$b" --seq 128 --iters "$ITERS" 2>&1 | tee /dev/stderr | lastval train_seq_per_s)
-  t=$(LD_PRELOAD=$JEMALLOC "$PY" benchmarks/peers/torch_bench.py --config "$tcfg" --mode train --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee /dev/stderr | lastval train_seq_per_s)
+  v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench train --model "$model" --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval train_seq_per_s)
+  t=$(LD_PRELOAD=$JEMALLOC "$PY" benchmarks/peers/torch_bench.py --config "$tcfg" --mode train --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" --threads "$THREADS" 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval train_seq_per_s)
   R["train $label b$b"]="$v $t -"
 }
 
