@@ -75,14 +75,17 @@ public final class AdamW {
             double bc1 = 1.0 - Math.pow(beta1, t), bc2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, t));
             double stepSize = lr / bc1;
             float[] w = p.data(), g = p.grad(), m = s.expAvg(), v = s.expAvgSq();
-            for (int i = 0; i < w.length; i++) {
-                double wi = w[i] * (1.0 - lr * wd);
-                double mi = beta1 * m[i] + (1.0 - beta1) * g[i];
-                double vi = beta2 * v[i] + (1.0 - beta2) * (double) g[i] * g[i];
-                m[i] = (float) mi;
-                v[i] = (float) vi;
-                w[i] = (float) (wi - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
-            }
+            // elementwise and independent: chunks in parallel give the same bits as one loop
+            org.varitune.transformer.kernels.Parallel.parallelForRange(w.length, 1 << 15, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    double wi = w[i] * (1.0 - lr * wd);
+                    double mi = beta1 * m[i] + (1.0 - beta1) * g[i];
+                    double vi = beta2 * v[i] + (1.0 - beta2) * (double) g[i] * g[i];
+                    m[i] = (float) mi;
+                    v[i] = (float) vi;
+                    w[i] = (float) (wi - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
+                }
+            });
             state.put(p.name(), new ParamState(m, v, t));
         }
         steps++;

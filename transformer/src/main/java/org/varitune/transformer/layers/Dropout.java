@@ -79,13 +79,18 @@ public final class Dropout {
         if (m == null) return;
         if (a.length < m.n()) throw new IllegalArgumentException("dropout mask of " + m.n() + " elements applied to " + a.length);
         float s = m.scale();
-        for (int i = 0; i < m.n(); i++) a[i] = m.keep(i) ? a[i] * s : 0f;
+        // each element's keep/drop is a pure function of (key, i): chunks in parallel give the same bits
+        org.varitune.transformer.kernels.Parallel.parallelForRange(m.n(), 1 << 15, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) a[i] = m.keep(i) ? a[i] * s : 0f;
+        });
     }
 
     /** {@code out = x⊙mask/(1 − p)}; out (n) overwritten, x not modified. */
     public static void apply(float[] out, float[] x, Mask m) {
         float s = m.scale();
-        for (int i = 0; i < m.n(); i++) out[i] = m.keep(i) ? x[i] * s : 0f;
+        org.varitune.transformer.kernels.Parallel.parallelForRange(m.n(), 1 << 15, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = m.keep(i) ? x[i] * s : 0f;
+        });
     }
 
     /** u in [0, 1): the SplitMix64 output number {@code i} of the stream {@code key}, top 53 bits. */
