@@ -33,8 +33,12 @@ public final class Safetensors {
             if (Files.isRegularFile(single)) return SafetensorsFile.open(single);
             Path index = path.resolve(INDEX_FILE);
             if (Files.isRegularFile(index)) return ShardedSafetensors.open(index);
+            String hint = Files.exists(path.resolve("pytorch_model.bin")) || Files.exists(path.resolve("pytorch_model.bin.index.json"))
+                    ? "; it has PyTorch pickle weights (pytorch_model.bin), which varitune does not read: save the model "
+                      + "with safe_serialization=True or convert it to safetensors"
+                    : "";
             throw new NoSuchFileException(path.toString(), null,
-                    "model directory holds neither " + SINGLE_FILE + " nor " + INDEX_FILE);
+                    "model directory holds neither " + SINGLE_FILE + " nor " + INDEX_FILE + hint);
         }
         if (!Files.isRegularFile(path)) {
             throw new NoSuchFileException(path.toString(), null, "no such safetensors file, index or model directory");
