@@ -15,9 +15,7 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /** PNG plots for reports, written atomically (headless AWT). */
 public final class Plots {
@@ -92,14 +90,6 @@ public final class Plots {
 
     /** Saves a chart as PNG atomically. */
     public static void write(Path png, JFreeChart chart, int w, int h) throws IOException {
-        Path dir = png.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + png.getFileName(), ".tmp");
-        try {
-            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, w, h);
-            Files.move(tmp, png, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        org.varitune.transformer.io.AtomicWrite.write(png, tmp -> ChartUtils.saveChartAsPNG(tmp.toFile(), chart, w, h));
     }
 }

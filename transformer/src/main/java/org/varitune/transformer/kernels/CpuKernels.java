@@ -122,80 +122,19 @@ public class CpuKernels implements Kernels {
     public void attentionForward(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
                                  int B, int T, int H, int D) {
         // out, q, k, v: (B, T, C)  att: (B, H, T, T)  attentionMask: (B, T)
-        int C = H * D;
-        double scale = 1.0 / Math.sqrt(D);
-        double[] row = new double[T];
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                for (int t = 0; t < T; t++) {
-                    int qi = (b * T + t) * C + h * D;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int t2 = 0; t2 < T; t2++) {
-                        if (attentionMask[b * T + t2] == 0) { row[t2] = Double.NEGATIVE_INFINITY; continue; }
-                        int ki = (b * T + t2) * C + h * D;
-                        double dot = 0.0;
-                        for (int d = 0; d < D; d++) dot += (double) q[qi + d] * k[ki + d];
-                        row[t2] = dot * scale;
-                        max = Math.max(max, row[t2]);
-                    }
-                    double sum = 0.0;
-                    for (int t2 = 0; t2 < T; t2++) {
-                        row[t2] = max == Double.NEGATIVE_INFINITY ? 0.0 : Math.exp(row[t2] - max);  // exp(−∞) = 0
-                        sum += row[t2];
-                    }
-                    double inv = sum == 0.0 ? 0.0 : 1.0 / sum;   // fully masked row: att = 0, out = 0
-                    for (int t2 = 0; t2 < T; t2++) row[t2] *= inv;
-                    if (att != null) {
-                        int ai = ((b * H + h) * T + t) * T;
-                        for (int t2 = 0; t2 < T; t2++) att[ai + t2] = (float) row[t2];
-                    }
-                    for (int d = 0; d < D; d++) {
-                        double acc = 0.0;
-                        for (int t2 = 0; t2 < T; t2++) acc += row[t2] * v[(b * T + t2) * C + h * D + d];
-                        out[qi + d] = (float) acc;
-                    }
-                }
-            }
-        }
+        // the two halves of SplitAttention, with the probabilities kept in att (or a scratch buffer)
+        float[] p = att != null ? att : new float[B * H * T * T];
+        SplitAttention.probs(p, q, k, attentionMask, B, T, H, D);
+        SplitAttention.values(out, p, v, B, T, H, D);
     }
 
     @Override
     public void attentionBackward(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
                                   float[] att, int B, int T, int H, int D) {
-        int C = H * D;
-        double scale = 1.0 / Math.sqrt(D);
-        double[] dAtt = new double[T];
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                for (int t = 0; t < T; t++) {
-                    int ai = ((b * H + h) * T + t) * T;
-                    int oi = (b * T + t) * C + h * D;
-                    // forward was: out[t,d] = Σ_t2 att[t,t2]·v[t2,d]
-                    double rowDot = 0.0;
-                    for (int t2 = 0; t2 < T; t2++) {
-                        int vi = (b * T + t2) * C + h * D;
-                        double acc = 0.0;
-                        for (int d = 0; d < D; d++) {
-                            acc += (double) dOut[oi + d] * v[vi + d];
-                            dV[vi + d] += (float) (att[ai + t2] * dOut[oi + d]);
-                        }
-                        dAtt[t2] = acc;
-                        rowDot += att[ai + t2] * acc;
-                    }
-                    // forward was: att = softmax(pre); so dPre = att⊙(dAtt − Σ att⊙dAtt)
-                    // and pre[t,t2] = scale·Σ_d q[t,d]·k[t2,d]
-                    for (int t2 = 0; t2 < T; t2++) {
-                        double dPre = att[ai + t2] * (dAtt[t2] - rowDot) * scale;
-                        if (dPre == 0.0) continue;
-                        int ki = (b * T + t2) * C + h * D;
-                        for (int d = 0; d < D; d++) {
-                            dQ[oi + d] += (float) (dPre * k[ki + d]);
-                            dK[ki + d] += (float) (dPre * q[oi + d]);
-                        }
-                    }
-                }
-            }
-        }
+        // forward was: out = att·V, att = softmax(Q·Kᵀ/√D + mask); differentiate the halves in reverse order
+        float[] dAtt = new float[B * H * T * T];                          // dAtt: (B, H, T, T)
+        SplitAttention.valuesBackward(dAtt, dV, dOut, att, v, B, T, H, D);
+        SplitAttention.probsBackward(dQ, dK, dAtt, att, q, k, B, T, H, D);
     }
 
     @Override

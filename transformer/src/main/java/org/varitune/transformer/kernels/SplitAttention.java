@@ -3,8 +3,8 @@ package org.varitune.transformer.kernels;
 /**
  * Scalar loops for the attention split into its two halves (probabilities, then probabilities·V), used when
  * attention-probability dropout sits between them. They are the default implementations of the corresponding
- * {@link Kernels} methods and compute what {@link CpuKernels#attentionForward} / {@code attentionBackward} compute
- * fused, otherwise identically (double accumulation, float outputs).
+ * {@link Kernels} methods, and {@link CpuKernels}' fused attention is these two halves run back to back (double
+ * accumulation, float outputs).
  */
 final class SplitAttention {
     private SplitAttention() {}
