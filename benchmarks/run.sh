@@ -6,7 +6,7 @@
 #   benchmarks/run.sh [forward|train|all]      (default all; THREADS=2 ITERS=10 by default)
 #
 # Both sides run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (the AVX-512 kernels; see DEVELOPERS.md), torch with
-# jemalloc preloaded and Debian's OpenMP OpenBLAS. Needs: python3-torch, libopenblas0-openmp, libjemalloc2 (apt).
+# jemalloc preloaded (pages retained: MALLOC_CONF) and Debian's OpenMP OpenBLAS. Needs: python3-torch, libopenblas0-openmp, libjemalloc2 (apt).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -15,6 +15,10 @@ THREADS="${THREADS:-2}"
 ITERS="${ITERS:-10}"
 PY=/usr/bin/python3
 JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+# jemalloc must keep freed pages: with its default decay it returns them to the OS and every step pays the first
+# touch again (~13 us per 4 KiB page here), which made the same PyTorch forward 8x slower
+export MALLOC_CONF="dirty_decay_ms:-1,muzzy_decay_ms:-1"
+echo "peer settings: LD_PRELOAD=$JEMALLOC MALLOC_CONF=$MALLOC_CONF OMP_NUM_THREADS=$THREADS OPENBLAS_CORETYPE=unset" >&2
 CACHE="${VARITUNE_CACHE:-$HOME/.cache/varitune}/bench"
 mkdir -p "$CACHE"
 export -n OPENBLAS_CORETYPE OPENBLAS_L2_SIZE 2>/dev/null || true

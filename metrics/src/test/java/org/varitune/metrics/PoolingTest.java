@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PoolingTest extends TestBase {
+    /** Float mean pooling against the double mean. Observed 3.4e-8. */
+    static final double POOLING = 3e-7;
+
     static final int T = 9, C = 3;
 
     /** Mean of rows t in ts of batch row b. */
@@ -42,12 +45,12 @@ class PoolingTest extends TestBase {
         double[] expected = new double[B * C];
         double[][] rows = {mean(h, 0, 1, 2), mean(h, 1, 1, 2, 4), mean(h, 2, 1, 4, 5), mean(h, 3, 0, 1)};
         for (int b = 0; b < B; b++) System.arraycopy(rows[b], 0, expected, b * C, C);
-        AllClose.assertAllClose("MEAN_NON_SPECIAL", out, expected, 1e-7, B, C);
+        AllClose.assertAllClose("MEAN_NON_SPECIAL", out, expected, POOLING, B, C);
 
         assertEquals(0, Pooling.MEAN_NON_PAD.pool(h, att, null, B, T, C, out));
         double[][] nonPad = {mean(h, 0, 0, 1, 2, 3), mean(h, 1, 0, 1, 2, 3, 4, 5), mean(h, 2, 0, 1, 2, 3, 4, 5, 6), mean(h, 3, 0, 1)};
         for (int b = 0; b < B; b++) System.arraycopy(nonPad[b], 0, expected, b * C, C);
-        AllClose.assertAllClose("MEAN_NON_PAD", out, expected, 1e-7, B, C);
+        AllClose.assertAllClose("MEAN_NON_PAD", out, expected, POOLING, B, C);
 
         Pooling.CLS.pool(h, att, null, B, T, C, out);
         for (int b = 0; b < B; b++) for (int c = 0; c < C; c++) expected[b * C + c] = h[b * T * C + c];

@@ -13,8 +13,12 @@ import java.util.Map;
 
 /** k micro-batches with the loss scaled by 1/k accumulate the gradient of the whole batch. */
 class GradientAccumulationTest extends TestBase {
-    /** Normalised per tensor (float summation order differs). Observed at most 1.7e-7. */
-    static final double ACCUMULATION = 2e-6;
+    /**
+     * Normalised per tensor (float summation order differs). Observed at most 2.0e-7 with OPENBLAS_CORETYPE unset or
+     * SkylakeX and with the pure-Java GEMM; 3.0e-6 (layer 1 attention.output.adapter.down.weight) under
+     * OPENBLAS_CORETYPE=Haswell.
+     */
+    static final double ACCUMULATION = 3e-5;
 
     private static final int T = 7;
     // 4 rows: the tiny batch's 3 rows and a copy of row 1 with another label

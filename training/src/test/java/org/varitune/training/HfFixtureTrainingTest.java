@@ -23,19 +23,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * every parameter gradient by name, and three AdamW steps (losses and the stored final parameters).
  */
 class HfFixtureTrainingTest extends TestBase {
-    /** Logits and loss. Observed: logits 3.6e-7 (bert) / 3.0e-7 (roberta), loss 8.5e-8 / below. */
-    static final double LOGITS_TOL = 3e-6;
+    /** Logits and loss. Observed over every kernel choice: logits at most 5.1e-7 (roberta, pure-Java GEMM). */
+    static final double LOGITS_TOL = 5e-6;
     /**
-     * Per-tensor normalised gradient error. Observed: at most 1.7e-6 (bert, layer 0 attention.output.LayerNorm.weight)
-     * / 2.7e-6 (roberta, layer 1 query.weight), the size of the fixture's own float32 error (README: 1.6e-6 / 3.2e-6).
+     * Per-tensor normalised gradient error. Observed over every kernel choice: at most 3.6e-6 (roberta, layer 1,
+     * OPENBLAS_CORETYPE=Haswell), the size of the fixture's own float32 error (README: 1.6e-6 / 3.2e-6).
      */
-    static final double GRAD_TOL = 3e-5;
+    static final double GRAD_TOL = 4e-5;
     /**
      * {@code *.attention.self.key.bias}: exact gradient 0, compared absolutely against {@code max|g|} over all
-     * gradients of the model. Observed relative to max|g|: ours 9.6e-9 (bert) / 2.5e-8 (roberta); the fixture's own
-     * noise 2.6e-8 / 3.3e-8.
+     * gradients of the model. Observed relative to max|g| over every kernel choice: at most 6.3e-8 (roberta); the
+     * fixture's own noise 2.6e-8 / 3.3e-8.
      */
-    static final double KEY_BIAS_ABS_TOL = 3e-7;
+    static final double KEY_BIAS_ABS_TOL = 6e-7;
     /** Losses and final parameters after 3 AdamW steps. Observed: losses 1.7e-7 / 1.3e-7, params 2.7e-7 / 2.9e-7. */
     static final double ADAMW_TOL = 3e-6;
 

@@ -32,15 +32,16 @@ import java.util.stream.Stream;
 class LayersVsOracleTest extends TestBase {
     /**
      * Linear, LayerNorm, attention, embeddings, adapter, pooling, heads and losses (below Tolerances.F32_REDUCTION).
-     * Observed at most 2.2e-7 (attention key.weight grad with dropout); linear 4.0e-8, LayerNorm 6.9e-8, embeddings
-     * 9.6e-8, adapter 9.0e-8, heads 1.5e-7, losses 3.3e-8.
+     * Observed at most 1.1e-6 (attention query.bias grad with dropout, OPENBLAS_CORETYPE=Haswell; 2.2e-7 with the
+     * core type unset); linear 4.0e-8, LayerNorm 6.9e-8, embeddings 9.6e-8, adapter 9.0e-8, heads 1.5e-7, losses
+     * 3.3e-8.
      */
-    static final double REDUCTION = 3e-6;
+    static final double REDUCTION = 1e-5;
     /**
      * A whole EncoderLayer (with adapters and dropout) forward + backward (below Tolerances.F32_LAYER = 1e-4).
-     * Observed at most 3.6e-7 (dX, adapters and dropout on).
+     * Observed at most 9.4e-7 (dX, adapters and dropout on) over every OpenBLAS core type and the pure-Java GEMM.
      */
-    static final double LAYER = 4e-6;
+    static final double LAYER = 1e-5;
 
     static Stream<Arguments> kernels() {
         return Stream.of(Arguments.of(new CpuKernels()), Arguments.of(Kernels.fromSystemProperty()));

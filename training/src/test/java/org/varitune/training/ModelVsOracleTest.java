@@ -29,14 +29,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ModelVsOracleTest extends TestBase {
     /**
-     * Per-tensor normalised error of logits and gradients, three layers deep (below Tolerances.F32_LAYER). Observed:
-     * logits 5.9e-7; gradients at most 1.1e-6 (bert) and 6.3e-6 (roberta, layer 0
-     * {@code attention.output.adapter.down.weight}, a small gradient at the bottom of the backward; the embeddings
-     * 3.0e-6).
+     * Per-tensor normalised error of the gradients, three layers deep (below Tolerances.F32_LAYER). Observed over
+     * every OpenBLAS core type and the pure-Java GEMM: at most 8.2e-6 (roberta, layer 0, a small gradient at the
+     * bottom of the backward).
      */
-    static final double MODEL = 6e-5;
-    /** {@code key.bias} (exact gradient 0) relative to the largest gradient of the model. Observed at most 1.4e-8. */
-    static final double KEY_BIAS = 1.5e-7;
+    static final double MODEL = 8e-5;
+    /** Logits and loss. Observed at most 9.9e-7 (logits, OPENBLAS_CORETYPE=Haswell). */
+    static final double LOGITS = 1e-5;
+    /**
+     * {@code key.bias} (exact gradient 0) relative to the largest gradient of the model. Observed at most 7.4e-8
+     * (PARTIAL, pure-Java GEMM).
+     */
+    static final double KEY_BIAS = 8e-7;
 
     static Stream<Arguments> cases() {
         Stream.Builder<Arguments> s = Stream.builder();
@@ -61,7 +65,7 @@ class ModelVsOracleTest extends TestBase {
         var ce = CrossEntropyLoss.forward(trace.logits(), b.labels(), B, 3);
         m.backward(trace, CrossEntropyLoss.backward(1.0, ce));
         var tape = o.forward(b.ids(), b.types(), b.mask(), b.special(), B, T);
-        AllClose.assertAllClose("logits", trace.logits(), tape.logits(), MODEL, B, 3);
+        AllClose.assertAllClose("logits", trace.logits(), tape.logits(), LOGITS, B, 3);
         var g = o.backward(tape, DoubleLayers.crossEntropyBackward(tape.logits(), b.labels(), B, 3, 1.0));
         return new Run(m, o, g, ce.loss(), DoubleLayers.crossEntropy(tape.logits(), b.labels(), B, 3));
     }
@@ -96,7 +100,7 @@ class ModelVsOracleTest extends TestBase {
         SequenceClassifier m = TinyClassifiers.model(roberta, k, 3, pooling, true, rand);
         FreezePolicy.full().apply(m);
         Run r = run(m, roberta, dropout ? DropoutContext.training(42, 7) : DropoutContext.OFF);
-        AllClose.assertAllClose("loss", new double[] {r.loss()}, new double[] {r.expectedLoss()}, MODEL);
+        AllClose.assertAllClose("loss", new double[] {r.loss()}, new double[] {r.expectedLoss()}, LOGITS);
         assertEquals(m.parameters().size(), compareGrads(k.name() + (roberta ? " roberta" : " bert"), r),
                 "every parameter is trainable and compared");
     }

@@ -39,7 +39,7 @@ class TrainerResumeTest extends TestBase {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("--add-modules") || a.startsWith("-Dkernels")) cmd.add(a);
+            if (a.startsWith("--add-modules") || a.startsWith("-Dkernels") || a.startsWith("-Dvaritune.")) cmd.add(a);
         }
         cmd.add("-Xmx256m");
         cmd.add("-cp");

@@ -25,9 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TrainerTest extends TestBase {
     /**
      * Cache on vs off over a full epoch, normalised per tensor. The two paths differ only in the values at padded
-     * positions of the prefix (zeros vs the pad tokens' states), which nothing reads: observed 0 (bit-identical).
+     * positions of the prefix (zeros vs the pad tokens' states), which nothing reads, and in the batches the prefix
+     * runs in. Observed 0 (bit-identical) with OPENBLAS_CORETYPE unset or SkylakeX and with the pure-Java GEMM;
+     * 2.2e-6 (pooler.dense.weight) under OPENBLAS_CORETYPE=Haswell, whose sgemm rounds a row differently depending
+     * on the matrix it is part of.
      */
-    static final double CACHE_VS_RECOMPUTE = 1e-6;
+    static final double CACHE_VS_RECOMPUTE = 2e-5;
     /**
      * The whole update (after − before) of an epoch of accumulated vs whole-batch steps, max|a − e|/max|e| per
      * tensor: float summation order differs, and the update is a difference of weights ~1 rounded to float.

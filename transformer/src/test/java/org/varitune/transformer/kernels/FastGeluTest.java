@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Tag("kernels")
 class FastGeluTest extends TestBase {
     /** max|a−e|/max|e| over the grid. Observed 3.4e-8 forward, 2.1e-7 backward (A&S erf: 1.5e-7 absolute). */
-    static final double NORMALISED = 1e-6;
+    static final double NORMALISED = 2e-6;
     /** Per element, |a − e| / (1 + |x|): absolute accuracy where gelu is tiny. Observed between 2.2e-7 and 1e-6 (backward). */
     static final double ABSOLUTE = 2e-6;
 

@@ -13,8 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** Whole-encoder forward against the PyTorch fixtures: every hidden state, at every position, and the pooler. */
 class HfFixtureForwardTest extends TestBase {
-    /** Observed: hidden states below 5e-7 on every layer of both fixtures, pooled 8.1e-7 (tiny-bert). */
-    static final double HIDDEN_TOL = 5e-6;
+    /**
+     * Observed over every kernel choice: hidden states below 5e-7 on every layer of both fixtures, pooled 9.7e-7
+     * (tiny-bert, OPENBLAS_CORETYPE=Haswell).
+     */
+    static final double HIDDEN_TOL = 1e-5;
 
     @ParameterizedTest
     @ValueSource(strings = {Fixtures.TINY_BERT, Fixtures.TINY_ROBERTA})

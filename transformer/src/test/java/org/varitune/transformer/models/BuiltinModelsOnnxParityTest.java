@@ -82,6 +82,6 @@ class BuiltinModelsOnnxParityTest extends TestBase {
                 BuiltinModelsOrtOracleTest.rows(ort.get("last_hidden_state"), mask, 1, c), Tolerances.ONNX_PARITY, n, c);
         // and over the whole padded batch, padded positions included (as ORT returns it)
         AllClose.assertAllClose(name + " last_hidden_state every position, Encoder vs ORT", out.last(),
-                ort.get("last_hidden_state"), Tolerances.ONNX_PARITY, B, T, c);
+                ort.get("last_hidden_state"), Tolerances.ONNX_PARITY_ALL_POSITIONS, B, T, c);
     }
 }

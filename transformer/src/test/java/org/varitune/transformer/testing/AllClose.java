@@ -44,6 +44,7 @@ public final class AllClose {
             if (d > maxDiff) { maxDiff = d; worst = i; }
         }
         double err = maxE == 0 ? maxDiff : maxDiff / maxE;
+        ErrorLog.record(label, err, tol);
         if (err > tol) {
             StringBuilder sb = new StringBuilder();
             sb.append(label).append(": max|a-e|/max|e| = ").append(String.format("%.3e", err)).append(" > tol ")
