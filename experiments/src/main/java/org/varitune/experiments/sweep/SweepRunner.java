@@ -169,6 +169,7 @@ public final class SweepRunner {
         res.put("task", r.task());
         res.put("method", r.method());
         res.put("mode", r.mode());
+        res.put("head_rule", r.headLayer());                  // auto | top | a number: how the report pairs methods
         res.put("k", r.k());
         res.put("seed", r.seed());
         res.put("head_layer", head);
