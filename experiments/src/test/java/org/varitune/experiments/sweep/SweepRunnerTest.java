@@ -62,6 +62,9 @@ class SweepRunnerTest {
             assertEquals(8, rep.tasks().size(), "all eight GLUE tasks in the table");
             String md = rep.write(out);
             assertTrue(md.contains("| full | - |"), md);
+            // guided k = 1 always runs (l* >= 1): one guided − top-k pair per task, within the method's family
+            assertTrue(rep.paired().size() >= 8, file + ": " + rep.paired().size() + " pairs");
+            for (SweepReport.Paired p : rep.paired()) assertEquals(p.guided().replace("guided", "top-k"), p.baseline(), file);
             assertTrue(Files.exists(out.resolve("report.csv")) && Files.exists(out.resolve("score-vs-compute.png")));
             for (String task : c.tasks()) {
                 assertTrue(Files.isDirectory(out.resolve("variability")) , "variability computed once per task");
