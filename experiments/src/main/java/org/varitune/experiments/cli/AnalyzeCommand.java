@@ -77,6 +77,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
         if (check.state() == ResultGuard.State.CHANGED) {
             if (!rerunChanged) {
                 throw new ResultGuard.ChangedResultsException(ResultGuard.describe(out, "variability analysis",
+                        "variability analyses",
                         List.of(check), "recompute it with --rerun-changed"));
             }
             List<Path> old = new ArrayList<>(outputs);

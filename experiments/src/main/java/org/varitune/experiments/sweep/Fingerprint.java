@@ -42,9 +42,12 @@ public final class Fingerprint {
 
         /** Adds a component; {@code value} is a String, Number or Boolean. */
         public Builder put(String key, Object value) {
-            if (key.isEmpty() || key.contains("=") || key.contains("\n")) throw new IllegalArgumentException("bad fingerprint key '" + key + "'");
+            if (key.isEmpty() || key.contains("=") || key.contains("\n")) {
+                throw new IllegalArgumentException("fingerprint key '" + key + "' is empty or holds '=' or a newline");
+            }
             if (!(value instanceof String || value instanceof Number || value instanceof Boolean)) {
-                throw new IllegalArgumentException("fingerprint component " + key + " = " + value + ": not a string, number or boolean");
+                throw new IllegalArgumentException("fingerprint component " + key + " = " + value
+                        + ": not a string, number or boolean");
             }
             if (m.putIfAbsent(key, AtomicFiles.JSON.valueToTree(value)) != null) {
                 throw new IllegalArgumentException("fingerprint component " + key + " set twice");
@@ -91,9 +94,12 @@ public final class Fingerprint {
     /** SHA-256 (hex) of the canonical lines, see the class comment. */
     public String sha256() {
         StringBuilder sb = new StringBuilder();
-        for (String k : new TreeSet<>(components.keySet())) sb.append(k).append('=').append(canonical(components.get(k))).append('\n');
+        for (String k : new TreeSet<>(components.keySet())) {
+            sb.append(k).append('=').append(canonical(components.get(k))).append('\n');
+        }
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
+            byte[] text = sb.toString().getBytes(StandardCharsets.UTF_8);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 unavailable", e);
         }

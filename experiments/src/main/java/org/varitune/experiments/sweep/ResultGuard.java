@@ -112,20 +112,27 @@ public final class ResultGuard {
     /**
      * The refusal message: the changed results with their changes, that they are kept, and how to redo them.
      *
-     * @param what  e.g. "runs" or "variability analyses"
+     * @param one   what a result is, e.g. "run" (plural: "runs") or "variability analysis" ("variability analyses")
      * @param howTo e.g. "rerun them with --rerun-changed"
      */
-    public static String describe(Path root, String what, List<Check> changed, String howTo) {
+    public static String describe(Path root, String one, String many, List<Check> changed, String howTo) {
         StringBuilder sb = new StringBuilder();
-        sb.append(root).append(": ").append(changed.size()).append(' ').append(what)
-                .append(changed.size() == 1 ? " was" : " were").append(" computed from other inputs than now given:\n");
+        sb.append(root).append(": ").append(changed.size()).append(' ')
+                .append(changed.size() == 1 ? one + " was" : many + " were")
+                .append(" computed from other inputs than now given:\n");
         int shown = 0;
         for (Check c : changed) {
             if (shown++ == 20) {
                 sb.append("  ... and ").append(changed.size() - 20).append(" more\n");
                 break;
             }
-            sb.append("  ").append(root.relativize(c.dir())).append(": ").append(String.join("; ", c.changes())).append('\n');
+            String rel = root.relativize(c.dir()).toString();
+            sb.append("  ").append(rel.isEmpty() ? "." : rel).append(": ").append(String.join("; ", c.changes())).append('\n');
+        }
+        if (changed.stream().flatMap(c -> c.changes().stream())
+                .anyMatch(c -> c.startsWith("kernels:") || c.startsWith("threads:") || c.startsWith("vector_bits:"))) {
+            sb.append("(the backend, thread count and vector width change the last bits of results: to match the old "
+                    + "ones run with the same -Dkernels and -Dvaritune.threads, e.g. through VARITUNE_JAVA_OPTS)\n");
         }
         sb.append("the old results are kept; ").append(howTo)
                 .append(" (the old files move to ").append(root.resolve("stale")).append("/<n>/), or use a new --out");

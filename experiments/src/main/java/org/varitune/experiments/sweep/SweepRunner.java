@@ -117,7 +117,7 @@ public final class SweepRunner {
         List<ResultGuard.Check> changed = plan.stream().map(Planned::check)
                 .filter(c -> c.state() == ResultGuard.State.CHANGED).toList();
         if (!changed.isEmpty() && !rerunChanged) {
-            throw new ResultGuard.ChangedResultsException(ResultGuard.describe(out, "runs", changed,
+            throw new ResultGuard.ChangedResultsException(ResultGuard.describe(out, "run", "runs", changed,
                     "rerun them with --rerun-changed"));
         }
         List<JsonNode> results = new ArrayList<>();
@@ -223,7 +223,8 @@ public final class SweepRunner {
         ResultGuard.Check c = ResultGuard.check(dir, fp, ResultGuard.contents(dir));
         if (c.state() == ResultGuard.State.CHANGED) {
             if (!rerunChanged) {
-                throw new ResultGuard.ChangedResultsException(ResultGuard.describe(out, "variability analyses",
+                throw new ResultGuard.ChangedResultsException(ResultGuard.describe(out, "variability analysis",
+                        "variability analyses",
                         List.of(c), "recompute it with --rerun-changed"));
             }
             Path aside = ResultGuard.moveAside(out, List.of(dir));
@@ -396,7 +397,8 @@ public final class SweepRunner {
         try (var s = Files.walk(runs)) {
             for (Path p : s.filter(p -> p.getFileName().toString().equals("result.json")).sorted().toList()) {
                 JsonNode j = AtomicFiles.JSON.readTree(p.toFile());
-                if (!DONE.equals(j.path("status").asText()) || id.equals(j.path("id").asText()) || j.has("equivalent_to")) continue;
+                boolean trained = DONE.equals(j.path("status").asText()) && !j.has("equivalent_to");
+                if (!trained || id.equals(j.path("id").asText())) continue;
                 Fingerprint other = Fingerprint.fromJson(j.get("fingerprint"), p.toString());
                 if (other != null && want.equals(other.without(LABEL).sha256())) return j;
             }
