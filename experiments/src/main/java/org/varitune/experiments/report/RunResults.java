@@ -66,7 +66,10 @@ final class RunResults {
     /** The merged runs (in the order first found) and how many result files were read. */
     record Merged(List<Run> runs, int filesRead) {}
 
-    /** Reads every {@code result.json} below {@code dirs} (sorted per directory) and merges duplicates. */
+    /**
+     * Reads every {@code result.json} below {@code dirs} (sorted per directory) and merges duplicates. Results that a
+     * rerun moved aside ({@code <sweep>/stale/<n>/...}, see {@code ResultGuard.moveAside}) are superseded, not read.
+     */
     static Merged read(List<Path> dirs) throws IOException {
         Map<String, Run> bySlot = new LinkedHashMap<>();
         int files = 0;
@@ -74,7 +77,8 @@ final class RunResults {
             if (!Files.isDirectory(d)) throw new IOException(d + ": not a directory");
             List<Path> found;
             try (Stream<Path> s = Files.walk(d)) {
-                found = s.filter(p -> p.getFileName().toString().equals("result.json")).sorted().toList();
+                found = s.filter(p -> p.getFileName().toString().equals("result.json") && !movedAside(d.relativize(p)))
+                        .sorted().toList();
             }
             for (Path p : found) {
                 Run r = parse(p);
@@ -85,6 +89,16 @@ final class RunResults {
         }
         if (files == 0) throw new IOException("no result.json under " + dirs);
         return new Merged(List.copyOf(bySlot.values()), files);
+    }
+
+    /** Whether a path below a read directory lies in a {@code stale/<n>/} folder of superseded results. */
+    static boolean movedAside(Path relative) {
+        for (int i = 0; i + 1 < relative.getNameCount(); i++) {
+            if (relative.getName(i).toString().equals("stale") && relative.getName(i + 1).toString().matches("\\d+")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The one run that {@code a} and {@code b} (same slot) both are; throws when they are not the same run. */

@@ -249,6 +249,16 @@ class SweepReportTest extends TestBase {
     }
 
     @Test
+    void resultsMovedAsideByARerunAreNotRead() throws IOException {
+        // a rerun with --rerun-changed moves the old result to <sweep>/stale/<n>/...: superseded, never counted
+        ObjectNode old = run("ft", BASE, 4, "rte", "full", "full", "top", 0, 2, 0.10);
+        old.put("fingerprint_sha256", "00ff");
+        write(ft.resolve("stale").resolve("1"), old);
+        SweepReport r = SweepReport.read(List.of(ft));
+        assertEquals(72.0, row(r, BASE, "full", 0).cells().get("rte").mean(), EPS);     // (70 + 72 + 74) / 3
+    }
+
+    @Test
     void twoDifferentTrainingsInOneSlotAreAnError() throws IOException {
         Path other = tmp.resolve("other-lr");
         ObjectNode o = run("ft", BASE, 4, "rte", "full", "full", "top", 0, 2, 0.72);
