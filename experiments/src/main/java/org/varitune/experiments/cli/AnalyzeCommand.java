@@ -3,6 +3,10 @@ package org.varitune.experiments.cli;
 import org.varitune.experiments.analysis.Analysis;
 import org.varitune.experiments.analysis.VariabilityPass;
 import org.varitune.experiments.data.TaskData;
+import org.varitune.experiments.sweep.Fingerprint;
+import org.varitune.experiments.sweep.ResultGuard;
+import org.varitune.experiments.sweep.RunIdentity;
+import org.varitune.experiments.sweep.SweepRunner;
 import org.varitune.metrics.Pooling;
 import org.varitune.metrics.Variant;
 import org.varitune.transformer.kernels.Kernels;
@@ -15,10 +19,17 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code varitune analyze}: variability of every layer on a task's training set, and the layer recommendation. */
+/**
+ * {@code varitune analyze}: variability of every layer on a task's training set, and the layer recommendation. The
+ * analysis is fingerprinted ({@link RunIdentity#variability}) in {@code OUT/fingerprint.json}: a rerun into the same
+ * {@code --out} resumes or recomputes it only under the same fingerprint, and refuses otherwise (see
+ * {@code --rerun-changed}).
+ */
 @Command(name = "analyze", mixinStandardHelpOptions = true,
         description = "Compute the variability ratio nu of every layer, its bootstrap CI and a linear probe, "
                 + "recommend the head layer l* and k, and write variability.{json,csv,png}.")
@@ -38,21 +49,48 @@ public final class AnalyzeCommand implements Callable<Integer> {
     Variant variant;
     @Option(names = "--out", required = true, description = "Output directory (a killed pass resumes from it).")
     Path out;
+    @Option(names = "--rerun-changed",
+            description = "When --out holds an analysis of other inputs (model, data, pooling, variant, max length, "
+                    + "...), move it to OUT/stale/<n>/ and compute afresh. Without it analyze refuses and lists what "
+                    + "changed.")
+    boolean rerunChanged;
+
+    /** The files of an analysis in --out; any of them present means the directory holds (part of) one. */
+    static final List<String> OUTPUTS = List.of("variability.acc", "variability.json", "variability.csv",
+            "variability.png");
 
     @Override
     public Integer call() throws Exception {
         Path dir = ModelSpec.directory(model);
         Tokenizer tok = Tokenizers.load(dir);
-        Encoder enc = Encoder.load(dir, Kernels.fromSystemProperty());
+        Kernels kernels = Kernels.fromSystemProperty();
+        Encoder enc = Encoder.load(dir, kernels);
         TaskData data = task.load();
         System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d; task %s: %d training examples, %d classes%n",
                 model, enc.numLayers(), enc.config().hiddenSize(), task.name(), data.train().examples().size(),
                 TaskData.metricClassCount(data.train()));
         VariabilityPass.Options o = new VariabilityPass.Options(maxLength, batchSize, pooling, 500, 17L, null, 20);
+        Fingerprint fp = RunIdentity.variability(RunIdentity.model(model, dir), task.name(), data.train(),
+                task.maxExamples, o, variant, kernels);
+        List<Path> outputs = OUTPUTS.stream().map(out::resolve).toList();
+        ResultGuard.Check check = ResultGuard.check(out, fp, outputs);
+        if (check.state() == ResultGuard.State.CHANGED) {
+            if (!rerunChanged) {
+                throw new ResultGuard.ChangedResultsException(ResultGuard.describe(out, "variability analysis",
+                        "variability analyses",
+                        List.of(check), "recompute it with --rerun-changed"));
+            }
+            List<Path> old = new ArrayList<>(outputs);
+            old.add(out.resolve(ResultGuard.FILE));
+            System.out.println("inputs changed (" + String.join("; ", check.changes()) + "): the old analysis is now in "
+                    + ResultGuard.moveAside(out, old));
+        }
+        ResultGuard.record(out, fp);                       // before the pass writes its checkpoint (variability.acc)
         Analysis.Result r;
         try (ProgressBar bar = new ProgressBar("variability pass", data.train().examples().size())) {
             r = Analysis.run(model, task.name(), enc, tok, data, o, variant, out, bar::set);
         }
+        SweepRunner.stamp(r.json(), fp);
         Analysis.printTable(System.out, r.report(), r.recommendation());
         System.out.println("config snippet:\n" + r.recommendation().yaml().indent(2).stripTrailing());
         System.out.println("wrote " + r.json() + ", " + r.csv() + ", " + r.png());

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,10 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code varitune sweep CONFIG --out DIR [--shard i/n] [--set KEY=VALUE ...]}: runs an experiment config. */
+/**
+ * {@code varitune sweep CONFIG --out DIR [--shard i/n] [--set KEY=VALUE ...] [--rerun-changed]}: runs an experiment
+ * config (see {@link SweepRunner} for what is skipped, resumed or refused).
+ */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-        description = "Run every run of an experiment config (or one shard of it); finished runs are skipped, "
-                + "interrupted ones resume. Then write the report of what is done.")
+        description = "Run every run of an experiment config (or one shard of it); finished runs with the same "
+                + "inputs are skipped, interrupted ones resume, runs of other inputs are refused (see --rerun-changed). "
+                + "Then write the report of what is done.")
 public final class SweepCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Experiment YAML, e.g. experiments/configs/paper/roberta-base-finetune.yaml")
     Path config;
@@ -35,6 +40,12 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Option(names = "--dry-run", description = "List this shard's runs and exit.")
     boolean dryRun;
+
+    @Option(names = "--rerun-changed",
+            description = "Runs (and nu analyses) in --out that were computed from other inputs (config values, data, "
+                    + "model, backend) are moved to DIR/stale/<n>/ and run again. Without it the sweep refuses and "
+                    + "lists what changed.")
+    boolean rerunChanged;
 
     static Map<String, String> vars(List<String> sets) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -58,13 +69,17 @@ public final class SweepCommand implements Callable<Integer> {
             return 0;
         }
         List<String> argv = new ArrayList<>(List.of("sweep", config.toString(), "--out", out.toString(), "--shard", shard));
+        for (String s : sets) argv.addAll(List.of("--set", s));
+        if (rerunChanged) argv.add("--rerun-changed");
         SweepRunner runner = new SweepRunner(c, out, argv, System.out, new TrainCommand.Printer(),
-                (label, total) -> { ProgressBar b = new ProgressBar(label, total); return b::set; });
+                (label, total) -> { ProgressBar b = new ProgressBar(label, total); return b::set; }, rerunChanged);
         runner.run(sh[0], sh[1]);
         SweepReport report = SweepReport.read(List.of(out.resolve("runs")));
         System.out.println();
         System.out.print(report.write(out));
-        SweepReport.nuPerLayer(List.of(out), out.resolve("nu-per-layer.png"));
+        // only the current analyses: results moved to DIR/stale/ by --rerun-changed stay out of the plot
+        Path nu = out.resolve("variability");
+        if (Files.isDirectory(nu)) SweepReport.nuPerLayer(List.of(nu), out.resolve("nu-per-layer.png"));
         System.out.println("wrote " + out.resolve("report.md") + ", report.csv, report.json, score-vs-compute.png, nu-per-layer.png");
         return 0;
     }

@@ -47,8 +47,12 @@ public record ExperimentConfig(
         if (methods == null || methods.isEmpty()) throw new IllegalArgumentException("'methods' must list at least one method");
         seeds = seeds == null ? List.of(1L, 2L, 3L) : List.copyOf(seeds);
         if (seeds.isEmpty()) throw new IllegalArgumentException("'seeds' must not be empty");
-        variability = variability == null ? Variability.DEFAULTS : variability;
         train = train == null ? Train.DEFAULTS : Train.DEFAULTS.overriddenBy(train);
+        variability = variability == null ? Variability.DEFAULTS : variability;
+        if (variability.maxLength() == null) {
+            variability = new Variability(variability.pooling(), variability.variant(), variability.maxExamples(),
+                    train.maxLength());
+        }
         taskOverrides = taskOverrides == null ? Map.of() : Map.copyOf(taskOverrides);
         for (String t : taskOverrides.keySet()) {
             if (!tasks.contains(t)) throw new IllegalArgumentException("task_overrides names '" + t + "', which is not in tasks " + tasks);
@@ -93,15 +97,24 @@ public record ExperimentConfig(
      * @param pooling     MEAN_NON_SPECIAL (default), CLS or MEAN_NON_PAD
      * @param variant     PAPER_CLASS_BALANCED (default) or PAPYAN_SAMPLE_WEIGHTED
      * @param maxExamples training examples used for nu, first N in file order (default 0 = all)
+     * @param maxLength   tokens per example in the nu pass (default: the shared {@code train.max_length}; null here
+     *                    until the config resolves it)
      */
     public record Variability(@JsonProperty("pooling") String pooling, @JsonProperty("variant") String variant,
-                              @JsonProperty("max_examples") Integer maxExamples) {
-        static final Variability DEFAULTS = new Variability("MEAN_NON_SPECIAL", "PAPER_CLASS_BALANCED", 0);
+                              @JsonProperty("max_examples") Integer maxExamples,
+                              @JsonProperty("max_length") Integer maxLength) {
+        static final Variability DEFAULTS = new Variability("MEAN_NON_SPECIAL", "PAPER_CLASS_BALANCED", 0, null);
 
         public Variability {
             pooling = pooling == null ? "MEAN_NON_SPECIAL" : pooling;
             variant = variant == null ? "PAPER_CLASS_BALANCED" : variant;
             maxExamples = maxExamples == null ? 0 : maxExamples;
+            if (maxLength != null && maxLength < 2) throw new IllegalArgumentException("variability max_length must be >= 2, got " + maxLength);
+        }
+
+        /** With max_length left to the shared {@code train.max_length}. */
+        public Variability(String pooling, String variant, Integer maxExamples) {
+            this(pooling, variant, maxExamples, null);
         }
     }
 

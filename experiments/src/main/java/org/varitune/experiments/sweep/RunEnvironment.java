@@ -2,12 +2,15 @@ package org.varitune.experiments.sweep;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.varitune.experiments.report.AtomicFiles;
+import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.kernels.Parallel;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** What a run directory records about where and how it ran: argv, git commit, JVM, backend and threads. */
 public final class RunEnvironment {
@@ -36,6 +39,25 @@ public final class RunEnvironment {
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             return null;
         }
+    }
+
+    /**
+     * The parts of the environment that change a result's bits, as fingerprint components: {@code kernels} (the
+     * backend's name: {@code cpu}, {@code fast(openblas)}, {@code fast(vector)}, a CUDA device) always; for every
+     * backend but the scalar {@code cpu} also {@code threads} ({@link Parallel#threads()}: the fast kernels cut their
+     * reductions and GEMM tiles by the thread count, so results repeat bit for bit only for the same count) and
+     * {@code vector_bits} (the preferred Vector API width: their lane-order sums group by lane count). The scalar
+     * backend runs single-threaded and sums in double, and elementwise parallel loops (AdamW, dropout) give the same
+     * bits on any thread count, so its results depend on neither.
+     */
+    public static Map<String, Object> numerics(Kernels kernels) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kernels", kernels.name());
+        if (!kernels.name().equals("cpu")) {
+            m.put("threads", Parallel.threads());
+            m.put("vector_bits", jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
+        }
+        return m;
     }
 
     /** Writes {@code run.json}: argv, commit, JVM, backend, threads, and the resolved settings given. */

@@ -43,14 +43,21 @@ import java.util.function.LongConsumer;
 
 /**
  * Runs the runs of an experiment config (or one shard of them), each in its own directory
- * {@code <out>/runs/<task>/<method>-k<k>/seed-<s>/}: nu is computed once per (model, task, pooling, variant) under
- * {@code <out>/variability/<task>/} and reused to resolve {@code head_layer: auto}; a run whose {@code result.json}
- * says done is skipped, and an interrupted run resumes from its trainer checkpoint, so a killed sweep resumes without
- * redoing finished work.
+ * {@code <out>/runs/<task>/<method>-k<k>/seed-<s>/}: nu is computed once per (task, pooling, variant) under
+ * {@code <out>/variability/<task>-<pooling>-<variant>/} and reused to resolve {@code head_layer: auto}.
+ *
+ * <p>Every run and every nu computation is identified by its {@link Fingerprint} ({@link RunIdentity}), recorded in
+ * its directory before anything else ({@link ResultGuard}) and copied into {@code result.json} /
+ * {@code variability.json}. A rerun into the same {@code --out} skips a finished run with the same fingerprint,
+ * resumes an interrupted one from its trainer checkpoint, and refuses, before training anything, when any run of the
+ * shard holds results of other inputs (a changed lr, data file, model...), listing the changed components; with
+ * {@code rerunChanged} it moves those runs to {@code <out>/stale/<n>/} and runs them again from scratch.
  */
 public final class SweepRunner {
     /** Run status in result.json. */
     public static final String DONE = "done", SKIPPED = "skipped";
+    /** The fingerprint component that only labels a run: equivalent runs differ in it alone. */
+    static final String LABEL = "method";
 
     private final ExperimentConfig config;
     private final Path out;
@@ -58,51 +65,106 @@ public final class SweepRunner {
     private final PrintStream log;
     private final TrainListener listener;
     private final LongConsumerFactory passProgress;
-    private final Map<String, Path> modelDirs = new HashMap<>();
+    private final boolean rerunChanged;
+    private Path modelDir;
+    private RunIdentity.ModelHashes modelHashes;
+    private Kernels kernels;
+    private final Map<String, JsonNode> variabilities = new HashMap<>();   // task -> its checked variability.json
+    private final Map<String, String> exampleHashes = new HashMap<>();    // "task#maxTrain" -> examples hash
+    private String dataKey;                                                // the last data loaded, kept
+    private TaskData data;
 
     /** Creates a progress consumer for a variability pass over {@code total} examples (may return null). */
     public interface LongConsumerFactory { LongConsumer create(String label, long total); }
 
+    /** A runner that refuses to touch results of other inputs (see {@link #SweepRunner(ExperimentConfig, Path,
+     * List, PrintStream, TrainListener, LongConsumerFactory, boolean)}). */
     public SweepRunner(ExperimentConfig config, Path out, List<String> argv, PrintStream log, TrainListener listener,
                        LongConsumerFactory passProgress) {
+        this(config, out, argv, log, listener, passProgress, false);
+    }
+
+    /**
+     * @param rerunChanged when a run or nu directory holds results of other inputs: false = refuse with a
+     *                     {@link ResultGuard.ChangedResultsException} listing them; true = move them to
+     *                     {@code <out>/stale/<n>/} and compute them again
+     */
+    public SweepRunner(ExperimentConfig config, Path out, List<String> argv, PrintStream log, TrainListener listener,
+                       LongConsumerFactory passProgress, boolean rerunChanged) {
         this.config = config;
         this.out = out;
         this.argv = List.copyOf(argv);
         this.log = log;
         this.listener = listener;
         this.passProgress = passProgress;
+        this.rerunChanged = rerunChanged;
     }
 
-    /** Runs shard {@code i} of {@code n} (0/1 = everything). Returns the results of this shard's runs, in order. */
+    /** One run with everything resolved, and what its directory holds. */
+    private record Planned(RunSpec spec, Path dir, int layers, int head, ExperimentConfig.Train train, TrainConfig tc,
+                           Fingerprint fingerprint, ResultGuard.Check check) {}
+
+    /**
+     * Runs shard {@code i} of {@code n} (0/1 = everything). Returns the results of this shard's runs, in order.
+     *
+     * @throws ResultGuard.ChangedResultsException when results of other inputs are in the way and rerunChanged is
+     *                                             off (nothing is trained then)
+     */
     public List<JsonNode> run(int shard, int shards) throws IOException {
         List<RunSpec> runs = RunSpec.shard(RunSpec.expand(config), shard, shards);
+        List<Planned> plan = new ArrayList<>();
+        for (RunSpec r : runs) plan.add(plan(r));
+        List<ResultGuard.Check> changed = plan.stream().map(Planned::check)
+                .filter(c -> c.state() == ResultGuard.State.CHANGED).toList();
+        if (!changed.isEmpty() && !rerunChanged) {
+            throw new ResultGuard.ChangedResultsException(ResultGuard.describe(out, "run", "runs", changed,
+                    "rerun them with --rerun-changed"));
+        }
         List<JsonNode> results = new ArrayList<>();
         int i = 0;
-        for (RunSpec r : runs) {
+        for (Planned p : plan) {
             i++;
-            Path dir = out.resolve("runs").resolve(r.id());
-            Path result = dir.resolve("result.json");
-            if (Files.exists(result)) {
-                JsonNode j = AtomicFiles.JSON.readTree(result.toFile());
-                if (DONE.equals(j.path("status").asText()) || SKIPPED.equals(j.path("status").asText())) {
-                    log.printf("[%d/%d] %s: already %s%n", i, runs.size(), r.id(), j.path("status").asText());
-                    results.add(j);
-                    continue;
-                }
+            JsonNode finished = p.check().state() == ResultGuard.State.SAME ? finished(p) : null;
+            if (finished != null) {
+                log.printf("[%d/%d] %s: already %s%n", i, runs.size(), p.spec().id(), finished.path("status").asText());
+                results.add(finished);
+                continue;
             }
-            log.printf("[%d/%d] %s%n", i, runs.size(), r.id());
-            results.add(runOne(r, dir));
+            log.printf("[%d/%d] %s%n", i, runs.size(), p.spec().id());
+            if (p.check().state() == ResultGuard.State.CHANGED) {
+                Path aside = ResultGuard.moveAside(out, List.of(p.dir()));
+                log.printf("  inputs changed (%s): the old run is now in %s%n", String.join("; ", p.check().changes()),
+                        aside.resolve(out.relativize(p.dir())));
+            }
+            results.add(runOne(p));
         }
         return results;
     }
 
+    /** The run's result.json when it is finished (done or skipped) under the planned fingerprint, else null. */
+    private static JsonNode finished(Planned p) throws IOException {
+        Path f = p.dir().resolve("result.json");
+        if (!Files.exists(f)) return null;
+        JsonNode j = AtomicFiles.JSON.readTree(f.toFile());
+        String st = j.path("status").asText();
+        boolean over = DONE.equals(st) || SKIPPED.equals(st);
+        return over && p.fingerprint().sha256().equals(j.path("fingerprint_sha256").asText()) ? j : null;
+    }
+
     private Path modelDir() throws IOException {
-        Path p = modelDirs.get(config.model());
-        if (p == null) {
-            p = ModelResolver.resolve(config.model(), ProgressListener.NONE);
-            modelDirs.put(config.model(), p);
-        }
-        return p;
+        if (modelDir == null) modelDir = ModelResolver.resolve(config.model(), ProgressListener.NONE);
+        return modelDir;
+    }
+
+    private RunIdentity.ModelHashes modelHashes() throws IOException {
+        if (modelHashes == null) modelHashes = RunIdentity.model(config.model(), modelDir());
+        return modelHashes;
+    }
+
+    /** The one backend of this runner: named in every fingerprint, used by every encoder it loads. */
+    private Kernels kernels() {
+        if (kernels == null) kernels = Kernels.fromSystemProperty();
+        return kernels;
     }
 
     /** The task's data: a GLUE task id (needs glue_dir) or a built-in task name. */
@@ -122,38 +184,89 @@ public final class SweepRunner {
         return TaskData.glue(g, Path.of(config.glueDir()), maxTrain);
     }
 
-    /** The variability analysis of a task (computed once, then read back), and its recommendation. */
+    /** {@link #taskData}, keeping the last one loaded (runs are sorted by task, so consecutive runs share it). */
+    private TaskData data(String task, int maxTrain) throws IOException {
+        String key = task + "#" + maxTrain;
+        if (!key.equals(dataKey)) {
+            data = taskData(task, maxTrain);
+            dataKey = key;
+        }
+        return data;
+    }
+
+    /** The splits a run reads: train, then every dev split. */
+    private static List<Dataset> splits(TaskData d) {
+        List<Dataset> l = new ArrayList<>(List.of(d.train()));
+        l.addAll(d.devs());
+        return l;
+    }
+
+    /**
+     * The variability analysis of a task and its recommendation: computed once, then read back while its fingerprint
+     * (model, tokenizer, examples, pooling, variant, max_length, max_examples, ...) is unchanged.
+     *
+     * @throws ResultGuard.ChangedResultsException when the directory holds an analysis of other inputs and
+     *                                             rerunChanged is off
+     */
     public JsonNode variability(String task) throws IOException {
+        JsonNode known = variabilities.get(task);
+        if (known != null) return known;
         ExperimentConfig.Variability v = config.variability();
         Path dir = out.resolve("variability").resolve(task + "-" + v.pooling().toLowerCase(Locale.ROOT) + "-"
                 + v.variant().toLowerCase(Locale.ROOT));
         Path json = dir.resolve("variability.json");
-        if (!Files.exists(json)) {
+        TaskData d = data(task, v.maxExamples());
+        VariabilityPass.Options o = new VariabilityPass.Options(v.maxLength(), 32, Pooling.valueOf(v.pooling()), 500,
+                17L, null, 20);
+        Variant variant = Variant.valueOf(v.variant());
+        Fingerprint fp = RunIdentity.variability(modelHashes(), task, d.train(), v.maxExamples(), o, variant, kernels());
+        ResultGuard.Check c = ResultGuard.check(dir, fp, ResultGuard.contents(dir));
+        if (c.state() == ResultGuard.State.CHANGED) {
+            if (!rerunChanged) {
+                throw new ResultGuard.ChangedResultsException(ResultGuard.describe(out, "variability analysis",
+                        "variability analyses",
+                        List.of(c), "recompute it with --rerun-changed"));
+            }
+            Path aside = ResultGuard.moveAside(out, List.of(dir));
+            log.printf("variability of %s: inputs changed (%s): the old analysis is now in %s%n", task,
+                    String.join("; ", c.changes()), aside.resolve(out.relativize(dir)));
+        }
+        JsonNode j = c.state() == ResultGuard.State.SAME && Files.exists(json) ? AtomicFiles.JSON.readTree(json.toFile()) : null;
+        if (j == null || !fp.sha256().equals(j.path("fingerprint_sha256").asText())) {
+            ResultGuard.record(dir, fp);                                  // before the pass writes its checkpoint
             Path md = modelDir();
             Tokenizer tok = Tokenizers.load(md);
-            Encoder enc = Encoder.load(md, Kernels.fromSystemProperty());
-            TaskData data = taskData(task, v.maxExamples());
-            log.printf("variability of %s on %s (%d examples)%n", config.model(), task, data.train().examples().size());
-            VariabilityPass.Options o = new VariabilityPass.Options(config.trainFor(task, config.methods().get(0).name())
-                    .maxLength(), 32, Pooling.valueOf(v.pooling()), 500, 17L, null, 20);
+            Encoder enc = Encoder.load(md, kernels());
+            log.printf("variability of %s on %s (%d examples)%n", config.model(), task, d.train().examples().size());
             LongConsumer progress = passProgress == null ? null
-                    : passProgress.create("variability " + task, data.train().examples().size());
-            Analysis.Result r = Analysis.run(config.model(), task, enc, tok, data, o, Variant.valueOf(v.variant()), dir,
-                    progress);
+                    : passProgress.create("variability " + task, d.train().examples().size());
+            Analysis.Result r = Analysis.run(config.model(), task, enc, tok, d, o, variant, dir, progress);
             Analysis.printTable(log, r.report(), r.recommendation());
+            j = stamp(json, fp);
         }
-        return AtomicFiles.JSON.readTree(json.toFile());
+        variabilities.put(task, j);
+        return j;
     }
 
-    private JsonNode runOne(RunSpec r, Path dir) throws IOException {
-        Path md = modelDir();
-        EncoderConfig full = EncoderConfig.read(md);
+    /** Adds the fingerprint to a JSON result file written without it; returns the stamped content. */
+    public static JsonNode stamp(Path json, Fingerprint fp) throws IOException {
+        ObjectNode o = (ObjectNode) AtomicFiles.JSON.readTree(json.toFile());
+        fp.writeTo(o);
+        AtomicFiles.writeJson(json, o);
+        return o;
+    }
+
+    /** Resolves a run (head layer, training config), fingerprints it, and checks its directory. */
+    private Planned plan(RunSpec r) throws IOException {
+        Path dir = out.resolve("runs").resolve(r.id());
+        EncoderConfig full = EncoderConfig.read(modelDir());
         int L = full.numHiddenLayers();
         int head = switch (r.headLayer()) {
             case "top" -> L;
             case "auto" -> variability(r.task()).path("recommendation").path("head_layer").asInt();
             default -> Integer.parseInt(r.headLayer());
         };
+        if (head < 1 || head > L) throw new IllegalArgumentException(r.id() + ": head layer " + head + " outside 1.." + L);
         TuningMode mode = switch (r.mode()) {
             case "full" -> TuningMode.FULL;
             case "top-k" -> TuningMode.TOP_K;
@@ -162,25 +275,6 @@ public final class SweepRunner {
             case "probe" -> TuningMode.PROBE;
             default -> throw new IllegalArgumentException("unknown mode " + r.mode());
         };
-        ObjectNode res = AtomicFiles.JSON.createObjectNode();
-        res.put("id", r.id());
-        res.put("experiment", config.name());
-        res.put("model", config.model());
-        res.put("task", r.task());
-        res.put("method", r.method());
-        res.put("mode", r.mode());
-        res.put("k", r.k());
-        res.put("seed", r.seed());
-        res.put("head_layer", head);
-        res.put("num_hidden_layers", L);
-        if (head < 1 || head > L) throw new IllegalArgumentException(r.id() + ": head layer " + head + " outside 1.." + L);
-        if (r.k() > head) {                                    // e.g. guided k = 4 with l* = 2: no such block
-            res.put("status", SKIPPED);
-            res.put("reason", "k = " + r.k() + " exceeds the head layer " + head);
-            AtomicFiles.writeJson(dir.resolve("result.json"), res);
-            log.printf("  skipped: %s%n", res.get("reason").asText());
-            return res;
-        }
         ExperimentConfig.Train t = config.trainFor(r.task(), r.method());
         TrainConfig.Builder b = TrainConfig.builder().mode(mode).epochs(t.epochs()).lr(t.lr()).batchSize(t.batchSize())
                 .maxLength(t.maxLength()).warmupRatio(t.warmupRatio()).weightDecay(t.weightDecay())
@@ -192,9 +286,44 @@ public final class SweepRunner {
         // partial tuning of the k layers ending at the top layer is top-k tuning: same run
         if (mode == TuningMode.PARTIAL && head == L) b.mode(TuningMode.TOP_K).headLayer(0);
         TrainConfig tc = b.build();
-        String signature = config.model() + "|" + r.task() + "|" + t.maxTrainExamples() + "|" + tc.toMap();
-        res.put("signature", signature);
-        JsonNode same = findDone(signature, r.id());
+        String key = r.task() + "#" + t.maxTrainExamples();
+        String examples = exampleHashes.get(key);
+        if (examples == null) {
+            examples = RunIdentity.examples(splits(data(r.task(), t.maxTrainExamples())));
+            exampleHashes.put(key, examples);
+        }
+        Fingerprint fp = RunIdentity.training(modelHashes(), r.task(), examples, t.maxTrainExamples(), tc, r.method(),
+                r.k(), r.seed(), head, kernels());
+        return new Planned(r, dir, L, head, t, tc, fp, ResultGuard.check(dir, fp, ResultGuard.contents(dir)));
+    }
+
+    private JsonNode runOne(Planned p) throws IOException {
+        RunSpec r = p.spec();
+        Path dir = p.dir();
+        int L = p.layers(), head = p.head();
+        TrainConfig tc = p.tc();
+        ResultGuard.record(dir, p.fingerprint());                     // before anything else lands in the directory
+        ObjectNode res = AtomicFiles.JSON.createObjectNode();
+        res.put("id", r.id());
+        res.put("experiment", config.name());
+        res.put("model", config.model());
+        res.put("task", r.task());
+        res.put("method", r.method());
+        res.put("mode", r.mode());
+        res.put("head_rule", r.headLayer());                  // auto | top | a number: how the report pairs methods
+        res.put("k", r.k());
+        res.put("seed", r.seed());
+        res.put("head_layer", head);
+        res.put("num_hidden_layers", L);
+        p.fingerprint().writeTo(res);
+        if (r.k() > head) {                                    // e.g. guided k = 4 with l* = 2: no such block
+            res.put("status", SKIPPED);
+            res.put("reason", "k = " + r.k() + " exceeds the head layer " + head);
+            AtomicFiles.writeJson(dir.resolve("result.json"), res);
+            log.printf("  skipped: %s%n", res.get("reason").asText());
+            return res;
+        }
+        JsonNode same = findDone(p.fingerprint(), r.id());
         if (same != null) {                                    // e.g. guided with l* = L equals top-k with the same k
             for (String key : new String[] {"status", "tune_layers", "main_metric", "best_epoch", "best_dev", "score",
                     "trainable_parameters", "full_parameters", "trainable_fraction", "uses_prefix_cache",
@@ -207,9 +336,15 @@ public final class SweepRunner {
             return res;
         }
         int keep = tc.headLayer() == 0 ? -1 : tc.headLayer();
-        Encoder enc = Encoder.load(md, Kernels.fromSystemProperty(), keep);
+        Path md = modelDir();
+        Encoder enc = Encoder.load(md, kernels(), keep);
         Tokenizer tok = Tokenizers.load(md);
-        TaskData data = taskData(r.task(), t.maxTrainExamples());
+        TaskData data = data(r.task(), p.train().maxTrainExamples());
+        String examples = RunIdentity.examples(splits(data));
+        if (!examples.equals(p.fingerprint().get("examples").asText())) {
+            throw new IllegalStateException(r.id() + ": the data of task " + r.task() + " changed while the sweep ran"
+                    + " (examples " + p.fingerprint().get("examples").asText() + " -> " + examples + "); rerun the sweep");
+        }
         TokenizedDataset train = TokenizedSplits.of(data.train(), "train", tok, tc.maxLength());
         List<TokenizedDataset> devs = new ArrayList<>();
         for (Dataset d : data.devs()) devs.add(TokenizedSplits.of(d, d.split(), tok, tc.maxLength()));
@@ -218,6 +353,7 @@ public final class SweepRunner {
         info.put("model", config.model());
         info.put("experiment", config.name());
         info.put("run", r.id());
+        info.put("fingerprint_sha256", p.fingerprint().sha256());   // the trainer resumes only this run's checkpoint
         ObjectNode resolved = AtomicFiles.JSON.valueToTree(tc.toMap());
         resolved.put("task", r.task());
         resolved.put("head_layer_resolved", head);
@@ -229,7 +365,7 @@ public final class SweepRunner {
 
         int tuned = trainer.tunedLayerCount();
         int fwdLayers = trainer.usesCache() ? head - trainer.fromLayer() : head;
-        long total = fullParameters(full, data.numLabels());
+        long total = fullParameters(EncoderConfig.read(md), data.numLabels());
         res.put("status", DONE);
         res.put("tune_layers", tuned);
         res.put("main_metric", data.mainMetric());
@@ -251,17 +387,21 @@ public final class SweepRunner {
         return res;
     }
 
-    /** A finished run (other than {@code id}) with the same resolved training, or null. */
-    private JsonNode findDone(String signature, String id) throws IOException {
+    /**
+     * A finished, trained run (other than {@code id}) whose fingerprint equals {@code fp} but for the method label
+     * (same model, data, resolved training config, k, seed, head layer, numerics), or null.
+     */
+    private JsonNode findDone(Fingerprint fp, String id) throws IOException {
         Path runs = out.resolve("runs");
         if (!Files.isDirectory(runs)) return null;
+        String want = fp.without(LABEL).sha256();
         try (var s = Files.walk(runs)) {
             for (Path p : s.filter(p -> p.getFileName().toString().equals("result.json")).sorted().toList()) {
                 JsonNode j = AtomicFiles.JSON.readTree(p.toFile());
-                if (DONE.equals(j.path("status").asText()) && signature.equals(j.path("signature").asText())
-                        && !id.equals(j.path("id").asText()) && !j.has("equivalent_to")) {
-                    return j;
-                }
+                boolean trained = DONE.equals(j.path("status").asText()) && !j.has("equivalent_to");
+                if (!trained || id.equals(j.path("id").asText())) continue;
+                Fingerprint other = Fingerprint.fromJson(j.get("fingerprint"), p.toString());
+                if (other != null && want.equals(other.without(LABEL).sha256())) return j;
             }
         }
         return null;

@@ -85,4 +85,71 @@ class AnalyzeCommandTest {
         assertEquals(2, rc);
         assertTrue(err.toString().contains("sts"), err.toString());
     }
+
+    @Test
+    void anotherPoolingIntoTheSameOutIsRefusedNamingItAndRecomputedWithRerunChanged() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path glue = TinySetup.sst2(tmp.resolve("glue"), 40, 10, 3);
+        Path out = tmp.resolve("out");
+        String[] base = {"analyze", "--model", model.toString(), "--glue-task", "sst2", "--data", glue.toString(),
+                "--out", out.toString()};
+        run(base);
+        JsonNode first = new ObjectMapper().readTree(out.resolve("variability.json").toFile());
+        assertEquals("MEAN_NON_SPECIAL", first.get("fingerprint").get("pooling").asText());
+        byte[] acc = Files.readAllBytes(out.resolve("variability.acc"));
+
+        var cl = Main.commandLine();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        cl.setErr(new java.io.PrintWriter(err, true));
+        PrintStream saved = System.out;
+        System.setOut(new PrintStream(new ByteArrayOutputStream(), true));
+        int rc;
+        try {
+            rc = cl.execute(concat(base, "--pooling", "MEAN_NON_PAD"));
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(2, rc, err.toString());
+        assertTrue(err.toString().contains("pooling: MEAN_NON_SPECIAL -> MEAN_NON_PAD"), err.toString());
+        assertTrue(err.toString().contains("--rerun-changed"), err.toString());
+        assertTrue(java.util.Arrays.equals(acc, Files.readAllBytes(out.resolve("variability.acc"))),
+                "the old statistics are neither resumed nor touched");
+
+        run(concat(base, "--pooling", "MEAN_NON_PAD", "--rerun-changed"));
+        JsonNode now = new ObjectMapper().readTree(out.resolve("variability.json").toFile());
+        assertEquals("MEAN_NON_PAD", now.get("pooling").asText());
+        assertEquals("MEAN_NON_PAD", now.get("fingerprint").get("pooling").asText());
+        assertTrue(!now.get("layers").toString().equals(first.get("layers").toString()), "recomputed, not resumed");
+        JsonNode old = new ObjectMapper().readTree(out.resolve("stale/1/variability.json").toFile());
+        assertEquals(first.get("layers").toString(), old.get("layers").toString(), "the old analysis is kept aside");
+        assertTrue(java.util.Arrays.equals(acc, Files.readAllBytes(out.resolve("stale/1/variability.acc"))));
+    }
+
+    @Test
+    void aCheckpointWithoutAFingerprintIsNotResumed() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path glue = TinySetup.sst2(tmp.resolve("glue"), 40, 10, 3);
+        Path out = tmp.resolve("out");
+        String[] args = {"analyze", "--model", model.toString(), "--glue-task", "sst2", "--data", glue.toString(),
+                "--out", out.toString()};
+        run(args);
+        Files.delete(out.resolve("fingerprint.json"));                 // as written before fingerprints were kept
+        var cl = Main.commandLine();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        cl.setErr(new java.io.PrintWriter(err, true));
+        PrintStream saved = System.out;
+        System.setOut(new PrintStream(new ByteArrayOutputStream(), true));
+        try {
+            assertEquals(2, cl.execute(args), err.toString());
+        } finally {
+            System.setOut(saved);
+        }
+        assertTrue(err.toString().contains("no fingerprint.json"), err.toString());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
 }

@@ -81,6 +81,18 @@ class ExperimentConfigTest {
     }
 
     @Test
+    void nuMaxLengthDefaultsToTheSharedTrainMaxLengthNotAMethods() throws IOException {
+        String base = "name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: g, mode: partial, head_layer: auto, k: [1],"
+                + " train: {max_length: 32}}\ntrain: {max_length: 96}\n";
+        assertEquals(96, ExperimentConfig.read(write(base), Map.of()).variability().maxLength());
+        ExperimentConfig c = ExperimentConfig.read(write(base + "variability: {max_length: 64}\n"), Map.of());
+        assertEquals(64, c.variability().maxLength());
+        assertEquals("MEAN_NON_SPECIAL", c.variability().pooling());
+        assertEquals(128, ExperimentConfig.read(write("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: f, mode: full}\n"),
+                Map.of()).variability().maxLength(), "the default train.max_length");
+    }
+
+    @Test
     void unsetPlaceholderIsAnError() throws IOException {
         Path f = write("name: x\nmodel: ${NO_SUCH_VARITUNE_VAR}\ntasks: [rte]\nmethods:\n  - {name: full, mode: full}\n");
         IOException e = assertThrows(IOException.class, () -> ExperimentConfig.read(f, Map.of()));

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.varitune.experiments.cli.TinySetupAccess;
+import org.varitune.experiments.data.Dataset;
+import org.varitune.experiments.data.GlueTask;
+import org.varitune.experiments.data.TaskData;
+import org.varitune.experiments.report.AtomicFiles;
 import org.varitune.experiments.report.SweepReport;
 
 import java.io.ByteArrayOutputStream;
@@ -17,11 +21,15 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The paper configs end to end on a tiny random model and a synthetic GLUE directory in the exact file layouts (all
- * eight tasks), shrunk to one seed and one epoch; and a sweep that resumes without redoing finished runs.
+ * eight tasks), shrunk to one seed and one epoch; a sweep that resumes without redoing finished runs; and run
+ * identity: results of other inputs (data, nu settings, no fingerprint) are refused, or redone on request, and the
+ * reuse of an equivalent run goes by fingerprint.
  */
 class SweepRunnerTest {
     @TempDir Path tmp;
@@ -62,6 +70,9 @@ class SweepRunnerTest {
             assertEquals(8, rep.tasks().size(), "all eight GLUE tasks in the table");
             String md = rep.write(out);
             assertTrue(md.contains("| full | - |"), md);
+            // guided k = 1 always runs (l* >= 1): one guided − top-k pair per task, within the method's family
+            assertTrue(rep.paired().size() >= 8, file + ": " + rep.paired().size() + " pairs");
+            for (SweepReport.Paired p : rep.paired()) assertEquals(p.guided().replace("guided", "top-k"), p.baseline(), file);
             assertTrue(Files.exists(out.resolve("report.csv")) && Files.exists(out.resolve("score-vs-compute.png")));
             for (String task : c.tasks()) {
                 assertTrue(Files.isDirectory(out.resolve("variability")) , "variability computed once per task");
@@ -96,5 +107,124 @@ class SweepRunnerTest {
         List<String> ids = new ArrayList<>();
         for (JsonNode r : all) ids.add(r.get("id").asText());
         assertEquals(RunSpec.expand(c).stream().map(RunSpec::id).toList(), ids);
+    }
+
+    private static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+
+    /** One task, the given methods, one seed, one epoch of batch 8 on 16 tokens. */
+    private static ExperimentConfig tiny(Path model, Path glue, List<ExperimentConfig.Method> methods,
+                                         ExperimentConfig.Variability v) {
+        return new ExperimentConfig("identity", model.toString(), glue.toString(), List.of("rte"), List.of(1L), methods,
+                v, new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, 8, null, null), Map.of());
+    }
+
+    private static final ExperimentConfig.Method FULL = new ExperimentConfig.Method("full", "full", null, null, null);
+
+    @Test
+    void aChangedTrainingFileIsRefusedNamingTheExamplesAndRerunFromScratchWhenAsked() throws Exception {
+        Path model = TinySetupAccess.model(tmp.resolve("model"), 5);
+        Path glue = TinySetupAccess.glueAll(tmp.resolve("glue"), 16, 8, 9);
+        ExperimentConfig c = tiny(model, glue, List.of(FULL), null);
+        Path out = tmp.resolve("sweep");
+        JsonNode first = new SweepRunner(c, out, List.of("test"), QUIET, null, null).run(0, 1).get(0);
+        assertEquals("done", first.get("status").asText());
+        String oldExamples = first.get("fingerprint").get("examples").asText();
+        Path runDir = out.resolve("runs/rte/full-k0/seed-1");
+        String firstResult = Files.readString(runDir.resolve("result.json"));
+
+        Path train = glue.resolve("RTE/train.tsv");                      // one label of one training example flips
+        List<String> lines = new ArrayList<>(Files.readAllLines(train));
+        String row = lines.get(1);
+        String label = row.substring(row.lastIndexOf('\t') + 1);
+        List<String> names = GlueTask.RTE.labelNames();
+        lines.set(1, row.substring(0, row.lastIndexOf('\t') + 1) + names.get(1 - names.indexOf(label)));
+        Files.write(train, lines);
+        TaskData now = TaskData.glue(GlueTask.RTE, glue, 0);
+        List<Dataset> splits = new ArrayList<>(List.of(now.train()));
+        splits.addAll(now.devs());
+        String newExamples = RunIdentity.examples(splits);
+        assertFalse(newExamples.equals(oldExamples), "the examples hash sees one label");
+
+        ResultGuard.ChangedResultsException e = assertThrows(ResultGuard.ChangedResultsException.class,
+                () -> new SweepRunner(c, out, List.of("test"), QUIET, null, null).run(0, 1));
+        assertTrue(e.getMessage().contains("rte/full-k0/seed-1: examples: " + oldExamples + " -> " + newExamples + "\n"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("--rerun-changed"), e.getMessage());
+        assertEquals(firstResult, Files.readString(runDir.resolve("result.json")), "a refused sweep touches nothing");
+
+        JsonNode again = new SweepRunner(c, out, List.of("test"), QUIET, null, null, true).run(0, 1).get(0);
+        assertEquals("done", again.get("status").asText());
+        assertEquals(newExamples, again.get("fingerprint").get("examples").asText());
+        assertEquals(again.get("fingerprint_sha256").asText(), ResultGuard.recorded(runDir).sha256());
+        Path stale = out.resolve("stale/1/runs/rte/full-k0/seed-1");
+        assertEquals(firstResult, Files.readString(stale.resolve("result.json")), "the old result is kept, moved aside");
+        assertTrue(Files.isDirectory(stale.resolve("checkpoints")), "with its checkpoints");
+        try (var files = Files.walk(out.resolve("runs"))) {
+            assertEquals(1, files.filter(f -> f.getFileName().toString().equals("result.json")).count(),
+                    "reports walk runs/: only the current result is there");
+        }
+    }
+
+    @Test
+    void aRunWithoutAFingerprintCountsAsChangedAndAnUnchangedRerunSkips() throws Exception {
+        Path model = TinySetupAccess.model(tmp.resolve("model"), 5);
+        Path glue = TinySetupAccess.glueAll(tmp.resolve("glue"), 16, 8, 9);
+        ExperimentConfig c = tiny(model, glue, List.of(FULL), null);
+        Path out = tmp.resolve("sweep");
+        new SweepRunner(c, out, List.of("test"), QUIET, null, null).run(0, 1);
+        Path result = out.resolve("runs/rte/full-k0/seed-1/result.json");
+        FileTime stamp = Files.getLastModifiedTime(result);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        new SweepRunner(c, out, List.of("test"), new PrintStream(log, true), null, null).run(0, 1);
+        assertTrue(log.toString().contains("rte/full-k0/seed-1: already done"), log.toString());
+        assertEquals(stamp, Files.getLastModifiedTime(result));
+
+        Files.delete(out.resolve("runs/rte/full-k0/seed-1").resolve(ResultGuard.FILE));   // as written before this change
+        ResultGuard.ChangedResultsException e = assertThrows(ResultGuard.ChangedResultsException.class,
+                () -> new SweepRunner(c, out, List.of("test"), QUIET, null, null).run(0, 1));
+        assertTrue(e.getMessage().contains("rte/full-k0/seed-1: no fingerprint.json"), e.getMessage());
+    }
+
+    @Test
+    void guidedAtTheTopLayerReusesTopKByFingerprintButNotUnderAnotherLearningRate() throws Exception {
+        Path model = TinySetupAccess.model(tmp.resolve("model"), 5);
+        Path glue = TinySetupAccess.glueAll(tmp.resolve("glue"), 16, 8, 9);
+        ExperimentConfig.Method topK = new ExperimentConfig.Method("top-k", "top-k", "top", List.of(1), null);
+        ExperimentConfig.Method guided = new ExperimentConfig.Method("guided", "partial", "3", List.of(1), null);
+        List<JsonNode> res = new SweepRunner(tiny(model, glue, List.of(topK, guided), null), tmp.resolve("a"),
+                List.of("test"), QUIET, null, null).run(0, 1);
+        assertEquals(List.of("rte/guided-k1/seed-1", "rte/top-k-k1/seed-1"), res.stream().map(r -> r.get("id").asText()).toList());
+        assertFalse(res.get(0).has("equivalent_to"), "the first of the two trains");
+        assertEquals("rte/guided-k1/seed-1", res.get(1).get("equivalent_to").asText());
+        assertEquals(res.get(0).get("score").asDouble(), res.get(1).get("score").asDouble());
+        Fingerprint g = Fingerprint.fromJson(res.get(0).get("fingerprint"), "guided");
+        Fingerprint t = Fingerprint.fromJson(res.get(1).get("fingerprint"), "top-k");
+        assertEquals(List.of("method: guided -> top-k"), t.changesSince(g));
+
+        ExperimentConfig.Method fasterTopK = new ExperimentConfig.Method("top-k", "top-k", "top", List.of(1),
+                new ExperimentConfig.Train(null, 2e-3, null, null, null, null, null, null, null, null));
+        List<JsonNode> other = new SweepRunner(tiny(model, glue, List.of(fasterTopK, guided), null), tmp.resolve("b"),
+                List.of("test"), QUIET, null, null).run(0, 1);
+        assertFalse(other.get(1).has("equivalent_to"), "another lr is another training: " + other.get(1));
+        assertEquals("done", other.get(1).get("status").asText());
+    }
+
+    @Test
+    void nuOfOtherSettingsIsRefusedNamingThem() throws Exception {
+        Path model = TinySetupAccess.model(tmp.resolve("model"), 5);
+        Path glue = TinySetupAccess.glueAll(tmp.resolve("glue"), 16, 8, 9);
+        List<ExperimentConfig.Method> guided = List.of(new ExperimentConfig.Method("guided", "partial", "auto", List.of(1), null));
+        ExperimentConfig c = tiny(model, glue, guided, null);
+        assertEquals(16, c.variability().maxLength(), "nu's max_length defaults to the shared train.max_length");
+        Path out = tmp.resolve("sweep");
+        SweepRunner first = new SweepRunner(c, out, List.of("test"), QUIET, null, null);
+        JsonNode nu = first.variability("rte");
+        assertEquals(16, nu.get("fingerprint").get("max_length").asInt());
+        first.run(0, 1);
+        ExperimentConfig shorter = tiny(model, glue, guided, new ExperimentConfig.Variability(null, null, 12, 10));
+        ResultGuard.ChangedResultsException e = assertThrows(ResultGuard.ChangedResultsException.class,
+                () -> new SweepRunner(shorter, out, List.of("test"), QUIET, null, null).run(0, 1));
+        assertTrue(e.getMessage().contains("variability/rte-mean_non_special-paper_class_balanced: examples: "), e.getMessage());
+        assertTrue(e.getMessage().contains("; max_examples: 0 -> 12; max_length: 16 -> 10"), e.getMessage());
     }
 }
