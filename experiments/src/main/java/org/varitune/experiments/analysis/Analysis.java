@@ -63,9 +63,9 @@ public final class Analysis {
         ObjectNode o = AtomicFiles.JSON.createObjectNode();
         o.put("model", model);
         o.put("task", task);
-        o.put("variant", r.variant().name());
+        o.put("variant", r.variant().spelling());
         o.put("pseudo_inverse_relative_tolerance", r.relativeTolerance());
-        o.put("pooling", r.pooling().name());
+        o.put("pooling", r.pooling().spelling());
         o.put("examples", examples);
         o.put("layer_indexing", "layer = HF hidden_states index; 0 = embeddings output, l = output of layer l");
         ArrayNode ls = o.putArray("layers");

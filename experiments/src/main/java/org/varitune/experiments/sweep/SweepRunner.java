@@ -11,8 +11,7 @@ import org.varitune.experiments.data.GlueTask;
 import org.varitune.experiments.data.TaskData;
 import org.varitune.experiments.report.AtomicFiles;
 import org.varitune.metrics.LayerSelection;
-import org.varitune.metrics.Pooling;
-import org.varitune.metrics.Variant;
+import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.EncoderConfig;
@@ -125,8 +124,7 @@ public final class SweepRunner {
     /** The variability analysis of a task (computed once, then read back), and its recommendation. */
     public JsonNode variability(String task) throws IOException {
         ExperimentConfig.Variability v = config.variability();
-        Path dir = out.resolve("variability").resolve(task + "-" + v.pooling().toLowerCase(Locale.ROOT) + "-"
-                + v.variant().toLowerCase(Locale.ROOT));
+        Path dir = out.resolve("variability").resolve(task + "-" + v.pooling().spelling() + "-" + v.variant().spelling());
         Path json = dir.resolve("variability.json");
         if (!Files.exists(json)) {
             Path md = modelDir();
@@ -135,10 +133,10 @@ public final class SweepRunner {
             TaskData data = taskData(task, v.maxExamples());
             log.printf("variability of %s on %s (%d examples)%n", config.model(), task, data.train().examples().size());
             VariabilityPass.Options o = new VariabilityPass.Options(config.trainFor(task, config.methods().get(0).name())
-                    .maxLength(), 32, Pooling.valueOf(v.pooling()), 500, 17L, null, 20);
+                    .maxLength(), 32, v.pooling(), 500, 17L, null, 20);
             LongConsumer progress = passProgress == null ? null
                     : passProgress.create("variability " + task, data.train().examples().size());
-            Analysis.Result r = Analysis.run(config.model(), task, enc, tok, data, o, Variant.valueOf(v.variant()), dir,
+            Analysis.Result r = Analysis.run(config.model(), task, enc, tok, data, o, v.variant(), dir,
                     progress);
             Analysis.printTable(log, r.report(), r.recommendation());
         }
@@ -154,14 +152,7 @@ public final class SweepRunner {
             case "auto" -> variability(r.task()).path("recommendation").path("head_layer").asInt();
             default -> Integer.parseInt(r.headLayer());
         };
-        TuningMode mode = switch (r.mode()) {
-            case "full" -> TuningMode.FULL;
-            case "top-k" -> TuningMode.TOP_K;
-            case "partial" -> TuningMode.PARTIAL;
-            case "adapters" -> TuningMode.ADAPTERS;
-            case "probe" -> TuningMode.PROBE;
-            default -> throw new IllegalArgumentException("unknown mode " + r.mode());
-        };
+        TuningMode mode = Spelled.parse(TuningMode.class, r.mode(), "method '" + r.method() + "': mode");
         ObjectNode res = AtomicFiles.JSON.createObjectNode();
         res.put("id", r.id());
         res.put("experiment", config.name());
@@ -182,10 +173,7 @@ public final class SweepRunner {
             return res;
         }
         ExperimentConfig.Train t = config.trainFor(r.task(), r.method());
-        TrainConfig.Builder b = TrainConfig.builder().mode(mode).epochs(t.epochs()).lr(t.lr()).batchSize(t.batchSize())
-                .maxLength(t.maxLength()).warmupRatio(t.warmupRatio()).weightDecay(t.weightDecay())
-                .maxGradNorm(t.maxGradNorm()).adapterBottleneck(t.adapterSize()).earlyStoppingPatience(t.earlyStopping())
-                .seed(r.seed());
+        TrainConfig.Builder b = t.applyTo(TrainConfig.builder().mode(mode)).seed(r.seed());
         if (mode == TuningMode.FULL || mode == TuningMode.TOP_K) b.headLayer(0);
         else b.headLayer(head == L ? 0 : head);
         if (mode != TuningMode.FULL && mode != TuningMode.PROBE) b.tuneLayers(r.k());

@@ -89,7 +89,7 @@ class TrainCommandTest {
     void anUnknownModeIsAnErrorListingTheModes() throws Exception {
         Path model = TinySetup.model(tmp.resolve("model"), 7);
         String text = run(2, "train", "--model", model.toString(), "--mode", "lora", "--out", tmp.resolve("o").toString());
-        assertTrue(text.contains("--mode 'lora' is not one of full, top-k, partial, adapters, probe"), text);
+        assertTrue(text.contains("Invalid value for option '--mode': 'lora' is not one of full, top-k, partial, adapters, probe"), text);
     }
 
     @Test

@@ -30,7 +30,7 @@ class SweepRunnerTest {
         ExperimentConfig c = ExperimentConfig.read(ExperimentConfigTest.configs().resolve(file),
                 Map.of("MODEL_DIR", model.toString(), "GLUE_DIR", glue.toString()));
         ExperimentConfig.Train t = c.train().overriddenBy(new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null,
-                8, null, null));
+                8, null, null, null, null, null, null, null));
         return new ExperimentConfig(c.name(), c.model(), c.glueDir(), c.tasks(), List.of(1L), c.methods(),
                 new ExperimentConfig.Variability(c.variability().pooling(), c.variability().variant(), 0), t, Map.of());
     }
