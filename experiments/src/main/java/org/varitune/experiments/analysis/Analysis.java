@@ -37,7 +37,8 @@ public final class Analysis {
             throws IOException {
         VariabilityAccumulator acc = VariabilityPass.run(encoder, tokenizer, data.train(),
                 new VariabilityPass.Options(o.maxLength(), o.batchSize(), o.pooling(), o.reservoirPerClass(), o.seed(),
-                        outDir.resolve("variability.acc"), o.checkpointEvery()), progress);
+                        outDir.resolve("variability.acc"), o.checkpointEvery()),
+                variant == Variant.PAPYAN_SAMPLE_WEIGHTED, progress);
         VariabilityReport report = VariabilityReport.of(acc, variant, PINV_TOLERANCE, o.pooling(), true);
         int numLabels = data.numLabels();
         LayerSelection.Recommendation rec = LayerSelection.recommend(report.nu(), encoder.config(),
