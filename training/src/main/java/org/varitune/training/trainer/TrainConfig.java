@@ -24,7 +24,7 @@ import java.util.Set;
  *   --mode                   (method mode)         full
  *   --epochs                 epochs                10      Liu et al. 2019 (RoBERTa), GLUE: at most 10 epochs, the
  *                                                          best dev epoch kept (here: loadBestAtEnd)
- *   --lr                     lr                    2e-5    full, top-k, partial (in RoBERTa's GLUE grid 1e-5..3e-5)
+ *   --lr                     lr                    2e-5    full, top-k, partial (in RoBERTa's GLUE grid {1e-5, 2e-5, 3e-5})
  *                                                  1e-4    adapters  } this project's choices: freshly initialised
  *                                                  1e-3    probe     } modules take larger steps
  *   --batch-size             batch_size            32      RoBERTa's GLUE grid {16, 32}
@@ -41,8 +41,8 @@ import java.util.Set;
  *   --early-stopping         early_stopping        0 (off)
  *   --seed                   (the sweep's seeds)   42
  * </pre>
- * The other fields have the defaults listed below; of them, only the seeds and {@code bucketChunkBatches} (the batch
- * order) change what is learned.
+ * The other fields (head layer, k, the separate seeds, evaluation, checkpointing, bucketing, cache memory) have the
+ * defaults listed below.
  *
  * @param mode                  what trains ({@link TuningMode}); default {@code full}
  * @param headLayer             layer l (1..L) the head sits on; 0 = the top layer L (default)
