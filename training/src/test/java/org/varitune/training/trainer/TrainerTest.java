@@ -43,7 +43,7 @@ class TrainerTest extends TestBase {
     }
 
     private static TrainConfig.Builder base() {
-        return TrainConfig.builder().epochs(1).batchSize(8).lr(1e-2).warmupSteps(0).checkpointEverySteps(0)
+        return TrainConfig.builder().epochs(1).batchSize(8).lr(1e-2).warmupSteps(0).checkpointEverySteps(0).weightDecay(0.01)
                 .loadBestAtEnd(false);
     }
 
