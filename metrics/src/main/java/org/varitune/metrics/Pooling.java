@@ -1,5 +1,7 @@
 package org.varitune.metrics;
 
+import org.varitune.transformer.io.Spelled;
+
 /**
  * How one input's token states {@code (T, C)} become one vector {@code (C)}.
  *
@@ -7,21 +9,34 @@ package org.varitune.metrics;
  * {@code specialTokensMask[b,t] = 1} for special tokens ({@code return_special_tokens_mask=True}): BERT's
  * {@code [CLS]}, {@code [SEP]} (both separators of a pair); RoBERTa's {@code <s>}, {@code </s>}, and the
  * {@code </s></s>} between the two texts of a pair. HF also marks padding as special; padding is excluded by the
- * attention mask either way. Only right padding is supported (HF's default for both models).
+ * attention mask either way. Only right padding is supported (HF's default for both models). The values are spelled
+ * {@code mean}, {@code mean-with-special} and {@code first-token} ({@link Spelled}), as the head's pooling is.
  */
-public enum Pooling {
+public enum Pooling implements Spelled {
     /**
-     * Mean over tokens with {@code attentionMask = 1} and {@code specialTokensMask = 0}: the paper's "average of the
-     * hidden states of all the (non-CLS) tokens", read as excluding every special token so that BERT and RoBERTa,
-     * single texts and pairs, all average exactly the word-piece tokens. The default. A row with no such token
-     * (an empty text that tokenizes to specials only) falls back to {@link #MEAN_NON_PAD} for that row and is
-     * counted in the return value of {@link #pool}.
+     * {@code mean}: the mean over tokens with {@code attentionMask = 1} and {@code specialTokensMask = 0}: the paper's
+     * "average of the hidden states of all the (non-CLS) tokens", read as excluding every special token so that BERT
+     * and RoBERTa, single texts and pairs, all average exactly the word-piece tokens. The default. A row with no such
+     * token (an empty text that tokenizes to specials only) falls back to {@link #MEAN_NON_PAD} for that row and is
+     * counted in the return value of {@link #pool} (the head's pooling, {@code org.varitune.training.Pooling}, throws
+     * on such a row instead).
      */
-    MEAN_NON_SPECIAL,
-    /** The first token ({@code [CLS]} / {@code <s>}), as HF's pooler and classification heads read it. */
-    CLS,
-    /** Mean over all tokens with {@code attentionMask = 1}, specials included. */
-    MEAN_NON_PAD;
+    MEAN_NON_SPECIAL("mean"),
+    /** {@code mean-with-special}: the mean over all tokens with {@code attentionMask = 1}, specials included. */
+    MEAN_NON_PAD("mean-with-special"),
+    /**
+     * {@code first-token}: the first token ({@code [CLS]} / {@code <s>}), as HF's pooler and classification heads
+     * read it.
+     */
+    CLS("first-token");
+
+    private final String spelling;
+
+    Pooling(String spelling) { this.spelling = spelling; }
+
+    @Override public String spelling() { return spelling; }
+
+    @Override public String toString() { return spelling; }
 
     /**
      * Pools a batch: {@code out[b] = mean_{t eligible} hidden[b,t]} (or {@code hidden[b,0]} for CLS), summed in
@@ -41,7 +56,7 @@ public enum Pooling {
         if (attentionMask.length != B * T) throw shape("attentionMask", attentionMask.length, "B*T", B, T, C);
         if (out.length != B * C) throw shape("out", out.length, "B*C", B, T, C);
         if (this == MEAN_NON_SPECIAL) {
-            if (specialTokensMask == null) throw new IllegalArgumentException("MEAN_NON_SPECIAL pooling needs specialTokensMask (B, T)");
+            if (specialTokensMask == null) throw new IllegalArgumentException("mean pooling needs specialTokensMask (B, T)");
             if (specialTokensMask.length != B * T) throw shape("specialTokensMask", specialTokensMask.length, "B*T", B, T, C);
         }
         int fallbacks = 0;
@@ -56,7 +71,7 @@ public enum Pooling {
             if (nonPad == 0) throw new IllegalArgumentException("row " + b + " has no non-pad token (attentionMask all 0, T=" + T + ")");
             if (this == CLS) {
                 if (attentionMask[b * T] != 1) {
-                    throw new IllegalArgumentException("CLS pooling: row " + b + " position 0 is padding (left padding is not supported)");
+                    throw new IllegalArgumentException("first-token pooling: row " + b + " position 0 is padding (left padding is not supported)");
                 }
                 System.arraycopy(hidden, b * T * C, out, b * C, C);
                 continue;

@@ -69,9 +69,9 @@ public record VariabilityReport(Variant variant, double relativeTolerance, Pooli
     public ObjectNode toJson() {
         ObjectMapper om = new ObjectMapper();
         ObjectNode o = om.createObjectNode();
-        o.put("variant", variant.name());
+        o.put("variant", variant.spelling());
         o.put("relative_tolerance", relativeTolerance);
-        o.put("pooling", pooling == null ? null : pooling.name());
+        o.put("pooling", pooling == null ? null : pooling.spelling());
         o.put("layer_indexing", "hidden_states[l]; 0 = embeddings");
         ArrayNode counts = o.putArray("class_counts");
         for (int c : classCounts) counts.add(c);

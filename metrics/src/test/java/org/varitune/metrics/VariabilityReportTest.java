@@ -28,7 +28,7 @@ class VariabilityReportTest extends TestBase {
         }
         VariabilityReport r = VariabilityReport.of(acc, Variant.PAPYAN_SAMPLE_WEIGHTED, 1e-9, Pooling.MEAN_NON_SPECIAL, true);
         ObjectNode j = r.toJson();
-        assertEquals("PAPYAN_SAMPLE_WEIGHTED", j.get("variant").asText());
+        assertEquals("papyan", j.get("variant").asText());
         assertEquals(1e-9, j.get("relative_tolerance").asDouble());
         assertEquals(4, j.get("layers").size());
         assertTrue(j.get("layers").get(1).has("ci_lo"));

@@ -1,22 +1,44 @@
 package org.varitune.training;
 
+import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.layers.Fwd;
+
+import java.util.List;
 
 /**
  * Reduces the hidden states of a sequence to one vector per sequence, as a weighted sum over positions:
  * {@code pooled[b] = Σ_t w[b,t]·h[b,t]}. The weights depend only on the masks, so backward is
  * {@code dH[b,t] = w[b,t]·dPooled[b]}.
+ * The modes are spelled as the variability metric's pooling ({@code org.varitune.metrics.Pooling}) is:
  * <ul>
- *   <li>{@link Mode#FIRST_TOKEN}: HF's default, {@code h[:, 0]} ([CLS] / {@code <s>}); w = 1 at t = 0.</li>
- *   <li>{@link Mode#MEAN_NON_PAD}: mean over positions with {@code attentionMask == 1}.</li>
- *   <li>{@link Mode#MEAN_NON_SPECIAL}: mean over attended positions that are not special tokens
+ *   <li>{@code mean} ({@link Mode#MEAN_NON_SPECIAL}): mean over attended positions that are not special tokens
  *       ({@code specialTokensMask == 0}): the text tokens only.</li>
+ *   <li>{@code mean-with-special} ({@link Mode#MEAN_NON_PAD}): mean over positions with {@code attentionMask == 1}.</li>
+ *   <li>{@code first-token} ({@link Mode#FIRST_TOKEN}): HF's default, {@code h[:, 0]} ([CLS] / {@code <s>}); w = 1
+ *       at t = 0.</li>
  * </ul>
- * A mean over a row with no eligible position is an error naming the row.
+ * A mean over a row with no eligible position (for {@code mean}: a text that tokenizes to specials only) is an error
+ * naming the row; the metric's pooling instead falls back to {@code mean-with-special} for such a row and counts it.
  */
 public final class Pooling {
     /** Which positions are pooled. */
-    public enum Mode { FIRST_TOKEN, MEAN_NON_PAD, MEAN_NON_SPECIAL }
+    public enum Mode implements Spelled {
+        MEAN_NON_SPECIAL("mean"), MEAN_NON_PAD("mean-with-special"), FIRST_TOKEN("first-token", "cls");
+
+        private final String spelling;
+        private final List<String> oldSpellings;
+
+        Mode(String spelling, String... oldSpellings) {
+            this.spelling = spelling;
+            this.oldSpellings = List.of(oldSpellings);   // cls: the metric's name for first-token before
+        }
+
+        @Override public String spelling() { return spelling; }
+
+        @Override public List<String> oldSpellings() { return oldSpellings; }
+
+        @Override public String toString() { return spelling; }
+    }
 
     private final Mode mode;
 
@@ -72,7 +94,7 @@ public final class Pooling {
         }
         if (attentionMask == null) throw new IllegalArgumentException(mode + " pooling needs the attention mask");
         if (mode == Mode.MEAN_NON_SPECIAL && specialTokensMask == null) {
-            throw new IllegalArgumentException("MEAN_NON_SPECIAL pooling needs the special tokens mask");
+            throw new IllegalArgumentException(mode + " pooling needs the special tokens mask");
         }
         for (int b = 0; b < B; b++) {
             int count = 0;

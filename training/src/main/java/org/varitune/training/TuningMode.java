@@ -1,13 +1,26 @@
 package org.varitune.training;
 
+import org.varitune.transformer.io.Spelled;
+
 /**
  * What is trained, for a head on layer l (1..L) of an L-layer encoder and a count k (see {@link FreezePolicy}):
  * <ul>
- *   <li>{@link #FULL}: embeddings, layers 1..l and the head (HF fine-tuning when l = L);</li>
- *   <li>{@link #TOP_K}: the head on layer L and layers L−k+1..L;</li>
- *   <li>{@link #PARTIAL}: the head on layer l and layers l−k+1..l;</li>
- *   <li>{@link #ADAPTERS}: the head on layer l, and in layers l−k+1..l only the adapters and the LayerNorms;</li>
- *   <li>{@link #PROBE}: the head on layer l only (a linear/MLP probe of frozen features).</li>
+ *   <li>{@code full} ({@link #FULL}): embeddings, layers 1..l and the head (HF fine-tuning when l = L);</li>
+ *   <li>{@code top-k} ({@link #TOP_K}): the head on layer L and layers L−k+1..L;</li>
+ *   <li>{@code partial} ({@link #PARTIAL}): the head on layer l and layers l−k+1..l;</li>
+ *   <li>{@code adapters} ({@link #ADAPTERS}): the head on layer l, and in layers l−k+1..l only the adapters and the
+ *       LayerNorms;</li>
+ *   <li>{@code probe} ({@link #PROBE}): the head on layer l only (a linear/MLP probe of frozen features).</li>
  * </ul>
  */
-public enum TuningMode { FULL, TOP_K, PARTIAL, ADAPTERS, PROBE }
+public enum TuningMode implements Spelled {
+    FULL("full"), TOP_K("top-k"), PARTIAL("partial"), ADAPTERS("adapters"), PROBE("probe");
+
+    private final String spelling;
+
+    TuningMode(String spelling) { this.spelling = spelling; }
+
+    @Override public String spelling() { return spelling; }
+
+    @Override public String toString() { return spelling; }
+}

@@ -37,7 +37,8 @@ public final class Analysis {
             throws IOException {
         VariabilityAccumulator acc = VariabilityPass.run(encoder, tokenizer, data.train(),
                 new VariabilityPass.Options(o.maxLength(), o.batchSize(), o.pooling(), o.reservoirPerClass(), o.seed(),
-                        outDir.resolve("variability.acc"), o.checkpointEvery()), progress);
+                        outDir.resolve("variability.acc"), o.checkpointEvery()),
+                variant == Variant.PAPYAN_SAMPLE_WEIGHTED, progress);
         VariabilityReport report = VariabilityReport.of(acc, variant, PINV_TOLERANCE, o.pooling(), true);
         int numLabels = data.numLabels();
         LayerSelection.Recommendation rec = LayerSelection.recommend(report.nu(), encoder.config(),
@@ -63,9 +64,9 @@ public final class Analysis {
         ObjectNode o = AtomicFiles.JSON.createObjectNode();
         o.put("model", model);
         o.put("task", task);
-        o.put("variant", r.variant().name());
+        o.put("variant", r.variant().spelling());
         o.put("pseudo_inverse_relative_tolerance", r.relativeTolerance());
-        o.put("pooling", r.pooling().name());
+        o.put("pooling", r.pooling().spelling());
         o.put("examples", examples);
         o.put("layer_indexing", "layer = HF hidden_states index; 0 = embeddings output, l = output of layer l");
         ArrayNode ls = o.putArray("layers");

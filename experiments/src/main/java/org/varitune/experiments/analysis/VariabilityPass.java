@@ -39,10 +39,12 @@ public final class VariabilityPass {
     /**
      * Runs the pass. Class labels come from the dataset (STS-B scores are binned, see {@link TaskData#metricClasses}).
      *
-     * @param progress receives the number of examples done so far (may be null)
+     * @param sampleWeighted also accumulate the plain second moment, which the {@code papyan} variant needs
+     *                       ({@link VariabilityAccumulator.Options#sampleWeighted()})
+     * @param progress       receives the number of examples done so far (may be null)
      */
     public static VariabilityAccumulator run(Encoder encoder, Tokenizer tokenizer, Dataset train, Options o,
-                                             LongConsumer progress) throws IOException {
+                                             boolean sampleWeighted, LongConsumer progress) throws IOException {
         int[] labels = TaskData.metricClasses(train);
         int numClasses = TaskData.metricClassCount(train);
         int[] counts = new int[numClasses];
@@ -80,7 +82,7 @@ public final class VariabilityPass {
         }
         if (acc == null) {
             acc = new VariabilityAccumulator(layers, C, counts, null,
-                    new VariabilityAccumulator.Options(false, o.reservoirPerClass(), o.seed(), 0));
+                    new VariabilityAccumulator.Options(sampleWeighted, o.reservoirPerClass(), o.seed(), 0));
         }
         List<Example> ex = train.examples();
         int start = Math.toIntExact(acc.examplesSeen());

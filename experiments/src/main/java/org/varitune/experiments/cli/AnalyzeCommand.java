@@ -3,6 +3,7 @@ package org.varitune.experiments.cli;
 import org.varitune.experiments.analysis.Analysis;
 import org.varitune.experiments.analysis.VariabilityPass;
 import org.varitune.experiments.data.TaskData;
+import org.varitune.experiments.sweep.ExperimentConfig;
 import org.varitune.experiments.sweep.Fingerprint;
 import org.varitune.experiments.sweep.ResultGuard;
 import org.varitune.experiments.sweep.RunIdentity;
@@ -13,7 +14,6 @@ import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.tokenize.Tokenizer;
 import org.varitune.transformer.tokenize.Tokenizers;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -41,12 +41,15 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
     @Option(names = "--max-length", defaultValue = "128") int maxLength;
     @Option(names = "--batch-size", defaultValue = "32") int batchSize;
-    @Option(names = "--pooling", defaultValue = "MEAN_NON_SPECIAL",
-            description = "MEAN_NON_SPECIAL (default), CLS, MEAN_NON_PAD.")
-    Pooling pooling;
-    @Option(names = "--variant", defaultValue = "PAPER_CLASS_BALANCED",
-            description = "PAPER_CLASS_BALANCED (default, Xie et al. eq. 3) or PAPYAN_SAMPLE_WEIGHTED.")
-    Variant variant;
+    @Option(names = "--pooling", description = "How a text's token states become the vector nu is measured on: "
+            + "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}). mean = text tokens, specials excluded; "
+            + "mean-with-special = every non-pad token; first-token = [CLS] / <s>.")
+    Pooling pooling = ExperimentConfig.Variability.DEFAULTS.pooling();
+    @Option(names = "--variant", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}): paper = Xie et al. "
+            + "eq. 3, classes weigh equally; papyan = Papyan et al.'s NC1, examples weigh equally.")
+    Variant variant = ExperimentConfig.Variability.DEFAULTS.variant();
+    @Option(names = "--head-pooling", hidden = true, description = "Not an analyze option (train's head pooling).")
+    String headPooling;
     @Option(names = "--out", required = true, description = "Output directory (a killed pass resumes from it).")
     Path out;
     @Option(names = "--rerun-changed",
@@ -61,6 +64,10 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (headPooling != null) {
+            throw new IllegalArgumentException("analyze has no --head-pooling (that is train's head); the pooling of "
+                    + "nu is --pooling");
+        }
         Path dir = ModelSpec.directory(model);
         Tokenizer tok = Tokenizers.load(dir);
         Kernels kernels = Kernels.fromSystemProperty();

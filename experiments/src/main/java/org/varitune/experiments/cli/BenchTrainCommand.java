@@ -3,6 +3,7 @@ package org.varitune.experiments.cli;
 import org.varitune.training.AdamW;
 import org.varitune.training.GradClip;
 import org.varitune.training.SequenceClassifier;
+import org.varitune.training.TuningMode;
 import org.varitune.training.trainer.Classifiers;
 import org.varitune.training.trainer.PrefixCache;
 import org.varitune.training.trainer.PrefixCachePolicy;
@@ -30,7 +31,7 @@ import java.util.concurrent.Callable;
 /**
  * {@code varitune bench train}: the time of one training update (forward, backward, clipping, AdamW) on a random
  * batch of B sequences of T tokens, dropout on, through the same path as {@code varitune train} (with the frozen
- * prefix cached, built before timing, when the mode and {@code --cache} allow). Warm-up first, then the median of
+ * prefix cached, built before timing, when the mode and {@code --prefix-policy} allow). Warm-up first, then the median of
  * {@code --iters}; the last line is {@code train_seq_per_s=<B / median seconds>}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -41,10 +42,13 @@ public final class BenchTrainCommand implements Callable<Integer> {
     String model;
     @Option(names = "--batch", defaultValue = "32") int batch;
     @Option(names = "--seq", defaultValue = "128") int seq;
-    @Option(names = "--mode", defaultValue = "full", description = "full, top-k, partial, adapters or probe.") String mode;
+    @Option(names = "--mode", defaultValue = "full", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    TuningMode mode;
     @Option(names = "--head-layer", defaultValue = "0", description = "0 = top.") int headLayer;
     @Option(names = "--tune-layers", defaultValue = "1") int tuneLayers;
-    @Option(names = "--cache", defaultValue = "auto", description = "auto, off or authors-dropout.") String cache;
+    @Option(names = "--prefix-policy", defaultValue = "cached", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    PrefixCachePolicy prefixPolicy;
+    @Option(names = "--cache", hidden = true, description = "Renamed: --prefix-policy.") String oldCache;
     @Option(names = "--iters", defaultValue = "5") int iters;
     @Option(names = "--warmup", defaultValue = "2") int warmup;
 
@@ -60,11 +64,12 @@ public final class BenchTrainCommand implements Callable<Integer> {
         if (batch < 1 || seq < 2 || iters < 1 || warmup < 0) {
             throw new IllegalArgumentException("need --batch >= 1, --seq >= 2, --iters >= 1, --warmup >= 0");
         }
+        if (oldCache != null) throw new IllegalArgumentException("--cache is now --prefix-policy (cached, recompute, authors-dropout)");
         Kernels kernels = Kernels.fromSystemProperty();
         Encoder enc = ModelSpec.load(model, kernels);
         EncoderConfig c = enc.config();
-        TrainConfig cfg = TrainConfig.builder().mode(TrainCommand.parseMode(mode)).headLayer(headLayer)
-                .tuneLayers(tuneLayers).cache(PrefixCachePolicy.parse(cache)).batchSize(batch).maxLength(seq).build();
+        TrainConfig cfg = TrainConfig.builder().mode(mode).headLayer(headLayer)
+                .tuneLayers(tuneLayers).prefixPolicy(prefixPolicy).batchSize(batch).maxLength(seq).build();
         SequenceClassifier clf = Classifiers.build(enc, cfg, 2);
         TokenizedDataset data = randomBatch(c, batch, seq, new Random(42));
         Path scratch = Files.createTempDirectory("varitune-bench");
@@ -81,8 +86,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
         double share = stepFlops(c, l - from, batch, seq) / stepFlops(c, enc.numLayers(), batch, seq);
         System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d; mode %s, head layer %d, tuned block above layer %d"
                         + " (%s); batch %d x seq %d, kernels %s, threads %d, trainable parameters %d%n", model,
-                enc.numLayers(), c.hiddenSize(), Trainer.modeName(cfg.mode()), l, from,
-                prefix != null ? "prefix cached" : cfg.cache().cliName(), batch, seq, kernels.name(),
+                enc.numLayers(), c.hiddenSize(), cfg.mode(), l, from,
+                prefix != null ? "prefix cached" : "prefix policy " + cfg.prefixPolicy(), batch, seq, kernels.name(),
                 org.varitune.transformer.kernels.Parallel.threads(), trainableCount);
         double[] sec = new double[iters];
         for (int i = 0; i < warmup + iters; i++) {

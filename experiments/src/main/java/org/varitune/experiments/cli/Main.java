@@ -1,5 +1,11 @@
 package org.varitune.experiments.cli;
 
+import org.varitune.metrics.Pooling;
+import org.varitune.metrics.Variant;
+import org.varitune.training.TuningMode;
+import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.transformer.io.Spelled;
+import org.varitune.transformer.layers.Adapter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -27,6 +33,27 @@ public final class Main implements Runnable {
             if (System.getenv("VARITUNE_DEBUG") != null) ex.printStackTrace(cmd.getErr());
             return 2;
         });
+        spelled(cl, Pooling.class);
+        spelled(cl, Variant.class);
+        spelled(cl, org.varitune.training.Pooling.Mode.class);
+        spelled(cl, TuningMode.class);
+        spelled(cl, PrefixCachePolicy.class);
+        spelled(cl, Adapter.Activation.class);
         return cl;
+    }
+
+    /**
+     * Every option of this type, on every subcommand, reads the value's {@link Spelled spelling} (an old spelling is an
+     * error with a hint); {@code --help} lists the spellings through {@code ${COMPLETION-CANDIDATES}} (the enums'
+     * {@code toString()}).
+     */
+    private static <E extends Enum<E> & Spelled> void spelled(CommandLine cl, Class<E> type) {
+        cl.registerConverter(type, v -> {
+            try {
+                return Spelled.parse(type, v, "");
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        });
     }
 }

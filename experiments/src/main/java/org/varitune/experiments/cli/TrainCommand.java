@@ -45,80 +45,78 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Mixin TaskOptions task = new TaskOptions();
 
-    @Option(names = "--mode", defaultValue = "full", description = "full, top-k, partial, adapters or probe.")
-    String mode;
-    @Option(names = "--head-layer", description = "Layer l (1..L) the head sits on; 0 = top (default).") Integer headLayer;
-    @Option(names = "--tune-layers", description = "k tuned layers (l-k+1..l) for top-k/partial/adapters (default 1).")
-    Integer tuneLayers;
-    @Option(names = "--epochs", description = "Default 3.") Integer epochs;
-    @Option(names = "--lr", description = "Peak learning rate (default: 2e-5 full/top-k/partial, 1e-4 adapters, 1e-3 probe).")
+    /** Every default below is {@link TrainConfig}'s (its Javadoc has the table); the YAML's are the same. */
+    private static final TrainConfig D = TrainConfig.builder().build();
+
+    @Option(names = "--mode", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    TuningMode mode = D.mode();
+    @Option(names = "--head-layer", description = "Layer l (1..L) the head sits on; 0 = top (default).")
+    int headLayer = D.headLayer();
+    @Option(names = "--tune-layers", description = "k tuned layers (l-k+1..l) for top-k/partial/adapters (default ${DEFAULT-VALUE}).")
+    int tuneLayers = D.tuneLayers();
+    @Option(names = "--epochs", description = "Default ${DEFAULT-VALUE}; the best dev epoch's weights are kept.")
+    int epochs = D.epochs();
+    @Option(names = "--lr", description = "Peak learning rate (default by mode: 2e-5 full/top-k/partial, 1e-4 adapters, 1e-3 probe).")
     Double lr;
-    @Option(names = "--batch-size", description = "Examples per update (default 32).") Integer batchSize;
-    @Option(names = "--grad-accumulation", description = "Micro-batches per update; same update (default 1).")
-    Integer gradAccumulation;
-    @Option(names = "--max-length", description = "Tokens per example after truncation (default 128).") Integer maxLength;
-    @Option(names = "--warmup-ratio", description = "Warmup share of all updates (default 0.06).") Double warmupRatio;
-    @Option(names = "--warmup-steps", description = "Warmup updates; overrides --warmup-ratio.") Integer warmupSteps;
-    @Option(names = "--weight-decay", description = "AdamW weight decay (default 0.01).") Double weightDecay;
-    @Option(names = "--max-grad-norm", description = "Global-norm clipping, 0 = off (default 1.0).") Double maxGradNorm;
-    @Option(names = "--seed", description = "Sets the init, dropout and data seeds (default 42).") Long seed;
+    @Option(names = "--batch-size", description = "Examples per update (default ${DEFAULT-VALUE}).") int batchSize = D.batchSize();
+    @Option(names = "--grad-accumulation", description = "Micro-batches per update; same update (default ${DEFAULT-VALUE}).")
+    int gradAccumulation = D.gradAccumulation();
+    @Option(names = "--max-length", description = "Tokens per example after truncation (default ${DEFAULT-VALUE}).")
+    int maxLength = D.maxLength();
+    @Option(names = "--warmup-ratio", description = "Warmup share of all updates (default ${DEFAULT-VALUE}).")
+    double warmupRatio = D.warmupRatio();
+    @Option(names = "--warmup-steps", description = "Warmup updates; overrides --warmup-ratio (default: unset).") Integer warmupSteps;
+    @Option(names = "--weight-decay", description = "AdamW weight decay (default ${DEFAULT-VALUE}).") double weightDecay = D.weightDecay();
+    @Option(names = "--max-grad-norm", description = "Global-norm clipping, 0 = off (default ${DEFAULT-VALUE}).")
+    double maxGradNorm = D.maxGradNorm();
+    @Option(names = "--seed", description = "Sets the init, dropout and data seeds (default ${DEFAULT-VALUE}).") long seed = D.initSeed();
     @Option(names = "--init-seed") Long initSeed;
     @Option(names = "--dropout-seed") Long dropoutSeed;
     @Option(names = "--data-seed") Long dataSeed;
-    @Option(names = "--adapter-size", description = "Adapter bottleneck (default 64).") Integer adapterSize;
-    @Option(names = "--adapter-activation", description = "relu (default, the authors') or gelu.") String adapterActivation;
-    @Option(names = "--pooling", description = "mean-non-special (default: the mean over text tokens), first-token (HF's heads) or mean-non-pad.") String pooling;
-    @Option(names = "--cache", description = "Frozen prefix: auto (cached, eval mode; default), off (recomputed, eval mode)"
-            + " or authors-dropout (dropout on in frozen layers, no cache).") String cache;
-    @Option(names = "--cache-memory-mb", description = "Above this, the prefix cache is memory-mapped from disk (default 2048).")
-    Long cacheMemoryMb;
-    @Option(names = "--early-stopping", description = "Stop after N epochs without a better main metric; 0 = off.")
-    Integer earlyStopping;
-    @Option(names = "--eval-batch-size", description = "Default 64.") Integer evalBatchSize;
-    @Option(names = "--checkpoint-every", description = "Save checkpoints/last every N updates (default 50; 0 = epoch ends).")
-    Integer checkpointEvery;
+    @Option(names = "--adapter-size", description = "Adapter bottleneck (default ${DEFAULT-VALUE}).") int adapterSize = D.adapterBottleneck();
+    @Option(names = "--adapter-activation", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}, the authors').")
+    Adapter.Activation adapterActivation = D.adapterActivation();
+    @Option(names = "--head-pooling", description = "What the classification head pools: ${COMPLETION-CANDIDATES} (default "
+            + "${DEFAULT-VALUE}). mean = text tokens, specials excluded; mean-with-special = every non-pad token; "
+            + "first-token = [CLS] / <s>, HF's heads.")
+    Pooling.Mode headPooling = D.headPooling();
+    @Option(names = "--prefix-policy", description = "How the frozen layers under the tuned block run: "
+            + "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}). cached = eval mode, computed once and reused; "
+            + "recompute = eval mode, every step (same numbers); authors-dropout = train mode (dropout on), as the "
+            + "authors' code runs them.")
+    PrefixCachePolicy prefixPolicy = D.prefixPolicy();
+    @Option(names = "--cache-memory-mb", description = "Above this, the prefix cache is memory-mapped from disk (default ${DEFAULT-VALUE}).")
+    long cacheMemoryMb = D.cacheMemoryLimitBytes() >> 20;
+    @Option(names = "--early-stopping", description = "Stop after N epochs without a better main metric; 0 = off (default).")
+    int earlyStopping = D.earlyStoppingPatience();
+    @Option(names = "--eval-batch-size", description = "Default ${DEFAULT-VALUE}.") int evalBatchSize = D.evalBatchSize();
+    @Option(names = "--checkpoint-every", description = "Save checkpoints/last every N updates (default ${DEFAULT-VALUE}; 0 = epoch ends).")
+    int checkpointEvery = D.checkpointEverySteps();
     @Option(names = "--threads", description = "Kernel threads (-Dvaritune.threads; default all cores).") Integer threads;
     @Option(names = "--out", required = true, description = "Run directory (an existing run there is resumed).")
     Path out;
+    @Option(names = "--pooling", hidden = true, description = "Renamed: --head-pooling.") String oldPooling;
+    @Option(names = "--cache", hidden = true, description = "Renamed: --prefix-policy.") String oldCache;
 
-    /** The config these options describe (defaults from {@link TrainConfig.Builder}). */
+    /** The config these options describe. */
     TrainConfig config() {
-        TrainConfig.Builder b = TrainConfig.builder().mode(parseMode(mode));
-        if (headLayer != null) b.headLayer(headLayer);
-        if (tuneLayers != null) b.tuneLayers(tuneLayers);
-        if (epochs != null) b.epochs(epochs);
+        if (oldPooling != null) {
+            throw new IllegalArgumentException("train has no --pooling: the head's pooling is --head-pooling (analyze "
+                    + "--pooling is the pooling of nu)");
+        }
+        if (oldCache != null) throw new IllegalArgumentException("--cache is now --prefix-policy (cached, recompute, authors-dropout)");
+        TrainConfig.Builder b = TrainConfig.builder().mode(mode).headLayer(headLayer).tuneLayers(tuneLayers).epochs(epochs)
+                .batchSize(batchSize).gradAccumulation(gradAccumulation).maxLength(maxLength).warmupRatio(warmupRatio)
+                .weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed).adapterBottleneck(adapterSize)
+                .adapterActivation(adapterActivation).headPooling(headPooling).prefixPolicy(prefixPolicy)
+                .cacheMemoryLimitBytes(cacheMemoryMb << 20).earlyStoppingPatience(earlyStopping)
+                .evalBatchSize(evalBatchSize).checkpointEverySteps(checkpointEvery);
         if (lr != null) b.lr(lr);
-        if (batchSize != null) b.batchSize(batchSize);
-        if (gradAccumulation != null) b.gradAccumulation(gradAccumulation);
-        if (maxLength != null) b.maxLength(maxLength);
-        if (warmupRatio != null) b.warmupRatio(warmupRatio);
         if (warmupSteps != null) b.warmupSteps(warmupSteps);
-        if (weightDecay != null) b.weightDecay(weightDecay);
-        if (maxGradNorm != null) b.maxGradNorm(maxGradNorm);
-        if (seed != null) b.seed(seed);
         if (initSeed != null) b.initSeed(initSeed);
         if (dropoutSeed != null) b.dropoutSeed(dropoutSeed);
         if (dataSeed != null) b.dataSeed(dataSeed);
-        if (adapterSize != null) b.adapterBottleneck(adapterSize);
-        if (adapterActivation != null) b.adapterActivation(parseEnum(Adapter.Activation.class, "--adapter-activation", adapterActivation));
-        if (pooling != null) b.pooling(parseEnum(Pooling.Mode.class, "--pooling", pooling));
-        if (cache != null) b.cache(PrefixCachePolicy.parse(cache));
-        if (cacheMemoryMb != null) b.cacheMemoryLimitBytes(cacheMemoryMb << 20);
-        if (earlyStopping != null) b.earlyStoppingPatience(earlyStopping);
-        if (evalBatchSize != null) b.evalBatchSize(evalBatchSize);
-        if (checkpointEvery != null) b.checkpointEverySteps(checkpointEvery);
         return b.build();
-    }
-
-    static TuningMode parseMode(String s) { return parseEnum(TuningMode.class, "--mode", s); }
-
-    /** An enum from its CLI spelling ({@code top-k} = TOP_K); an unknown value is an error listing the choices. */
-    static <E extends Enum<E>> E parseEnum(Class<E> type, String option, String s) {
-        String key = s.trim().toUpperCase(Locale.ROOT).replace('-', '_');
-        for (E e : type.getEnumConstants()) if (e.name().equals(key)) return e;
-        StringJoiner j = new StringJoiner(", ");
-        for (E e : type.getEnumConstants()) j.add(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        throw new IllegalArgumentException(option + " '" + s + "' is not one of " + j);
     }
 
     @Override

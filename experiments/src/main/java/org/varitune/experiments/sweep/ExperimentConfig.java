@@ -2,11 +2,22 @@ package org.varitune.experiments.sweep;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import org.varitune.metrics.Pooling;
+import org.varitune.metrics.Variant;
+import org.varitune.training.TuningMode;
+import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.training.trainer.TrainConfig;
+import org.varitune.transformer.io.Spelled;
+import org.varitune.transformer.layers.Adapter;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,8 +28,10 @@ import java.util.stream.Collectors;
 
 /**
  * One experiment file (YAML), e.g. one paper table: a model, tasks, tuning methods, seeds and hyperparameters.
- * Strict: an unknown key, a missing required key or a value of the wrong type is an error naming the key, the file and
- * the line. Paths may use {@code ${NAME}} placeholders resolved from {@code --set NAME=value} or the environment.
+ * Strict: an unknown key, a missing required key, a value of the wrong type or a misspelled value ({@link Spelled}: the
+ * same spellings as the command line, e.g. {@code pooling: mean}) is an error naming the key, the file and the line,
+ * raised when the file is read; so is a combination of hyperparameters {@link TrainConfig} rejects. Paths may use
+ * {@code ${NAME}} placeholders resolved from {@code --set NAME=value} or the environment.
  *
  * @param name         the experiment's name (required)
  * @param model        built-in model name or HF model directory (required)
@@ -78,10 +91,8 @@ public record ExperimentConfig(
                          @JsonProperty("head_layer") String headLayer,
                          @JsonProperty("k") List<Integer> k,
                          @JsonProperty("train") Train train) {
-        static final List<String> MODES = List.of("full", "top-k", "partial", "adapters", "probe");
-
         public Method {
-            if (!MODES.contains(mode)) throw new IllegalArgumentException("method '" + name + "': mode '" + mode + "' is not one of " + MODES);
+            Spelled.parse(TuningMode.class, mode, "method '" + name + "': mode");
             headLayer = headLayer == null ? "top" : headLayer;
             if (!headLayer.equals("auto") && !headLayer.equals("top") && !headLayer.matches("\\d+")) {
                 throw new IllegalArgumentException("method '" + name + "': head_layer must be auto, top or a layer number, got '" + headLayer + "'");
@@ -94,34 +105,41 @@ public record ExperimentConfig(
     }
 
     /**
-     * @param pooling     MEAN_NON_SPECIAL (default), CLS or MEAN_NON_PAD
-     * @param variant     PAPER_CLASS_BALANCED (default) or PAPYAN_SAMPLE_WEIGHTED
+     * How nu is computed; the same options as {@code varitune analyze}.
+     *
+     * @param pooling     nu's pooling ({@code analyze --pooling}): {@code mean} (default), {@code mean-with-special}
+     *                    or {@code first-token}; not the head's, which is {@code train.head_pooling}
+     * @param variant     {@code paper} (default) or {@code papyan} ({@code analyze --variant})
      * @param maxExamples training examples used for nu, first N in file order (default 0 = all)
      * @param maxLength   tokens per example in the nu pass (default: the shared {@code train.max_length}; null here
      *                    until the config resolves it)
      */
-    public record Variability(@JsonProperty("pooling") String pooling, @JsonProperty("variant") String variant,
+    public record Variability(@JsonProperty("pooling") Pooling pooling, @JsonProperty("variant") Variant variant,
                               @JsonProperty("max_examples") Integer maxExamples,
                               @JsonProperty("max_length") Integer maxLength) {
-        static final Variability DEFAULTS = new Variability("MEAN_NON_SPECIAL", "PAPER_CLASS_BALANCED", 0, null);
+        /** The defaults, also {@code varitune analyze}'s: {@code mean}, {@code paper}, every example. */
+        public static final Variability DEFAULTS = new Variability(null, null, null, null);
 
         public Variability {
-            pooling = pooling == null ? "MEAN_NON_SPECIAL" : pooling;
-            variant = variant == null ? "PAPER_CLASS_BALANCED" : variant;
+            pooling = pooling == null ? Pooling.MEAN_NON_SPECIAL : pooling;
+            variant = variant == null ? Variant.PAPER_CLASS_BALANCED : variant;
             maxExamples = maxExamples == null ? 0 : maxExamples;
             if (maxLength != null && maxLength < 2) throw new IllegalArgumentException("variability max_length must be >= 2, got " + maxLength);
         }
 
         /** With max_length left to the shared {@code train.max_length}. */
-        public Variability(String pooling, String variant, Integer maxExamples) {
+        public Variability(Pooling pooling, Variant variant, Integer maxExamples) {
             this(pooling, variant, maxExamples, null);
         }
     }
 
     /**
-     * Hyperparameters; a null field means "inherit" in overrides. Defaults follow the paper's setup (RoBERTa GLUE
-     * fine-tuning as in the authors' scripts): max length 128, batch 32, AdamW lr 2e-5, linear decay after 6% warmup,
-     * weight decay 0.1, 10 epochs, clipping at 1.0, adapter bottleneck 64.
+     * Hyperparameters, each key the {@code train} flag of the same name in snake case ({@code --head-pooling} =
+     * {@code head_pooling}; {@code adapter_size} = {@code --adapter-size}; {@code early_stopping} =
+     * {@code --early-stopping}); a null field means "inherit" in overrides, and in the shared block "the default".
+     * The defaults are {@link TrainConfig}'s, the same as {@code varitune train}'s (see its table): {@link #DEFAULTS}
+     * is read from {@link TrainConfig#builder()}, with {@code lr} left unset so that each mode gets its default
+     * ({@link TrainConfig#defaultLr}). {@code max_train_examples} (default 0 = all) truncates the training set.
      */
     public record Train(@JsonProperty("epochs") Integer epochs,
                         @JsonProperty("lr") Double lr,
@@ -132,8 +150,21 @@ public record ExperimentConfig(
                         @JsonProperty("max_grad_norm") Double maxGradNorm,
                         @JsonProperty("adapter_size") Integer adapterSize,
                         @JsonProperty("max_train_examples") Integer maxTrainExamples,
-                        @JsonProperty("early_stopping") Integer earlyStopping) {
-        public static final Train DEFAULTS = new Train(10, 2e-5, 32, 128, 0.06, 0.1, 1.0, 64, 0, 0);
+                        @JsonProperty("early_stopping") Integer earlyStopping,
+                        @JsonProperty("warmup_steps") Integer warmupSteps,
+                        @JsonProperty("grad_accumulation") Integer gradAccumulation,
+                        @JsonProperty("adapter_activation") Adapter.Activation adapterActivation,
+                        @JsonProperty("head_pooling") org.varitune.training.Pooling.Mode headPooling,
+                        @JsonProperty("prefix_policy") PrefixCachePolicy prefixPolicy) {
+        /** Every field at {@link TrainConfig}'s default, except {@code lr} and {@code warmup_steps} (unset). */
+        public static final Train DEFAULTS = defaults();
+
+        private static Train defaults() {
+            TrainConfig d = TrainConfig.builder().build();
+            return new Train(d.epochs(), null, d.batchSize(), d.maxLength(), d.warmupRatio(), d.weightDecay(),
+                    d.maxGradNorm(), d.adapterBottleneck(), 0, d.earlyStoppingPatience(), null, d.gradAccumulation(),
+                    d.adapterActivation(), d.headPooling(), d.prefixPolicy());
+        }
 
         /** This record with every non-null field of {@code o} taking precedence. */
         public Train overriddenBy(Train o) {
@@ -144,7 +175,31 @@ public record ExperimentConfig(
                     o.maxGradNorm != null ? o.maxGradNorm : maxGradNorm,
                     o.adapterSize != null ? o.adapterSize : adapterSize,
                     o.maxTrainExamples != null ? o.maxTrainExamples : maxTrainExamples,
-                    o.earlyStopping != null ? o.earlyStopping : earlyStopping);
+                    o.earlyStopping != null ? o.earlyStopping : earlyStopping,
+                    o.warmupSteps != null ? o.warmupSteps : warmupSteps,
+                    o.gradAccumulation != null ? o.gradAccumulation : gradAccumulation,
+                    o.adapterActivation != null ? o.adapterActivation : adapterActivation,
+                    o.headPooling != null ? o.headPooling : headPooling,
+                    o.prefixPolicy != null ? o.prefixPolicy : prefixPolicy);
+        }
+
+        /** Sets every non-null field on {@code b} (a null {@code lr} leaves the mode's default). Returns b. */
+        public TrainConfig.Builder applyTo(TrainConfig.Builder b) {
+            if (epochs != null) b.epochs(epochs);
+            if (lr != null) b.lr(lr);
+            if (batchSize != null) b.batchSize(batchSize);
+            if (maxLength != null) b.maxLength(maxLength);
+            if (warmupRatio != null) b.warmupRatio(warmupRatio);
+            if (weightDecay != null) b.weightDecay(weightDecay);
+            if (maxGradNorm != null) b.maxGradNorm(maxGradNorm);
+            if (adapterSize != null) b.adapterBottleneck(adapterSize);
+            if (earlyStopping != null) b.earlyStoppingPatience(earlyStopping);
+            if (warmupSteps != null) b.warmupSteps(warmupSteps);
+            if (gradAccumulation != null) b.gradAccumulation(gradAccumulation);
+            if (adapterActivation != null) b.adapterActivation(adapterActivation);
+            if (headPooling != null) b.headPooling(headPooling);
+            if (prefixPolicy != null) b.prefixPolicy(prefixPolicy);
+            return b;
         }
     }
 
@@ -157,7 +212,60 @@ public record ExperimentConfig(
         return t;
     }
 
+    /**
+     * Checks what Jackson cannot: every (task, method) combination's hyperparameters make a valid {@link TrainConfig}
+     * (e.g. {@code grad_accumulation <= batch_size}); the error names the task, the method and the field.
+     */
+    void validateTrainSettings() {
+        for (String task : tasks) {
+            for (Method m : methods) {
+                TuningMode mode = Spelled.parse(TuningMode.class, m.mode(), "mode");
+                try {
+                    trainFor(task, m.name()).applyTo(TrainConfig.builder().mode(mode)).tuneLayers(1).build();
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("task '" + task + "', method '" + m.name() + "': " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    /** Reads a {@link Spelled} value; a misspelling is an error naming the key (the message says which spelling). */
+    private static <E extends Enum<E> & Spelled> void spelled(SimpleModule module, Class<E> type) {
+        module.addDeserializer(type, new StdScalarDeserializer<E>(type) {
+            @Override
+            public E deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+                if (!p.hasToken(JsonToken.VALUE_STRING)) {           // the path in the message names the key
+                    throw JsonMappingException.from(p, "expected one of " + Spelled.choices(type) + ", got " + p.currentToken());
+                }
+                String key = p.getParsingContext().getCurrentName();
+                try {
+                    return Spelled.parse(type, p.getText(), key);
+                } catch (IllegalArgumentException e) {
+                    throw JsonMappingException.from(p, e.getMessage(), e);
+                }
+            }
+        });
+    }
+
+    private static SimpleModule spellings() {
+        SimpleModule m = new SimpleModule("varitune-spellings");
+        spelled(m, Pooling.class);
+        spelled(m, Variant.class);
+        spelled(m, org.varitune.training.Pooling.Mode.class);
+        spelled(m, PrefixCachePolicy.class);
+        spelled(m, Adapter.Activation.class);
+        return m;
+    }
+
+    /** Keys that are easy to put in the wrong block or under an old name: what to write instead. */
+    private static final Map<String, String> KEY_HINTS = Map.of(
+            "Train.pooling", "the head's pooling is train.head_pooling; nu's pooling is variability.pooling",
+            "Train.cache", "the frozen-prefix policy is train.prefix_policy",
+            "Train.prefix_cache", "the frozen-prefix policy is train.prefix_policy",
+            "Variability.head_pooling", "nu's pooling is variability.pooling; the head's is train.head_pooling");
+
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .registerModule(spellings())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
@@ -171,11 +279,14 @@ public record ExperimentConfig(
     /** Parses config text; {@code source} names it in errors. */
     public static ExperimentConfig parse(String text, Path file, Map<String, String> vars) throws IOException {
         text = substitute(text, vars, file);
+        ExperimentConfig c;
         try {
-            return YAML.readValue(text, ExperimentConfig.class);
+            c = YAML.readValue(text, ExperimentConfig.class);
         } catch (UnrecognizedPropertyException e) {
+            String hint = e.getReferringClass() == null ? null
+                    : KEY_HINTS.get(e.getReferringClass().getSimpleName() + "." + e.getPropertyName());
             throw new IOException(file + ": unknown key '" + e.getPropertyName() + "' at " + keyLine(text, e.getPropertyName(), e)
-                    + " (in " + path(e) + "); known keys: "
+                    + " (in " + path(e) + ")" + (hint == null ? "" : ": " + hint) + "; known keys: "
                     + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")), e);
         } catch (JsonMappingException e) {
             Throwable root = e;
@@ -183,6 +294,12 @@ public record ExperimentConfig(
             String msg = root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
             throw new IOException(file + ": " + msg + " (at " + path(e) + ", " + where(e) + ")", e);
         }
+        try {
+            c.validateTrainSettings();
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        return c;
     }
 
     /**

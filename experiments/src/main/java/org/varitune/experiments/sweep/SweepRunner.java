@@ -11,8 +11,8 @@ import org.varitune.experiments.data.GlueTask;
 import org.varitune.experiments.data.TaskData;
 import org.varitune.experiments.report.AtomicFiles;
 import org.varitune.metrics.LayerSelection;
-import org.varitune.metrics.Pooling;
 import org.varitune.metrics.Variant;
+import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.EncoderConfig;
@@ -212,13 +212,11 @@ public final class SweepRunner {
         JsonNode known = variabilities.get(task);
         if (known != null) return known;
         ExperimentConfig.Variability v = config.variability();
-        Path dir = out.resolve("variability").resolve(task + "-" + v.pooling().toLowerCase(Locale.ROOT) + "-"
-                + v.variant().toLowerCase(Locale.ROOT));
+        Path dir = out.resolve("variability").resolve(task + "-" + v.pooling().spelling() + "-" + v.variant().spelling());
         Path json = dir.resolve("variability.json");
         TaskData d = data(task, v.maxExamples());
-        VariabilityPass.Options o = new VariabilityPass.Options(v.maxLength(), 32, Pooling.valueOf(v.pooling()), 500,
-                17L, null, 20);
-        Variant variant = Variant.valueOf(v.variant());
+        VariabilityPass.Options o = new VariabilityPass.Options(v.maxLength(), 32, v.pooling(), 500, 17L, null, 20);
+        Variant variant = v.variant();
         Fingerprint fp = RunIdentity.variability(modelHashes(), task, d.train(), v.maxExamples(), o, variant, kernels());
         ResultGuard.Check c = ResultGuard.check(dir, fp, ResultGuard.contents(dir));
         if (c.state() == ResultGuard.State.CHANGED) {
@@ -267,19 +265,9 @@ public final class SweepRunner {
             default -> Integer.parseInt(r.headLayer());
         };
         if (head < 1 || head > L) throw new IllegalArgumentException(r.id() + ": head layer " + head + " outside 1.." + L);
-        TuningMode mode = switch (r.mode()) {
-            case "full" -> TuningMode.FULL;
-            case "top-k" -> TuningMode.TOP_K;
-            case "partial" -> TuningMode.PARTIAL;
-            case "adapters" -> TuningMode.ADAPTERS;
-            case "probe" -> TuningMode.PROBE;
-            default -> throw new IllegalArgumentException("unknown mode " + r.mode());
-        };
+        TuningMode mode = Spelled.parse(TuningMode.class, r.mode(), "method '" + r.method() + "': mode");
         ExperimentConfig.Train t = config.trainFor(r.task(), r.method());
-        TrainConfig.Builder b = TrainConfig.builder().mode(mode).epochs(t.epochs()).lr(t.lr()).batchSize(t.batchSize())
-                .maxLength(t.maxLength()).warmupRatio(t.warmupRatio()).weightDecay(t.weightDecay())
-                .maxGradNorm(t.maxGradNorm()).adapterBottleneck(t.adapterSize()).earlyStoppingPatience(t.earlyStopping())
-                .seed(r.seed());
+        TrainConfig.Builder b = t.applyTo(TrainConfig.builder().mode(mode)).seed(r.seed());
         if (mode == TuningMode.FULL || mode == TuningMode.TOP_K) b.headLayer(0);
         else b.headLayer(head == L ? 0 : head);
         if (mode != TuningMode.FULL && mode != TuningMode.PROBE) b.tuneLayers(r.k());

@@ -41,8 +41,8 @@ class AnalyzeCommandTest {
         JsonNode j = new ObjectMapper().readTree(out.resolve("variability.json").toFile());
         assertEquals("sst2", j.get("task").asText());
         assertEquals(40, j.get("examples").asInt());
-        assertEquals("PAPER_CLASS_BALANCED", j.get("variant").asText());
-        assertEquals("MEAN_NON_SPECIAL", j.get("pooling").asText());
+        assertEquals("paper", j.get("variant").asText());
+        assertEquals("mean", j.get("pooling").asText());
         assertEquals(4, j.get("layers").size(), "hidden_states 0..3 of the 3-layer model");
         for (JsonNode l : j.get("layers")) {
             double nu = l.get("nu").asDouble();

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.varitune.experiments.sweep.ExperimentConfig;
+import org.varitune.training.TuningMode;
+import org.varitune.training.trainer.TrainConfig;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -11,6 +14,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -89,7 +93,7 @@ class TrainCommandTest {
     void anUnknownModeIsAnErrorListingTheModes() throws Exception {
         Path model = TinySetup.model(tmp.resolve("model"), 7);
         String text = run(2, "train", "--model", model.toString(), "--mode", "lora", "--out", tmp.resolve("o").toString());
-        assertTrue(text.contains("--mode 'lora' is not one of full, top-k, partial, adapters, probe"), text);
+        assertTrue(text.contains("Invalid value for option '--mode': 'lora' is not one of full, top-k, partial, adapters, probe"), text);
     }
 
     @Test
@@ -101,5 +105,38 @@ class TrainCommandTest {
         assertTrue(lines[lines.length - 1].matches("train_seq_per_s=[0-9]+\\.[0-9]+"), text);
         assertTrue(text.contains("prefix cached"), text);
         assertTrue(text.contains("flop share of a full fine-tuning step (all 3 layers): 0.333"), text);
+    }
+
+    @Test
+    void oldSpellingsAndTheOtherCommandsPoolingAreErrorsWithAHint() {
+        String out = tmp.resolve("o").toString();
+        String[][] cases = {
+                {"train has no --pooling: the head's pooling is --head-pooling", "train", "--pooling", "mean"},
+                {"'MEAN_NON_SPECIAL' is the old spelling; use 'mean'", "train", "--head-pooling", "MEAN_NON_SPECIAL"},
+                {"'auto' is the old spelling; use 'cached'", "train", "--prefix-policy", "auto"},
+                {"--cache is now --prefix-policy", "train", "--cache", "off"},
+                {"'RELU' is spelled 'relu'", "train", "--adapter-activation", "RELU"},
+                {"'CLS' is the old spelling; use 'first-token'", "analyze", "--pooling", "CLS"},
+                {"'PAPER_CLASS_BALANCED' is the old spelling; use 'paper'", "analyze", "--variant", "PAPER_CLASS_BALANCED"},
+                {"analyze has no --head-pooling", "analyze", "--head-pooling", "mean"},
+                {"--cache is now --prefix-policy", "bench", "train", "--cache", "auto"},
+        };
+        for (String[] c : cases) {
+            List<String> args = new java.util.ArrayList<>(List.of(c).subList(1, c.length));
+            if (!args.get(0).equals("bench")) args.addAll(List.of("--out", out));
+            String text = run(2, args.toArray(String[]::new));
+            assertTrue(text.contains(c[0]), args + ": " + text);
+        }
+    }
+
+    @Test
+    void withoutOptionsTrainBuildsTheConfigTheYamlDefaultsBuildInEveryMode() throws Exception {
+        ExperimentConfig yaml = ExperimentConfig.parse("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: full, mode: full}\n",
+                Path.of("defaults.yaml"), Map.of());
+        for (TuningMode m : TuningMode.values()) {
+            var parsed = Main.commandLine().parseArgs("train", "--mode", m.spelling(), "--out", "unused");
+            TrainCommand cmd = (TrainCommand) parsed.subcommand().commandSpec().userObject();
+            assertEquals(yaml.trainFor("rte", "full").applyTo(TrainConfig.builder().mode(m)).build(), cmd.config(), m.spelling());
+        }
     }
 }

@@ -2,6 +2,10 @@ package org.varitune.experiments.sweep;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.varitune.training.TuningMode;
+import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.training.trainer.TrainConfig;
+import org.varitune.transformer.layers.Adapter;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -118,5 +122,77 @@ class ExperimentConfigTest {
         assertEquals(RunSpec.shard(all, 2, 7), RunSpec.shard(RunSpec.expand(c), 2, 7), "deterministic");
         assertThrows(IllegalArgumentException.class, () -> RunSpec.parseShard("3"));
         assertThrows(IllegalArgumentException.class, () -> RunSpec.shard(all, 3, 3));
+    }
+
+    private static final String HEAD = "name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: full, mode: full}\n";
+
+    @Test
+    void rejectsAnOldPoolingSpellingWhenReadNamingTheKeyTheLineAndTheNewSpelling() throws IOException {
+        Path f = write(HEAD + "variability:\n  variant: paper\n  pooling: MEAN_NON_SPECIAL\n");
+        IOException e = assertThrows(IOException.class, () -> ExperimentConfig.read(f, Map.of()));
+        assertTrue(e.getMessage().startsWith(f + ": pooling 'MEAN_NON_SPECIAL' is the old spelling; use 'mean'"), e.getMessage());
+        assertTrue(e.getMessage().contains("variability.pooling") && e.getMessage().contains("line 8"), e.getMessage());
+    }
+
+    @Test
+    void rejectsABadValueOfEveryEnumKeyWhenRead() throws IOException {
+        String[][] cases = {
+                {"variability:\n  variant: PAPYAN_SAMPLE_WEIGHTED\n", "variant 'PAPYAN_SAMPLE_WEIGHTED' is the old spelling; use 'papyan'"},
+                {"train:\n  head_pooling: cls\n", "head_pooling 'cls' is the old spelling; use 'first-token'"},
+                {"train:\n  prefix_policy: auto\n", "prefix_policy 'auto' is the old spelling; use 'cached'"},
+                {"train:\n  adapter_activation: tanh\n", "adapter_activation 'tanh' is not one of relu, gelu"},
+                {"train:\n  head_pooling: [mean]\n", "expected one of mean, mean-with-special, first-token, got START_ARRAY (at train.head_pooling"},
+        };
+        for (String[] c : cases) {
+            IOException e = assertThrows(IOException.class, () -> ExperimentConfig.read(write(HEAD + c[0]), Map.of()), c[0]);
+            assertTrue(e.getMessage().contains(c[1]) && e.getMessage().contains("line 7"), e.getMessage());
+        }
+        IOException e = assertThrows(IOException.class, () -> ExperimentConfig.read(
+                write("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: g, mode: TOP_K, k: [1]}\n"), Map.of()));
+        assertTrue(e.getMessage().contains("method 'g': mode 'TOP_K' is spelled 'top-k'"), e.getMessage());
+    }
+
+    @Test
+    void theHeadsPoolingUnderTheMetricsKeyIsAnErrorPointingToHeadPooling() throws IOException {
+        IOException e = assertThrows(IOException.class, () -> ExperimentConfig.read(write(HEAD + "train:\n  pooling: mean\n"), Map.of()));
+        assertTrue(e.getMessage().contains("unknown key 'pooling' at line 7")
+                && e.getMessage().contains("the head's pooling is train.head_pooling"), e.getMessage());
+        e = assertThrows(IOException.class, () -> ExperimentConfig.read(write(HEAD + "train:\n  cache: auto\n"), Map.of()));
+        assertTrue(e.getMessage().contains("train.prefix_policy"), e.getMessage());
+        e = assertThrows(IOException.class, () -> ExperimentConfig.read(write(HEAD + "variability:\n  head_pooling: mean\n"), Map.of()));
+        assertTrue(e.getMessage().contains("nu's pooling is variability.pooling"), e.getMessage());
+    }
+
+    @Test
+    void everyTrainKeyReachesTheTrainConfigAndUnsetKeysAreItsDefaults() throws IOException {
+        ExperimentConfig c = ExperimentConfig.read(write(HEAD + "train:\n  head_pooling: first-token\n"
+                + "  prefix_policy: authors-dropout\n  warmup_steps: 7\n  grad_accumulation: 4\n"
+                + "  adapter_activation: gelu\n  batch_size: 16\n"), Map.of());
+        TrainConfig t = c.trainFor("rte", "full").applyTo(TrainConfig.builder()).build();
+        TrainConfig expected = TrainConfig.builder().headPooling(org.varitune.training.Pooling.Mode.FIRST_TOKEN)
+                .prefixPolicy(PrefixCachePolicy.AUTHORS_DROPOUT).warmupSteps(7).gradAccumulation(4)
+                .adapterActivation(Adapter.Activation.GELU).batchSize(16).build();
+        assertEquals(expected, t);
+    }
+
+    @Test
+    void theYamlDefaultsAreTheTrainCommandsDefaultsWithTheLearningRatePerMode() throws IOException {
+        ExperimentConfig c = ExperimentConfig.read(write(HEAD), Map.of());
+        for (TuningMode m : TuningMode.values()) {
+            TrainConfig yaml = c.trainFor("rte", "full").applyTo(TrainConfig.builder().mode(m)).build();
+            assertEquals(TrainConfig.builder().mode(m).build(), yaml, m.spelling());
+            assertEquals(TrainConfig.defaultLr(m), yaml.lr(), m.spelling());
+        }
+        assertEquals(10, c.train().epochs());
+        assertEquals(0.1, c.train().weightDecay());
+        assertEquals(org.varitune.metrics.Pooling.MEAN_NON_SPECIAL, c.variability().pooling());
+        assertEquals(org.varitune.metrics.Variant.PAPER_CLASS_BALANCED, c.variability().variant());
+    }
+
+    @Test
+    void aCombinationTrainRejectsIsAnErrorWhenReadNamingTaskMethodAndField() throws IOException {
+        IOException e = assertThrows(IOException.class, () -> ExperimentConfig.read(
+                write(HEAD + "train:\n  batch_size: 4\n  grad_accumulation: 8\n"), Map.of()));
+        assertTrue(e.getMessage().contains("task 'rte', method 'full': train config: gradAccumulation = 8"), e.getMessage());
     }
 }

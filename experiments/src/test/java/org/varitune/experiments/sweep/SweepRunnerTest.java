@@ -38,7 +38,7 @@ class SweepRunnerTest {
         ExperimentConfig c = ExperimentConfig.read(ExperimentConfigTest.configs().resolve(file),
                 Map.of("MODEL_DIR", model.toString(), "GLUE_DIR", glue.toString()));
         ExperimentConfig.Train t = c.train().overriddenBy(new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null,
-                8, null, null));
+                8, null, null, null, null, null, null, null));
         return new ExperimentConfig(c.name(), c.model(), c.glueDir(), c.tasks(), List.of(1L), c.methods(),
                 new ExperimentConfig.Variability(c.variability().pooling(), c.variability().variant(), 0), t, Map.of());
     }
@@ -115,7 +115,7 @@ class SweepRunnerTest {
     private static ExperimentConfig tiny(Path model, Path glue, List<ExperimentConfig.Method> methods,
                                          ExperimentConfig.Variability v) {
         return new ExperimentConfig("identity", model.toString(), glue.toString(), List.of("rte"), List.of(1L), methods,
-                v, new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, 8, null, null), Map.of());
+                v, new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, 8, null, null, null, null, null, null, null), Map.of());
     }
 
     private static final ExperimentConfig.Method FULL = new ExperimentConfig.Method("full", "full", null, null, null);
@@ -202,7 +202,7 @@ class SweepRunnerTest {
         assertEquals(List.of("method: guided -> top-k"), t.changesSince(g));
 
         ExperimentConfig.Method fasterTopK = new ExperimentConfig.Method("top-k", "top-k", "top", List.of(1),
-                new ExperimentConfig.Train(null, 2e-3, null, null, null, null, null, null, null, null));
+                new ExperimentConfig.Train(null, 2e-3, null, null, null, null, null, null, null, null, null, null, null, null, null));
         List<JsonNode> other = new SweepRunner(tiny(model, glue, List.of(fasterTopK, guided), null), tmp.resolve("b"),
                 List.of("test"), QUIET, null, null).run(0, 1);
         assertFalse(other.get(1).has("equivalent_to"), "another lr is another training: " + other.get(1));

@@ -44,7 +44,7 @@ class RealTrainingTest {
         Tokenizer tok = Tokenizers.load(dir);
         TaskData data = TaskData.builtin(BuiltinTasks.SUPERSENSE, new BuiltinTasks.Sizes(50, 25, 0));
         TrainConfig c = TrainConfig.builder().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(1).epochs(1)
-                .batchSize(16).lr(1e-3).maxLength(32).pooling(Pooling.Mode.MEAN_NON_SPECIAL).build();
+                .batchSize(16).lr(1e-3).maxLength(32).headPooling(Pooling.Mode.MEAN_NON_SPECIAL).build();
         TokenizedDataset train = TokenizedSplits.of(data.train(), "train", tok, c.maxLength());
         TokenizedDataset dev = TokenizedSplits.of(data.dev(), "dev", tok, c.maxLength());
         Encoder enc = Encoder.load(dir, Kernels.fromSystemProperty(), c.headLayer());

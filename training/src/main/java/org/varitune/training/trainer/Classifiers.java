@@ -38,7 +38,7 @@ public final class Classifiers {
         Random rng = new Random(config.initSeed());
         policy.insertAdapters(encoder, config.adapterBottleneck(), config.adapterActivation(), rng);
         EncoderConfig c = encoder.config();
-        Pooling pooling = new Pooling(config.pooling());
+        Pooling pooling = new Pooling(config.headPooling());
         ClassificationHead head = c.isRoberta()
                 ? new RobertaClassificationHead(encoder.kernels(), c.hiddenSize(), numLabels, c.hiddenDropoutProb(), pooling)
                 : new BertClassificationHead(encoder.kernels(), c.hiddenSize(), numLabels, c.hiddenDropoutProb(), pooling);

@@ -1,35 +1,45 @@
 package org.varitune.training.trainer;
 
-import java.util.Locale;
+import org.varitune.transformer.io.Spelled;
+
+import java.util.List;
 
 /**
- * How the frozen layers under the tuned block run. Let {@code lo} be the highest frozen layer below the tuned block
- * (the embeddings and layers 1..lo are frozen; lo = l − k for PARTIAL / ADAPTERS / TOP_K, lo = l for PROBE, 0 for FULL).
+ * How the frozen layers under the tuned block run ({@code --prefix-policy}, YAML {@code train.prefix_policy}). Let
+ * {@code lo} be the highest frozen layer below the tuned block (the embeddings and layers 1..lo are frozen; lo = l − k
+ * for PARTIAL / ADAPTERS / TOP_K, lo = l for PROBE, 0 for FULL). {@code cached} and {@code recompute} compute the same
+ * function (the cache is tested against the recomputation); {@code authors-dropout} is a different function.
  */
-public enum PrefixCachePolicy {
+public enum PrefixCachePolicy implements Spelled {
     /**
-     * The frozen prefix runs in evaluation mode (no dropout) and, when lo &gt;= 1, its output (hidden state lo) is
-     * computed once per example and reused every epoch (in memory, or memory-mapped above the limit); each step runs
-     * layers lo+1..l only. The default.
+     * {@code cached} (the default; spelled {@code auto} before): the frozen prefix runs in evaluation mode (no dropout)
+     * and, when lo &gt;= 1, its output (hidden state lo) is computed once per example and reused every epoch (in
+     * memory, or memory-mapped above the limit); each step runs layers lo+1..l only. With lo = 0 there is no prefix to
+     * cache and it equals {@link #RECOMPUTE}.
      */
-    AUTO,
+    CACHED("cached", "auto"),
     /**
-     * The same math as {@link #AUTO} (frozen prefix in evaluation mode) but recomputed every step, never stored: the
-     * reference the cache is tested against.
+     * {@code recompute} (spelled {@code off} before): the same math as {@link #CACHED} (frozen prefix in evaluation
+     * mode) but recomputed every step, never stored: the reference the cache is tested against.
      */
-    OFF,
+    RECOMPUTE("recompute", "off"),
     /**
-     * The authors' semantics: dropout on in the frozen layers too (they run in training mode as in a plain HF
-     * fine-tuning script with {@code requires_grad=False}), so nothing can be cached.
+     * {@code authors-dropout}: the authors' semantics: dropout on in the frozen layers too (they run in training mode
+     * as in a plain HF fine-tuning script with {@code requires_grad=False}), so nothing can be cached.
      */
-    AUTHORS_DROPOUT;
+    AUTHORS_DROPOUT("authors-dropout");
 
-    /** The CLI spelling: {@code auto}, {@code off}, {@code authors-dropout}. */
-    public String cliName() { return name().toLowerCase(Locale.ROOT).replace('_', '-'); }
+    private final String spelling;
+    private final List<String> oldSpellings;
 
-    /** Parses {@link #cliName()} (or the enum name); an unknown value is an error listing the choices. */
-    public static PrefixCachePolicy parse(String s) {
-        for (PrefixCachePolicy p : values()) if (p.cliName().equals(s) || p.name().equals(s)) return p;
-        throw new IllegalArgumentException("unknown cache policy '" + s + "' (expected auto, off or authors-dropout)");
+    PrefixCachePolicy(String spelling, String... oldSpellings) {
+        this.spelling = spelling;
+        this.oldSpellings = List.of(oldSpellings);
     }
+
+    @Override public String spelling() { return spelling; }
+
+    @Override public List<String> oldSpellings() { return oldSpellings; }
+
+    @Override public String toString() { return spelling; }
 }

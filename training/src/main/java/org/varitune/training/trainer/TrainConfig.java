@@ -2,6 +2,7 @@ package org.varitune.training.trainer;
 
 import org.varitune.training.Pooling;
 import org.varitune.training.TuningMode;
+import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.layers.Adapter;
 
 import java.lang.reflect.RecordComponent;
@@ -14,37 +15,63 @@ import java.util.Set;
 
 /**
  * Everything that decides a training run, with a documented default per field (build one with {@link #builder()}).
- * The record is validated on construction: a bad value is an error naming the field.
+ * The record is validated on construction: a bad value is an error naming the field. These defaults are the only
+ * ones: {@code varitune train} starts from {@link #builder()}, and a YAML experiment's {@code train:} block overrides
+ * only the keys it sets (ExperimentConfig.Train reads its defaults from here).
  *
- * @param mode                  what trains ({@link TuningMode}); default FULL
+ * <p>The defaults, one table ({@code train} flag / YAML key under {@code train:} = value; lr is per mode in both):
+ * <pre>
+ *   --mode                   (method mode)         full
+ *   --epochs                 epochs                10      Liu et al. 2019 (RoBERTa), GLUE: at most 10 epochs, the
+ *                                                          best dev epoch kept (here: loadBestAtEnd)
+ *   --lr                     lr                    2e-5    full, top-k, partial (in RoBERTa's GLUE grid {1e-5, 2e-5, 3e-5})
+ *                                                  1e-4    adapters  } this project's choices: freshly initialised
+ *                                                  1e-3    probe     } modules take larger steps
+ *   --batch-size             batch_size            32      RoBERTa's GLUE grid {16, 32}
+ *   --grad-accumulation      grad_accumulation     1
+ *   --max-length             max_length            128
+ *   --warmup-ratio           warmup_ratio          0.06    RoBERTa, GLUE (linear warmup, then linear decay to 0)
+ *   --warmup-steps           warmup_steps          unset (the ratio decides)
+ *   --weight-decay           weight_decay          0.1     RoBERTa, GLUE
+ *   --max-grad-norm          max_grad_norm         1.0     HF Trainer's default
+ *   --adapter-size           adapter_size          64
+ *   --adapter-activation     adapter_activation    relu    the authors' code
+ *   --head-pooling           head_pooling          mean    see {@link #headPooling}
+ *   --prefix-policy          prefix_policy         cached  see {@link PrefixCachePolicy}
+ *   --early-stopping         early_stopping        0 (off)
+ *   --seed                   (the sweep's seeds)   42
+ * </pre>
+ * The other fields (head layer, k, the separate seeds, evaluation, checkpointing, bucketing, cache memory) have the
+ * defaults listed below.
+ *
+ * @param mode                  what trains ({@link TuningMode}); default {@code full}
  * @param headLayer             layer l (1..L) the head sits on; 0 = the top layer L (default)
  * @param tuneLayers            k, the number of tuned layers for TOP_K / PARTIAL / ADAPTERS (layers l−k+1..l);
  *                              ignored by FULL and PROBE; default 1
- * @param epochs                passes over the training set; default 3
+ * @param epochs                passes over the training set; default 10
  * @param lr                    peak learning rate; default by mode ({@link #defaultLr}): 2e-5 for FULL / TOP_K /
- *                              PARTIAL (BERT's GLUE recipe), 1e-4 for ADAPTERS (Houlsby et al.), 1e-3 for PROBE
+ *                              PARTIAL, 1e-4 for ADAPTERS, 1e-3 for PROBE
  * @param batchSize             examples per optimizer update (the effective batch); default 32
  * @param gradAccumulation      micro-batches each update is split into (ceil(batchSize/m) rows each), with the
  *                              loss of each weighted by its share of rows, so the update equals the large-batch one;
  *                              default 1. Unlike HF, changing it does not change the effective batch.
  * @param maxLength             tokens per example after truncation (the caller tokenizes; recorded); default 128
- * @param warmupRatio           linear warmup over ceil(ratio·total steps) steps, then linear decay to 0; default
- *                              0.06 (RoBERTa's GLUE recipe)
- * @param warmupSteps           when &gt;= 0, the warmup length in steps, overriding warmupRatio; default −1
- * @param weightDecay           AdamW decoupled weight decay (not on biases and LayerNorm weights); default 0.01
- * @param maxGradNorm           global L2 norm clipping; 0 = off; default 1.0 (HF)
+ * @param warmupRatio           linear warmup over ceil(ratio·total steps) steps, then linear decay to 0; default 0.06
+ * @param warmupSteps           when &gt;= 0, the warmup length in steps, overriding warmupRatio; default −1 (unset)
+ * @param weightDecay           AdamW decoupled weight decay (not on biases and LayerNorm weights); default 0.1
+ * @param maxGradNorm           global L2 norm clipping; 0 = off; default 1.0
  * @param initSeed              seed of the head and adapter initialisation; default 42
  * @param dropoutSeed           seed of the dropout masks (a mask is a function of seed, micro-step, site); default 42
  * @param dataSeed              seed of the data order (epoch e's order is a function of (dataSeed, e)); default 42
  * @param adapterBottleneck     adapter bottleneck size for ADAPTERS; default 64
- * @param adapterActivation     adapter nonlinearity; default RELU (the authors' code)
- * @param pooling               what the head pools; default MEAN_NON_SPECIAL (the mean over text tokens, as the
- *                              variability metric pools). HF's heads use FIRST_TOKEN, which is right at the top layer
- *                              of models pre-trained with a [CLS] objective but not for a head on a lower layer: in
- *                              all-MiniLM-L6-v2 the [CLS] state at layer 3 varies 4e5 times less than a text token's
- *                              (variance 3e-7 vs 0.12), and a guided head there stays at chance. Set FIRST_TOKEN for
- *                              HF parity.
- * @param cache                 frozen-prefix policy ({@link PrefixCachePolicy}); default AUTO
+ * @param adapterActivation     adapter nonlinearity; default {@code relu} (the authors' code)
+ * @param headPooling           what the head pools; default {@code mean} (the mean over text tokens, as the
+ *                              variability metric pools). HF's heads use {@code first-token}, which is right at the
+ *                              top layer of models pre-trained with a [CLS] objective but not for a head on a lower
+ *                              layer: in all-MiniLM-L6-v2 the [CLS] state at layer 3 varies 4e5 times less than a text
+ *                              token's (variance 3e-7 vs 0.12), and a guided head there stays at chance. Set
+ *                              {@code first-token} for HF parity.
+ * @param prefixPolicy          how the frozen prefix runs ({@link PrefixCachePolicy}); default {@code cached}
  * @param cacheMemoryLimitBytes a prefix cache above this size is spilled to a memory-mapped file in the run
  *                              directory; default 2 GiB
  * @param earlyStoppingPatience stop after this many epochs without a better main dev metric; 0 = off (default)
@@ -60,7 +87,7 @@ import java.util.Set;
 public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int epochs, double lr, int batchSize,
                           int gradAccumulation, int maxLength, double warmupRatio, int warmupSteps, double weightDecay,
                           double maxGradNorm, long initSeed, long dropoutSeed, long dataSeed, int adapterBottleneck,
-                          Adapter.Activation adapterActivation, Pooling.Mode pooling, PrefixCachePolicy cache,
+                          Adapter.Activation adapterActivation, Pooling.Mode headPooling, PrefixCachePolicy prefixPolicy,
                           long cacheMemoryLimitBytes, int earlyStoppingPatience, int evalBatchSize,
                           int checkpointEverySteps, int bucketChunkBatches, boolean loadBestAtEnd) {
 
@@ -71,8 +98,8 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
     public TrainConfig {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(adapterActivation, "adapterActivation");
-        Objects.requireNonNull(pooling, "pooling");
-        Objects.requireNonNull(cache, "cache");
+        Objects.requireNonNull(headPooling, "headPooling");
+        Objects.requireNonNull(prefixPolicy, "prefixPolicy");
         require(headLayer >= 0, "headLayer", headLayer, ">= 0 (0 = top layer)");
         require(tuneLayers >= 0, "tuneLayers", tuneLayers, ">= 0");
         boolean usesK = mode == TuningMode.TOP_K || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS;
@@ -99,7 +126,10 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         if (!ok) throw new IllegalArgumentException("train config: " + field + " = " + value + " must be " + what);
     }
 
-    /** The default peak learning rate of a mode: 2e-5 (FULL, TOP_K, PARTIAL), 1e-4 (ADAPTERS), 1e-3 (PROBE). */
+    /**
+     * The default peak learning rate of a mode: 2e-5 (FULL, TOP_K, PARTIAL), 1e-4 (ADAPTERS), 1e-3 (PROBE); used by
+     * {@code train} without {@code --lr} and by a YAML run without {@code lr}.
+     */
     public static double defaultLr(TuningMode mode) {
         return switch (mode) {
             case FULL, TOP_K, PARTIAL -> 2e-5;
@@ -118,21 +148,24 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         b.batchSize = batchSize; b.gradAccumulation = gradAccumulation; b.maxLength = maxLength;
         b.warmupRatio = warmupRatio; b.warmupSteps = warmupSteps; b.weightDecay = weightDecay;
         b.maxGradNorm = maxGradNorm; b.initSeed = initSeed; b.dropoutSeed = dropoutSeed; b.dataSeed = dataSeed;
-        b.adapterBottleneck = adapterBottleneck; b.adapterActivation = adapterActivation; b.pooling = pooling;
-        b.cache = cache; b.cacheMemoryLimitBytes = cacheMemoryLimitBytes;
+        b.adapterBottleneck = adapterBottleneck; b.adapterActivation = adapterActivation;
+        b.headPooling = headPooling; b.prefixPolicy = prefixPolicy; b.cacheMemoryLimitBytes = cacheMemoryLimitBytes;
         b.earlyStoppingPatience = earlyStoppingPatience; b.evalBatchSize = evalBatchSize;
         b.checkpointEverySteps = checkpointEverySteps; b.bucketChunkBatches = bucketChunkBatches;
         b.loadBestAtEnd = loadBestAtEnd;
         return b;
     }
 
-    /** Every field by its name, in declaration order (enums as their names): the run record and the resume check. */
+    /**
+     * Every field by its name, in declaration order (enums as their spellings, e.g. {@code top-k}): the run record and
+     * the resume check.
+     */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
             try {
                 Object v = c.getAccessor().invoke(this);
-                m.put(c.getName(), v instanceof Enum<?> e ? e.name() : v);
+                m.put(c.getName(), v instanceof Spelled e ? e.spelling() : v);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }
@@ -164,17 +197,17 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
     /** Mutable builder; every field starts at its documented default; {@link #build()} validates. */
     public static final class Builder {
         private TuningMode mode = TuningMode.FULL;
-        private int headLayer = 0, tuneLayers = 1, epochs = 3;
+        private int headLayer = 0, tuneLayers = 1, epochs = 10;
         private double lr = Double.NaN;                 // NaN = the mode's default, resolved in build()
         private int batchSize = 32, gradAccumulation = 1, maxLength = 128;
         private double warmupRatio = 0.06;
         private int warmupSteps = -1;
-        private double weightDecay = 0.01, maxGradNorm = 1.0;
+        private double weightDecay = 0.1, maxGradNorm = 1.0;
         private long initSeed = 42, dropoutSeed = 42, dataSeed = 42;
         private int adapterBottleneck = 64;
         private Adapter.Activation adapterActivation = Adapter.Activation.RELU;
-        private Pooling.Mode pooling = Pooling.Mode.MEAN_NON_SPECIAL;
-        private PrefixCachePolicy cache = PrefixCachePolicy.AUTO;
+        private Pooling.Mode headPooling = Pooling.Mode.MEAN_NON_SPECIAL;
+        private PrefixCachePolicy prefixPolicy = PrefixCachePolicy.CACHED;
         private long cacheMemoryLimitBytes = 2L << 30;
         private int earlyStoppingPatience = 0, evalBatchSize = 64, checkpointEverySteps = 50, bucketChunkBatches = 50;
         private boolean loadBestAtEnd = true;
@@ -198,8 +231,8 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         public Builder dataSeed(long v) { dataSeed = v; return this; }
         public Builder adapterBottleneck(int v) { adapterBottleneck = v; return this; }
         public Builder adapterActivation(Adapter.Activation v) { adapterActivation = v; return this; }
-        public Builder pooling(Pooling.Mode v) { pooling = v; return this; }
-        public Builder cache(PrefixCachePolicy v) { cache = v; return this; }
+        public Builder headPooling(Pooling.Mode v) { headPooling = v; return this; }
+        public Builder prefixPolicy(PrefixCachePolicy v) { prefixPolicy = v; return this; }
         public Builder cacheMemoryLimitBytes(long v) { cacheMemoryLimitBytes = v; return this; }
         public Builder earlyStoppingPatience(int v) { earlyStoppingPatience = v; return this; }
         public Builder evalBatchSize(int v) { evalBatchSize = v; return this; }
@@ -210,7 +243,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         public TrainConfig build() {
             return new TrainConfig(mode, headLayer, tuneLayers, epochs, Double.isNaN(lr) ? defaultLr(mode) : lr,
                     batchSize, gradAccumulation, maxLength, warmupRatio, warmupSteps, weightDecay, maxGradNorm,
-                    initSeed, dropoutSeed, dataSeed, adapterBottleneck, adapterActivation, pooling, cache,
+                    initSeed, dropoutSeed, dataSeed, adapterBottleneck, adapterActivation, headPooling, prefixPolicy,
                     cacheMemoryLimitBytes, earlyStoppingPatience, evalBatchSize, checkpointEverySteps,
                     bucketChunkBatches, loadBestAtEnd);
         }

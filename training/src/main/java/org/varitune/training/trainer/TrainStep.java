@@ -14,7 +14,7 @@ import org.varitune.transformer.tokenize.Batch;
  *   <li>{@code fromLayer >= 1} with a cache: hidden state {@code fromLayer} gathered from the {@link PrefixCache},
  *       then layers fromLayer+1..l and the head in training mode;</li>
  *   <li>{@code fromLayer >= 1} without a cache: the same, with hidden state {@code fromLayer} recomputed by an
- *       evaluation-mode forward ({@link PrefixCachePolicy#OFF}).</li>
+ *       evaluation-mode forward ({@link PrefixCachePolicy#RECOMPUTE}).</li>
  * </ul>
  * The loss is cross-entropy (classification) or MSE on the single output (regression), a mean over the micro-batch.
  */

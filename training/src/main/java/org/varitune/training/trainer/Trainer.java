@@ -97,8 +97,8 @@ public final class Trainer {
         if (trainable.isEmpty()) throw new IllegalArgumentException("no trainable parameter under " + config.mode());
         int lowest = model.encoder().lowestTrainable();                    // 0 = embeddings
         int lo = Math.min(lowest, model.headLayer() + 1) - 1;              // highest frozen layer below the tuned block
-        this.fromLayer = config.cache() == PrefixCachePolicy.AUTHORS_DROPOUT ? 0 : Math.max(lo, 0);
-        this.useCache = config.cache() == PrefixCachePolicy.AUTO && fromLayer >= 1;
+        this.fromLayer = config.prefixPolicy() == PrefixCachePolicy.AUTHORS_DROPOUT ? 0 : Math.max(lo, 0);
+        this.useCache = config.prefixPolicy() == PrefixCachePolicy.CACHED && fromLayer >= 1;
     }
 
     /** The tuned block starts above this layer: the frozen prefix is layers 1..fromLayer (0 = none split off). */
@@ -231,7 +231,7 @@ public final class Trainer {
     }
 
     private String describePrefix() {
-        if (config.cache() == PrefixCachePolicy.AUTHORS_DROPOUT) {
+        if (config.prefixPolicy() == PrefixCachePolicy.AUTHORS_DROPOUT) {
             return "authors' semantics: dropout on in the frozen layers, no prefix split";
         }
         if (fromLayer == 0) return "no frozen prefix (the embeddings train)";
@@ -329,7 +329,7 @@ public final class Trainer {
     // ---- run records -------------------------------------------------------------------------------------------
 
     /** The CLI spelling of a mode: full, top-k, partial, adapters, probe. */
-    public static String modeName(TuningMode m) { return m.name().toLowerCase(Locale.ROOT).replace('_', '-'); }
+    public static String modeName(TuningMode m) { return m.spelling(); }
 
     /** Number of tuned encoder layers (FULL: l; PROBE: 0; others: k). */
     public int tunedLayerCount() {

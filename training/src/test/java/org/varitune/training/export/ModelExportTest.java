@@ -194,7 +194,7 @@ class ModelExportTest extends TestBase {
                 good.classifierDropout(), 0, null, List.of(), good.sourceModel(), 3);
         var ex = assertThrows(IllegalArgumentException.class,
                 () -> ModelExport.save(model, src, tmp.resolve("out"), bad));
-        assertTrue(ex.getMessage().contains("pooling: info says MEAN_NON_PAD, the model has FIRST_TOKEN"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("pooling: info says mean-with-special, the model has first-token"), ex.getMessage());
         assertFalse(Files.exists(tmp.resolve("out")));
     }
 

@@ -2,6 +2,7 @@ package org.varitune.training.trainer;
 
 import org.junit.jupiter.api.Test;
 import org.varitune.training.TuningMode;
+import org.varitune.transformer.io.Spelled;
 
 import java.util.HashSet;
 import java.util.List;
@@ -36,16 +37,32 @@ class TrainConfigTest {
     void differingKeysIgnoreOperationalFields() {
         TrainConfig a = TrainConfig.builder().build();
         TrainConfig b = a.toBuilder().evalBatchSize(7).checkpointEverySteps(3).epochs(4).build();
-        assertEquals(List.of("epochs (3 vs 4)"), TrainConfig.differingKeys(a.toMap(), b.toMap()));
+        assertEquals(List.of("epochs (10 vs 4)"), TrainConfig.differingKeys(a.toMap(), b.toMap()));
         assertEquals(a, a.toBuilder().build(), "toBuilder round trip");
     }
 
     @Test
-    void cachePolicyParsesItsCliNames() {
-        assertEquals(PrefixCachePolicy.AUTHORS_DROPOUT, PrefixCachePolicy.parse("authors-dropout"));
-        assertEquals(PrefixCachePolicy.OFF, PrefixCachePolicy.parse("off"));
-        var e = assertThrows(IllegalArgumentException.class, () -> PrefixCachePolicy.parse("on"));
-        assertTrue(e.getMessage().contains("'on'"), e.getMessage());
+    void theRecordSpellsEnumsAsTheCommandLineDoes() {
+        TrainConfig c = TrainConfig.builder().mode(TuningMode.TOP_K).prefixPolicy(PrefixCachePolicy.AUTHORS_DROPOUT)
+                .headPooling(org.varitune.training.Pooling.Mode.FIRST_TOKEN).build();
+        var m = c.toMap();
+        assertEquals("top-k", m.get("mode"));
+        assertEquals("authors-dropout", m.get("prefixPolicy"));
+        assertEquals("first-token", m.get("headPooling"));
+        assertEquals("relu", m.get("adapterActivation"));
+    }
+
+    @Test
+    void prefixPoliciesParseTheirSpellingsAndRejectTheOldOnesWithAHint() {
+        assertEquals(PrefixCachePolicy.AUTHORS_DROPOUT, Spelled.parse(PrefixCachePolicy.class, "authors-dropout", "--prefix-policy"));
+        assertEquals(PrefixCachePolicy.RECOMPUTE, Spelled.parse(PrefixCachePolicy.class, "recompute", "--prefix-policy"));
+        assertEquals(PrefixCachePolicy.CACHED, TrainConfig.builder().build().prefixPolicy(), "the default");
+        var e = assertThrows(IllegalArgumentException.class, () -> Spelled.parse(PrefixCachePolicy.class, "auto", "--prefix-policy"));
+        assertEquals("--prefix-policy 'auto' is the old spelling; use 'cached'", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Spelled.parse(PrefixCachePolicy.class, "off", "--prefix-policy"));
+        assertEquals("--prefix-policy 'off' is the old spelling; use 'recompute'", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Spelled.parse(PrefixCachePolicy.class, "on", "--prefix-policy"));
+        assertEquals("--prefix-policy 'on' is not one of cached, recompute, authors-dropout", e.getMessage());
     }
 
     @Test

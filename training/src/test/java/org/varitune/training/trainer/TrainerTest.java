@@ -46,7 +46,7 @@ class TrainerTest extends TestBase {
     }
 
     private static TrainConfig.Builder base() {
-        return TrainConfig.builder().epochs(1).batchSize(8).lr(1e-2).warmupSteps(0).checkpointEverySteps(0)
+        return TrainConfig.builder().epochs(1).batchSize(8).lr(1e-2).warmupSteps(0).checkpointEverySteps(0).weightDecay(0.01)
                 .loadBestAtEnd(false);
     }
 
@@ -100,7 +100,7 @@ class TrainerTest extends TestBase {
         Map<String, float[]> cached = trainAndSnapshot(on, tmp.resolve("on"))[1];
         Map<String, float[]> spilled = trainAndSnapshot(on.toBuilder().cacheMemoryLimitBytes(0).build(),
                 tmp.resolve("disk"))[1];
-        Map<String, float[]> off = trainAndSnapshot(on.toBuilder().cache(PrefixCachePolicy.OFF).build(),
+        Map<String, float[]> off = trainAndSnapshot(on.toBuilder().prefixPolicy(PrefixCachePolicy.RECOMPUTE).build(),
                 tmp.resolve("off"))[1];
         for (String name : off.keySet()) {
             float[] e = off.get(name);
@@ -113,8 +113,8 @@ class TrainerTest extends TestBase {
 
     @Test
     void authorsDropoutModeRunsTheFrozenLayersWithDropout() throws Exception {
-        TrainConfig off = base().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(1).cache(PrefixCachePolicy.OFF).build();
-        TrainConfig authors = off.toBuilder().cache(PrefixCachePolicy.AUTHORS_DROPOUT).build();
+        TrainConfig off = base().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(1).prefixPolicy(PrefixCachePolicy.RECOMPUTE).build();
+        TrainConfig authors = off.toBuilder().prefixPolicy(PrefixCachePolicy.AUTHORS_DROPOUT).build();
         assertEquals(0, TinyTraining.trainer(authors, tmp.resolve("p"), null).fromLayer());
         Map<String, float[]> a = trainAndSnapshot(off, tmp.resolve("off"))[1];
         Map<String, float[]> b = trainAndSnapshot(authors, tmp.resolve("authors"))[1];

@@ -1,5 +1,6 @@
 package org.varitune.transformer.layers;
 
+import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.tensor.Parameter;
 
@@ -18,8 +19,18 @@ import java.util.Random;
  * step moves {@code up} (whose gradient {@code dY·act(down(x))ᵀ} is nonzero) and from then on {@code down} too.
  */
 public final class Adapter {
-    /** The bottleneck non-linearity: ReLU as in the authors' code (default), or exact GELU. */
-    public enum Activation { RELU, GELU }
+    /** The bottleneck non-linearity: {@code relu} as in the authors' code (default), or exact {@code gelu}. */
+    public enum Activation implements Spelled {
+        RELU("relu"), GELU("gelu");
+
+        private final String spelling;
+
+        Activation(String spelling) { this.spelling = spelling; }
+
+        @Override public String spelling() { return spelling; }
+
+        @Override public String toString() { return spelling; }
+    }
 
     /** Standard deviation of {@code down.weight} at initialisation. */
     public static final double DOWN_INIT_STD = 0.02;
