@@ -206,7 +206,7 @@ public final class RunIdentity {
                                           VariabilityPass.Options o, Variant variant, Kernels kernels) {
         return Fingerprint.builder().put("model", m.model()).put("tokenizer", m.tokenizer()).put("task", task)
                 .put("examples", examples(List.of(train))).put("max_examples", maxExamples)
-                .put("max_length", o.maxLength()).put("pooling", o.pooling().name()).put("variant", variant.name())
+                .put("max_length", o.maxLength()).put("pooling", o.pooling().spelling()).put("variant", variant.spelling())
                 .put("batch_size", o.batchSize()).put("reservoir_per_class", o.reservoirPerClass())
                 .put("reservoir_seed", o.seed()).putAll("", RunEnvironment.numerics(kernels)).build();
     }

@@ -95,7 +95,7 @@ class AnalyzeCommandTest {
                 "--out", out.toString()};
         run(base);
         JsonNode first = new ObjectMapper().readTree(out.resolve("variability.json").toFile());
-        assertEquals("MEAN_NON_SPECIAL", first.get("fingerprint").get("pooling").asText());
+        assertEquals("mean", first.get("fingerprint").get("pooling").asText());
         byte[] acc = Files.readAllBytes(out.resolve("variability.acc"));
 
         var cl = Main.commandLine();
@@ -105,20 +105,20 @@ class AnalyzeCommandTest {
         System.setOut(new PrintStream(new ByteArrayOutputStream(), true));
         int rc;
         try {
-            rc = cl.execute(concat(base, "--pooling", "MEAN_NON_PAD"));
+            rc = cl.execute(concat(base, "--pooling", "mean-with-special"));
         } finally {
             System.setOut(saved);
         }
         assertEquals(2, rc, err.toString());
-        assertTrue(err.toString().contains("pooling: MEAN_NON_SPECIAL -> MEAN_NON_PAD"), err.toString());
+        assertTrue(err.toString().contains("pooling: mean -> mean-with-special"), err.toString());
         assertTrue(err.toString().contains("--rerun-changed"), err.toString());
         assertTrue(java.util.Arrays.equals(acc, Files.readAllBytes(out.resolve("variability.acc"))),
                 "the old statistics are neither resumed nor touched");
 
-        run(concat(base, "--pooling", "MEAN_NON_PAD", "--rerun-changed"));
+        run(concat(base, "--pooling", "mean-with-special", "--rerun-changed"));
         JsonNode now = new ObjectMapper().readTree(out.resolve("variability.json").toFile());
-        assertEquals("MEAN_NON_PAD", now.get("pooling").asText());
-        assertEquals("MEAN_NON_PAD", now.get("fingerprint").get("pooling").asText());
+        assertEquals("mean-with-special", now.get("pooling").asText());
+        assertEquals("mean-with-special", now.get("fingerprint").get("pooling").asText());
         assertTrue(!now.get("layers").toString().equals(first.get("layers").toString()), "recomputed, not resumed");
         JsonNode old = new ObjectMapper().readTree(out.resolve("stale/1/variability.json").toFile());
         assertEquals(first.get("layers").toString(), old.get("layers").toString(), "the old analysis is kept aside");

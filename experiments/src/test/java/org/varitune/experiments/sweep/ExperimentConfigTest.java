@@ -91,7 +91,7 @@ class ExperimentConfigTest {
         assertEquals(96, ExperimentConfig.read(write(base), Map.of()).variability().maxLength());
         ExperimentConfig c = ExperimentConfig.read(write(base + "variability: {max_length: 64}\n"), Map.of());
         assertEquals(64, c.variability().maxLength());
-        assertEquals("MEAN_NON_SPECIAL", c.variability().pooling());
+        assertEquals(org.varitune.metrics.Pooling.MEAN_NON_SPECIAL, c.variability().pooling());
         assertEquals(128, ExperimentConfig.read(write("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: f, mode: full}\n"),
                 Map.of()).variability().maxLength(), "the default train.max_length");
     }

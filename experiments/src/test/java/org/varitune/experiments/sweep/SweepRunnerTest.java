@@ -224,7 +224,7 @@ class SweepRunnerTest {
         ExperimentConfig shorter = tiny(model, glue, guided, new ExperimentConfig.Variability(null, null, 12, 10));
         ResultGuard.ChangedResultsException e = assertThrows(ResultGuard.ChangedResultsException.class,
                 () -> new SweepRunner(shorter, out, List.of("test"), QUIET, null, null).run(0, 1));
-        assertTrue(e.getMessage().contains("variability/rte-mean_non_special-paper_class_balanced: examples: "), e.getMessage());
+        assertTrue(e.getMessage().contains("variability/rte-mean-paper: examples: "), e.getMessage());
         assertTrue(e.getMessage().contains("; max_examples: 0 -> 12; max_length: 16 -> 10"), e.getMessage());
     }
 }
