@@ -48,8 +48,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "full", description = "full, top-k, partial, adapters or probe.")
     String mode;
     @Option(names = "--head-layer", description = "Layer l (1..L) the head sits on; 0 = top (default).") Integer headLayer;
-    @Option(names = "--tune-layers", description = "k tuned layers (l-k+1..l) for top-k/partial/adapters (default 1).")
+    @Option(names = "--tune-layers", description = "k tuned layers (M-k+1..M) for top-k/partial/adapters (default 1).")
     Integer tuneLayers;
+    @Option(names = "--tune-last-layer", description = "M, the top of the tuned block for partial/adapters (default: the"
+            + " head layer); layers M+1..head then run frozen under the head.") Integer tuneLastLayer;
     @Option(names = "--epochs", description = "Default 3.") Integer epochs;
     @Option(names = "--lr", description = "Peak learning rate (default: 2e-5 full/top-k/partial, 1e-4 adapters, 1e-3 probe).")
     Double lr;
@@ -65,7 +67,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init-seed") Long initSeed;
     @Option(names = "--dropout-seed") Long dropoutSeed;
     @Option(names = "--data-seed") Long dataSeed;
-    @Option(names = "--adapter-size", description = "Adapter bottleneck (default 64).") Integer adapterSize;
+    @Option(names = "--adapter-size", description = "Adapter bottleneck of both sites (default 64).") Integer adapterSize;
+    @Option(names = "--attention-adapter", description = "The adapter after attention.output.dense: none, or"
+            + " size=R[,init=near-identity|bert][,position=after-dropout|before-dropout][,dropout=P]"
+            + " (default size=64 near-identity after-dropout).") String attentionAdapter;
+    @Option(names = "--output-adapter", description = "The adapter after output.dense (the FFN), same form as"
+            + " --attention-adapter.") String outputAdapter;
     @Option(names = "--adapter-activation", description = "relu (default, the authors') or gelu.") String adapterActivation;
     @Option(names = "--pooling", description = "mean-non-special (default: the mean over text tokens), first-token (HF's heads) or mean-non-pad.") String pooling;
     @Option(names = "--cache", description = "Frozen prefix: auto (cached, eval mode; default), off (recomputed, eval mode)"
@@ -86,6 +93,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig.Builder b = TrainConfig.builder().mode(parseMode(mode));
         if (headLayer != null) b.headLayer(headLayer);
         if (tuneLayers != null) b.tuneLayers(tuneLayers);
+        if (tuneLastLayer != null) b.tuneLastLayer(tuneLastLayer);
         if (epochs != null) b.epochs(epochs);
         if (lr != null) b.lr(lr);
         if (batchSize != null) b.batchSize(batchSize);
@@ -100,6 +108,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (dropoutSeed != null) b.dropoutSeed(dropoutSeed);
         if (dataSeed != null) b.dataSeed(dataSeed);
         if (adapterSize != null) b.adapterBottleneck(adapterSize);
+        if (attentionAdapter != null) b.attentionAdapter(parseSite("--attention-adapter", attentionAdapter));
+        if (outputAdapter != null) b.outputAdapter(parseSite("--output-adapter", outputAdapter));
         if (adapterActivation != null) b.adapterActivation(parseEnum(Adapter.Activation.class, "--adapter-activation", adapterActivation));
         if (pooling != null) b.pooling(parseEnum(Pooling.Mode.class, "--pooling", pooling));
         if (cache != null) b.cache(PrefixCachePolicy.parse(cache));
@@ -111,6 +121,16 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     static TuningMode parseMode(String s) { return parseEnum(TuningMode.class, "--mode", s); }
+
+    /** An adapter site from its spec ({@link Adapter.Site#parse}), or null for {@code none}; errors name the option. */
+    static Adapter.Site parseSite(String option, String s) {
+        if (s.trim().equals("none")) return null;
+        try {
+            return Adapter.Site.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+        }
+    }
 
     /** An enum from its CLI spelling ({@code top-k} = TOP_K); an unknown value is an error listing the choices. */
     static <E extends Enum<E>> E parseEnum(Class<E> type, String option, String s) {

@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import org.varitune.training.Pooling;
+import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.training.trainer.TrainConfig;
+import org.varitune.transformer.layers.Adapter;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -106,9 +110,22 @@ public record ExperimentConfig(
     }
 
     /**
-     * Hyperparameters; a null field means "inherit" in overrides. Defaults follow the paper's setup (RoBERTa GLUE
-     * fine-tuning as in the authors' scripts): max length 128, batch 32, AdamW lr 2e-5, linear decay after 6% warmup,
-     * weight decay 0.1, 10 epochs, clipping at 1.0, adapter bottleneck 64.
+     * Hyperparameters; a null field means "inherit" in overrides, and where it is still null for a run, the
+     * {@code TrainConfig} default. The values of {@link #DEFAULTS} are this project's choices, not the paper's (its
+     * appendix values are not available offline) nor the authors' scripts' (see {@code configs/authors/}): max length
+     * 128, batch 32, AdamW lr 2e-5, linear decay after 6% warmup, weight decay 0.1, 10 epochs, clipping at 1.0,
+     * adapter bottleneck 64.
+     *
+     * @param warmupSteps      warmup length in updates, overriding warmup_ratio (default: the ratio)
+     * @param tuneLastLayer    M, the top layer (1-based) of the tuned block of partial / adapters runs; default the head
+     *                         layer. Layers M+1..head then run frozen under the head.
+     * @param headPooling      what the head pools: {@code first-token} (HF's heads), {@code mean} (text tokens) or
+     *                         {@code mean-with-special} (every attended token); default the trainer's
+     * @param prefixPolicy     the frozen layers below the tuned block: {@code cached} (evaluation mode, computed once),
+     *                         {@code recompute} (evaluation mode, every step) or {@code authors-dropout} (training mode:
+     *                         dropout on, as in the authors' scripts); default the trainer's
+     * @param attentionAdapter the adapter after {@code attention.output.dense} (adapters runs); {@code size: 0} = none
+     * @param outputAdapter    the adapter after {@code output.dense} (the FFN); {@code size: 0} = none
      */
     public record Train(@JsonProperty("epochs") Integer epochs,
                         @JsonProperty("lr") Double lr,
@@ -119,10 +136,74 @@ public record ExperimentConfig(
                         @JsonProperty("max_grad_norm") Double maxGradNorm,
                         @JsonProperty("adapter_size") Integer adapterSize,
                         @JsonProperty("max_train_examples") Integer maxTrainExamples,
-                        @JsonProperty("early_stopping") Integer earlyStopping) {
+                        @JsonProperty("early_stopping") Integer earlyStopping,
+                        @JsonProperty("warmup_steps") Integer warmupSteps,
+                        @JsonProperty("tune_last_layer") Integer tuneLastLayer,
+                        @JsonProperty("head_pooling") String headPooling,
+                        @JsonProperty("prefix_policy") String prefixPolicy,
+                        @JsonProperty("attention_adapter") AdapterSite attentionAdapter,
+                        @JsonProperty("output_adapter") AdapterSite outputAdapter) {
         public static final Train DEFAULTS = new Train(10, 2e-5, 32, 128, 0.06, 0.1, 1.0, 64, 0, 0);
+        static final List<String> HEAD_POOLINGS = List.of("first-token", "mean", "mean-with-special");
+        static final List<String> PREFIX_POLICIES = List.of("cached", "recompute", "authors-dropout");
 
-        /** This record with every non-null field of {@code o} taking precedence. */
+        public Train {
+            if (headPooling != null && !HEAD_POOLINGS.contains(headPooling)) {
+                throw new IllegalArgumentException("head_pooling '" + headPooling + "' is not one of " + HEAD_POOLINGS);
+            }
+            if (prefixPolicy != null && !PREFIX_POLICIES.contains(prefixPolicy)) {
+                throw new IllegalArgumentException("prefix_policy '" + prefixPolicy + "' is not one of " + PREFIX_POLICIES);
+            }
+            if (warmupSteps != null && warmupSteps < 0) throw new IllegalArgumentException("warmup_steps " + warmupSteps + " must be >= 0");
+            if (tuneLastLayer != null && tuneLastLayer < 1) {
+                throw new IllegalArgumentException("tune_last_layer " + tuneLastLayer + " must be a layer number >= 1");
+            }
+        }
+
+        /** The first ten keys only; the others unset. */
+        public Train(Integer epochs, Double lr, Integer batchSize, Integer maxLength, Double warmupRatio,
+                     Double weightDecay, Double maxGradNorm, Integer adapterSize, Integer maxTrainExamples,
+                     Integer earlyStopping) {
+            this(epochs, lr, batchSize, maxLength, warmupRatio, weightDecay, maxGradNorm, adapterSize, maxTrainExamples,
+                    earlyStopping, null, null, null, null, null, null);
+        }
+
+        /**
+         * Sets the fields this record holds on {@code b}, the others keep the builder's defaults. Not set here:
+         * {@code tune_last_layer} (the caller knows the head layer) and {@code max_train_examples} (data, not training).
+         * Modifies {@code b}; returns it.
+         */
+        public TrainConfig.Builder applyTo(TrainConfig.Builder b) {
+            if (epochs != null) b.epochs(epochs);
+            if (lr != null) b.lr(lr);
+            if (batchSize != null) b.batchSize(batchSize);
+            if (maxLength != null) b.maxLength(maxLength);
+            if (warmupRatio != null) b.warmupRatio(warmupRatio);
+            if (warmupSteps != null) b.warmupSteps(warmupSteps);
+            if (weightDecay != null) b.weightDecay(weightDecay);
+            if (maxGradNorm != null) b.maxGradNorm(maxGradNorm);
+            if (earlyStopping != null) b.earlyStoppingPatience(earlyStopping);
+            if (headPooling != null) {
+                b.pooling(switch (headPooling) {
+                    case "first-token" -> Pooling.Mode.FIRST_TOKEN;
+                    case "mean" -> Pooling.Mode.MEAN_NON_SPECIAL;
+                    default -> Pooling.Mode.MEAN_NON_PAD;                      // mean-with-special
+                });
+            }
+            if (prefixPolicy != null) {
+                b.cache(switch (prefixPolicy) {
+                    case "cached" -> PrefixCachePolicy.AUTO;
+                    case "recompute" -> PrefixCachePolicy.OFF;
+                    default -> PrefixCachePolicy.AUTHORS_DROPOUT;              // authors-dropout
+                });
+            }
+            int size = adapterSize != null ? adapterSize : 64;
+            b.attentionAdapter(AdapterSite.resolve(attentionAdapter, size));
+            b.outputAdapter(AdapterSite.resolve(outputAdapter, size));
+            return b;
+        }
+
+        /** This record with every non-null field of {@code o} taking precedence (adapter sites field by field). */
         public Train overriddenBy(Train o) {
             return new Train(o.epochs != null ? o.epochs : epochs, o.lr != null ? o.lr : lr,
                     o.batchSize != null ? o.batchSize : batchSize, o.maxLength != null ? o.maxLength : maxLength,
@@ -131,7 +212,55 @@ public record ExperimentConfig(
                     o.maxGradNorm != null ? o.maxGradNorm : maxGradNorm,
                     o.adapterSize != null ? o.adapterSize : adapterSize,
                     o.maxTrainExamples != null ? o.maxTrainExamples : maxTrainExamples,
-                    o.earlyStopping != null ? o.earlyStopping : earlyStopping);
+                    o.earlyStopping != null ? o.earlyStopping : earlyStopping,
+                    o.warmupSteps != null ? o.warmupSteps : warmupSteps,
+                    o.tuneLastLayer != null ? o.tuneLastLayer : tuneLastLayer,
+                    o.headPooling != null ? o.headPooling : headPooling,
+                    o.prefixPolicy != null ? o.prefixPolicy : prefixPolicy,
+                    AdapterSite.merge(attentionAdapter, o.attentionAdapter),
+                    AdapterSite.merge(outputAdapter, o.outputAdapter));
+        }
+    }
+
+    /**
+     * One adapter site of adapters runs; a null field inherits (from an outer level, else from {@code adapter_size}
+     * and the trainer's site defaults: near-identity init, after the dropout, no bottleneck dropout).
+     *
+     * @param size     bottleneck width; 0 = no adapter at this site
+     * @param init     {@code near-identity} or {@code bert}
+     * @param position {@code after-dropout} or {@code before-dropout} (of the dense the adapter follows)
+     * @param dropout  dropout rate on the bottleneck activation, in [0, 1)
+     */
+    public record AdapterSite(@JsonProperty("size") Integer size, @JsonProperty("init") String init,
+                              @JsonProperty("position") String position, @JsonProperty("dropout") Double dropout) {
+        static final List<String> INITS = List.of("near-identity", "bert");
+        static final List<String> POSITIONS = List.of("after-dropout", "before-dropout");
+
+        public AdapterSite {
+            if (size != null && size < 0) throw new IllegalArgumentException("adapter size " + size + " must be >= 0 (0 = none)");
+            if (init != null && !INITS.contains(init)) throw new IllegalArgumentException("adapter init '" + init + "' is not one of " + INITS);
+            if (position != null && !POSITIONS.contains(position)) {
+                throw new IllegalArgumentException("adapter position '" + position + "' is not one of " + POSITIONS);
+            }
+            if (dropout != null && !(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("adapter dropout " + dropout + " outside [0, 1)");
+        }
+
+        /** The trainer's site: {@code houlsby(defaultSize)} overridden by the given fields; null for size 0. */
+        static Adapter.Site resolve(AdapterSite s, int defaultSize) {
+            if (s == null) return Adapter.Site.houlsby(defaultSize);
+            int size = s.size != null ? s.size : defaultSize;
+            if (size == 0) return null;
+            return new Adapter.Site(size,
+                    s.init == null ? Adapter.Init.NEAR_IDENTITY : Adapter.unkebab(Adapter.Init.class, "init", s.init),
+                    s.position == null ? Adapter.Position.AFTER_DROPOUT : Adapter.unkebab(Adapter.Position.class, "position", s.position),
+                    s.dropout == null ? 0 : s.dropout);
+        }
+
+        static AdapterSite merge(AdapterSite base, AdapterSite o) {
+            if (o == null) return base;
+            if (base == null) return o;
+            return new AdapterSite(o.size != null ? o.size : base.size, o.init != null ? o.init : base.init,
+                    o.position != null ? o.position : base.position, o.dropout != null ? o.dropout : base.dropout);
         }
     }
 
