@@ -220,6 +220,33 @@ class ModelExportTest extends TestBase {
     }
 
     @Test
+    void aFormatOneExportWithOneBottleneckForBothSitesStillLoads() throws IOException {
+        Path out = exportWithAdapters();
+        SequenceClassifier current = ModelExport.load(out, k);
+        // rewrite it as format 1 wrote it: adapters.bottleneck, metadata bottleneck, no per-site specs
+        ObjectMapper json = new ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode config =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(out.resolve("config.json").toFile());
+        var v = (com.fasterxml.jackson.databind.node.ObjectNode) config.get("varitune");
+        v.put("format_version", 1);
+        var a = (com.fasterxml.jackson.databind.node.ObjectNode) v.get("adapters");
+        a.remove("attention");
+        a.remove("output");
+        a.put("bottleneck", 4);
+        Files.writeString(out.resolve("config.json"), json.writeValueAsString(config));
+        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("bottleneck", "4").metadata("activation", "RELU");
+        try (WeightSource src = Safetensors.open(file)) {
+            for (String n : src.names()) w.addF32(n, src.readFloat(n), src.info(n).shape());
+        }
+        w.write(file);
+        SequenceClassifier legacy = ModelExport.load(out, k);
+        assertEquals(HOULSBY4, ModelExport.info(out).attentionAdapter(), "format 1 = near-identity sites after the dropouts");
+        assertArrayEquals(current.logits(batch(false)), legacy.logits(batch(false)), "same logits as format 2");
+        assertEquals(2, ModelExport.info(out).adapterLayers().size());
+    }
+
+    @Test
     void aCorruptAdaptersFileIsAnErrorNamingIt() throws IOException {
         Path out = exportWithAdapters();
         Path file = out.resolve(ModelExport.ADAPTERS_FILE);
