@@ -13,10 +13,11 @@ import java.util.regex.Pattern;
 /**
  * Decides which parameters train, by HF name, and applies it with {@link Parameter#setTrainable}. Two kinds:
  * <ul>
- *   <li>by mode ({@link #of}): a {@link TuningMode} with the head layer l and the count k. Layer i of the names
- *       ({@code encoder.layer.<i>.}, 0-based) is layer i+1. Head parameters (anything outside {@code embeddings.},
- *       {@code encoder.}: {@code classifier.*}, the head's {@code pooler.dense.*}) always train. Layers above l
- *       never train (they are not run).</li>
+ *   <li>by mode ({@link #of}): a {@link TuningMode} with the head layer l, the count k and the last tuned layer M
+ *       (default l): the tuned block is layers M−k+1..M. Layer i of the names ({@code encoder.layer.<i>.}, 0-based)
+ *       is layer i+1. Head parameters (anything outside {@code embeddings.}, {@code encoder.}: {@code classifier.*},
+ *       the head's {@code pooler.dense.*}) always train. Layers M+1..l (when M &lt; l) are frozen but run, and the
+ *       gradient flows through them to the tuned block. Layers above l never train (they are not run).</li>
  *   <li>by name ({@link #matching}): a parameter trains iff its full name matches the regex.</li>
  * </ul>
  * Either can then freeze more with {@link #exceptMatching} (e.g. keep the embeddings frozen under FULL).
@@ -26,13 +27,15 @@ public final class FreezePolicy {
 
     private final TuningMode mode;          // null for a name-based policy
     private final int headLayer, k;         // as given; resolved against L in apply
+    private final int tuneLastLayer;        // M, the top of the tuned block; 0 = the head layer
     private final Pattern trainOnly;        // name-based: trains iff matches
     private final List<Pattern> frozen;     // extra freezing, on top of either kind
 
-    private FreezePolicy(TuningMode mode, int headLayer, int k, Pattern trainOnly, List<Pattern> frozen) {
+    private FreezePolicy(TuningMode mode, int headLayer, int k, int tuneLastLayer, Pattern trainOnly, List<Pattern> frozen) {
         this.mode = mode;
         this.headLayer = headLayer;
         this.k = k;
+        this.tuneLastLayer = tuneLastLayer;
         this.trainOnly = trainOnly;
         this.frozen = List.copyOf(frozen);
     }
@@ -43,11 +46,20 @@ public final class FreezePolicy {
      * @param headLayer 1..L, or 0 for the default L (required to be L or 0 for TOP_K)
      * @param k         number of tuned layers for TOP_K / PARTIAL / ADAPTERS (1..l); ignored by FULL and PROBE
      */
-    public static FreezePolicy of(TuningMode mode, int headLayer, int k) {
+    public static FreezePolicy of(TuningMode mode, int headLayer, int k) { return of(mode, headLayer, k, 0); }
+
+    /**
+     * A mode-based policy whose tuned block ends at layer {@code tuneLastLayer} = M (1-based), possibly below the
+     * head: PARTIAL and ADAPTERS tune layers M−k+1..M, and layers M+1..l run frozen under the head.
+     *
+     * @param tuneLastLayer M in [k, l], or 0 for the head layer l (the only value FULL, TOP_K and PROBE accept besides l)
+     */
+    public static FreezePolicy of(TuningMode mode, int headLayer, int k, int tuneLastLayer) {
         if (headLayer < 0) throw new IllegalArgumentException("head layer " + headLayer + " must be >= 0 (0 = top)");
         boolean usesK = mode == TuningMode.TOP_K || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS;
         if (usesK && k < 1) throw new IllegalArgumentException(mode + " needs k >= 1 tuned layers, got " + k);
-        return new FreezePolicy(mode, headLayer, k, null, List.of());
+        if (tuneLastLayer < 0) throw new IllegalArgumentException("tune last layer " + tuneLastLayer + " must be >= 0 (0 = the head layer)");
+        return new FreezePolicy(mode, headLayer, k, tuneLastLayer, null, List.of());
     }
 
     /** Full fine-tuning with the head on the top layer. */
@@ -55,14 +67,14 @@ public final class FreezePolicy {
 
     /** A name-based policy: a parameter trains iff its whole name matches {@code regex}. */
     public static FreezePolicy matching(String regex) {
-        return new FreezePolicy(null, 0, 0, Pattern.compile(regex), List.of());
+        return new FreezePolicy(null, 0, 0, 0, Pattern.compile(regex), List.of());
     }
 
     /** This policy, additionally freezing every parameter whose whole name matches {@code regex}. */
     public FreezePolicy exceptMatching(String regex) {
         List<Pattern> f = new ArrayList<>(frozen);
         f.add(Pattern.compile(regex));
-        return new FreezePolicy(mode, headLayer, k, trainOnly, f);
+        return new FreezePolicy(mode, headLayer, k, tuneLastLayer, trainOnly, f);
     }
 
     public TuningMode mode() { return mode; }
@@ -77,16 +89,35 @@ public final class FreezePolicy {
         return l;
     }
 
+    /**
+     * The top of the tuned block for an L-layer encoder: M as given, or the head layer l when it was 0. Fails when M
+     * lies above l, or below l for a mode whose block must end at the head (FULL, TOP_K, PROBE).
+     */
+    public int tuneLastLayer(int numLayers) {
+        int l = headLayer(numLayers);
+        if (tuneLastLayer == 0 || tuneLastLayer == l) return l;
+        if (tuneLastLayer > l) throw new IllegalArgumentException("tune last layer " + tuneLastLayer + " is above the head layer " + l);
+        if (mode != TuningMode.PARTIAL && mode != TuningMode.ADAPTERS) {
+            throw new IllegalArgumentException(mode + " tunes a block ending at the head layer " + l + ", not at "
+                    + tuneLastLayer + " (use partial or adapters)");
+        }
+        return tuneLastLayer;
+    }
+
     /** The 1-based layers whose parameters (or adapters) this policy tunes: {@code [first, last]}, empty if first > last. */
     public int[] tunedLayers(int numLayers) {
         int l = headLayer(numLayers);
         if (mode == null) return new int[] {1, 0};
+        int m = tuneLastLayer(numLayers);
         return switch (mode) {
             case FULL -> new int[] {1, l};
             case PROBE -> new int[] {1, 0};
             case TOP_K, PARTIAL, ADAPTERS -> {
-                if (k > l) throw new IllegalArgumentException(mode + ": k = " + k + " layers but the head is on layer " + l);
-                yield new int[] {l - k + 1, l};
+                if (k > m) {
+                    throw new IllegalArgumentException(mode + ": k = " + k + " layers but the tuned block ends at layer " + m
+                            + (m == l ? " (the head layer)" : ""));
+                }
+                yield new int[] {m - k + 1, m};
             }
         };
     }
@@ -110,12 +141,21 @@ public final class FreezePolicy {
 
     /**
      * Inserts adapters into the layers this ADAPTERS policy tunes ({@link org.varitune.transformer.layers.EncoderLayer#addAdapters}),
-     * near-identity from {@code rng}. Modifies the encoder; a no-op for other modes.
+     * near-identity after both dropouts, from {@code rng}. Modifies the encoder; a no-op for other modes.
      */
     public void insertAdapters(Encoder encoder, int bottleneck, Adapter.Activation activation, Random rng) {
+        insertAdapters(encoder, Adapter.Site.houlsby(bottleneck), Adapter.Site.houlsby(bottleneck), activation, rng);
+    }
+
+    /**
+     * Inserts adapters at the given sites (null = none at that site; not both) into the layers this ADAPTERS policy
+     * tunes, bottom layer first, initialised from {@code rng}. Modifies the encoder; a no-op for other modes.
+     */
+    public void insertAdapters(Encoder encoder, Adapter.Site attention, Adapter.Site output, Adapter.Activation activation,
+                               Random rng) {
         if (mode != TuningMode.ADAPTERS) return;
         int[] tuned = tunedLayers(encoder.numLayers());
-        for (int l = tuned[0]; l <= tuned[1]; l++) encoder.layers().get(l - 1).addAdapters(bottleneck, activation, rng);
+        for (int l = tuned[0]; l <= tuned[1]; l++) encoder.layers().get(l - 1).addAdapters(attention, output, activation, rng);
     }
 
     /**

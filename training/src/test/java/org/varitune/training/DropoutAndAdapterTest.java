@@ -89,4 +89,44 @@ class DropoutAndAdapterTest extends TestBase {
         assertTrue(java.util.Arrays.stream(toDouble(down)).anyMatch(v -> v != 0), "down projection is random");
         assertThrows(IllegalStateException.class, () -> adapted.layers().get(1).addAdapters(8, Adapter.Activation.RELU));
     }
+
+    @Test
+    void bertInitDrawsBothWeightsFromTheInitializerRangeSoTheAdapterIsNotTheIdentity() {
+        Encoder plain = TinyModels.random(TinyModels.roberta(), kernels, false, new Random(3));
+        Encoder adapted = TinyModels.random(TinyModels.roberta(), kernels, false, new Random(3));
+        Adapter.Site bert = new Adapter.Site(200, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0);
+        adapted.layers().get(1).addAdapters(bert, bert, Adapter.Activation.RELU, new Random(4));
+        for (String w : List.of("down.weight", "up.weight")) {
+            float[] d = adapted.parameterMap().get("encoder.layer.1.output.adapter." + w).data();   // 3200 draws
+            double mean = java.util.Arrays.stream(toDouble(d)).average().orElseThrow();
+            double sd = Math.sqrt(java.util.Arrays.stream(toDouble(d)).map(v -> (v - mean) * (v - mean)).sum() / d.length);
+            // sd of the sample sd of 3200 normal draws: 0.02/sqrt(2·3200) = 2.5e-4; ±5 of them
+            assertEquals(Adapter.INIT_STD, sd, 1.25e-3, w + " standard deviation");
+            assertEquals(0, mean, 5 * Adapter.INIT_STD / Math.sqrt(d.length), w + " mean");
+        }
+        for (String b : List.of("down.bias", "up.bias")) {
+            for (float v : adapted.parameterMap().get("encoder.layer.1.attention.output.adapter." + b).data()) assertEquals(0f, v, b);
+        }
+        var batch = TinyClassifiers.batch(true);
+        assertFalse(java.util.Arrays.equals(plain.forward(batch.ids(), null, batch.mask(), 3, 7, 3).last(),
+                adapted.forward(batch.ids(), null, batch.mask(), 3, 7, 3).last()), "BERT init is not the identity");
+    }
+
+    @Test
+    void aSingleSiteAdapterHasOnlyItsParametersAndItsOwnDropoutSite() {
+        Encoder e = TinyModels.random(TinyModels.bert(), kernels, false, new Random(3));
+        e.layers().get(2).addAdapters(new Adapter.Site(3, Adapter.Init.NEAR_IDENTITY, Adapter.Position.BEFORE_DROPOUT, 0.1),
+                null, Adapter.Activation.RELU, new Random(1));
+        assertEquals(List.of("encoder.layer.2.attention.output.adapter.down.weight",
+                "encoder.layer.2.attention.output.adapter.down.bias", "encoder.layer.2.attention.output.adapter.up.weight",
+                "encoder.layer.2.attention.output.adapter.up.bias"), e.layers().get(2).parameters().stream()
+                .map(Parameter::name).filter(n -> n.contains("adapter")).toList());
+        assertTrue(e.layers().get(2).hasAdapters());
+        assertThrows(IllegalStateException.class, () -> e.layers().get(2).addAdapters(null, Adapter.Site.houlsby(3),
+                Adapter.Activation.RELU, new Random(1)), "adapters are added once per layer");
+        assertThrows(IllegalArgumentException.class, () -> e.layers().get(1).addAdapters(null, null,
+                Adapter.Activation.RELU, new Random(1)));
+        assertThrows(IllegalArgumentException.class, () -> new Adapter.Site(0, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Adapter.Site(4, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 1));
+    }
 }

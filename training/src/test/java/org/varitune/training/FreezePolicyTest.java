@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,6 +61,38 @@ class FreezePolicyTest extends TestBase {
                 "encoder.layer.2.attention.output.adapter.down.bias"), trained(p));
         assertFalse(FreezePolicy.full().exceptMatching("embeddings\\..*").trains("embeddings.word_embeddings.weight", L));
         assertTrue(FreezePolicy.full().exceptMatching("embeddings\\..*").trains("encoder.layer.0.output.dense.bias", L));
+    }
+
+    @Test
+    void aTunedBlockMayEndBelowTheHead() {
+        FreezePolicy p = FreezePolicy.of(TuningMode.PARTIAL, 3, 1, 1);              // layer 1 under a head on 3
+        assertArrayEquals(new int[] {1, 1}, p.tunedLayers(L));
+        assertEquals(3, p.headLayer(L));
+        assertEquals(Set.of("encoder.layer.0.attention.self.query.weight", "classifier.weight", "pooler.dense.bias"),
+                trained(p), "layers 2 and 3 are frozen");
+        assertEquals(Set.of("encoder.layer.1.output.LayerNorm.bias", "encoder.layer.1.output.adapter.up.weight",
+                "classifier.weight", "pooler.dense.bias"), trained(FreezePolicy.of(TuningMode.ADAPTERS, 3, 1, 2)));
+        assertArrayEquals(new int[] {1, 2}, FreezePolicy.of(TuningMode.ADAPTERS, 0, 2, 2).tunedLayers(L), "head on top");
+        assertArrayEquals(new int[] {2, 3}, FreezePolicy.of(TuningMode.PARTIAL, 3, 2, 3).tunedLayers(L), "M = l is the default");
+        var ex = assertThrows(IllegalArgumentException.class, () -> FreezePolicy.of(TuningMode.PARTIAL, 2, 1, 3).tunedLayers(L));
+        assertTrue(ex.getMessage().contains("above the head layer 2"), ex.getMessage());
+        ex = assertThrows(IllegalArgumentException.class, () -> FreezePolicy.of(TuningMode.PARTIAL, 3, 2, 1).tunedLayers(L));
+        assertTrue(ex.getMessage().contains("k = 2") && ex.getMessage().contains("ends at layer 1"), ex.getMessage());
+        ex = assertThrows(IllegalArgumentException.class, () -> FreezePolicy.of(TuningMode.TOP_K, 0, 1, 2).tunedLayers(L));
+        assertTrue(ex.getMessage().contains("use partial or adapters"), ex.getMessage());
+    }
+
+    @Test
+    void adaptersGoOnlyToTheGivenSitesOfTheTunedBlock() {
+        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 3, Pooling.Mode.FIRST_TOKEN, false, rand);
+        FreezePolicy p = FreezePolicy.of(TuningMode.ADAPTERS, 3, 1, 2);
+        p.insertAdapters(m.encoder(), null, Adapter.Site.houlsby(4), Adapter.Activation.RELU, new Random(0));
+        assertFalse(m.encoder().layers().get(0).hasAdapters());
+        assertFalse(m.encoder().layers().get(2).hasAdapters(), "layer 3 is above the tuned block");
+        assertNull(m.encoder().layers().get(1).attentionAdapter(), "no attention site asked");
+        assertEquals(4, m.encoder().layers().get(1).outputAdapter().bottleneck());
+        p.apply(m);
+        assertEquals(1 + 1, m.encoder().lowestTrainable(), "layer 2 is the lowest trainable block");
     }
 
     @Test

@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 /**
  * Our float layers (forward and backward, plain CPU kernels and the configured backend) against the double oracles
  * of {@code org.varitune.training.reference}, on seeded inputs in [-2, 2], with padding masks and dropout masks.
@@ -180,21 +182,32 @@ class LayersVsOracleTest extends TestBase {
     @MethodSource("kernels")
     void adapterMatchesTheOracle(Kernels k) {
         for (Adapter.Activation act : Adapter.Activation.values()) {
-            int n = 6, c = 16;
-            Adapter a = new Adapter(k, "encoder.layer.0.output.adapter", c, 5, act);
-            for (Parameter p : a.parameters()) fill(p);
-            float[] x = randn(n * c), dy = randn(n * c);
-            var f = a.forward(x, n, true);
-            float[] dx = a.backward(dy, f.saved(), true);
-            DoubleModel o = new DoubleModel(new DoubleModel.Config(false, c, 4, 8, 1e-12, 0, 1, "FIRST_TOKEN",
-                    DoubleLayers.Act.valueOf(act.name())), DoubleModel.params(a.parameters()), DoubleModel.Masks.NONE);
-            DoubleModel.AdapterTape[] tape = new DoubleModel.AdapterTape[1];
-            double[] y = o.adapter("encoder.layer.0.output.adapter", d(x), n, tape);
-            Map<String, double[]> g = o.zeroGrads();
-            double[] eX = o.adapterBackward("encoder.layer.0.output.adapter", tape[0], d(dy), g);
-            close("adapter y " + act, f.out(), y, REDUCTION);
-            close("adapter dX " + act, dx, eX, REDUCTION);
-            for (Parameter p : a.parameters()) close("adapter d" + p.name() + " " + act, p.grad(), g.get(p.name()), REDUCTION);
+            for (double p : new double[] {0, 0.3}) {                      // without and with the bottleneck dropout
+                int n = 6, c = 16;
+                long site = Dropout.site(0, Dropout.OUTPUT_ADAPTER);
+                Adapter a = new Adapter(k, "encoder.layer.0.output.adapter", c,
+                        new Adapter.Site(5, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, p), act, site);
+                for (Parameter q : a.parameters()) fill(q);
+                float[] x = randn(n * c), dy = randn(n * c);
+                DropoutContext ctx = DropoutContext.training(3, 8);
+                var f = a.forward(x, n, true, ctx);
+                float[] dx = a.backward(dy, f.saved(), true);
+                DoubleModel.Masks masks = (st, len) -> {
+                    assertEquals(site, st, "the adapter's bottleneck dropout site");
+                    Dropout.Mask mk = new Dropout(p, st).mask(ctx, len);
+                    return mk == null ? null : d(mk.multipliers());
+                };
+                DoubleModel o = new DoubleModel(new DoubleModel.Config(false, c, 4, 8, 1e-12, 0, 1, "FIRST_TOKEN",
+                        DoubleLayers.Act.valueOf(act.name())), DoubleModel.params(a.parameters()), masks);
+                DoubleModel.AdapterTape[] tape = new DoubleModel.AdapterTape[1];
+                double[] y = o.adapter("encoder.layer.0.output.adapter", d(x), n, 0, Dropout.OUTPUT_ADAPTER, tape);
+                Map<String, double[]> g = o.zeroGrads();
+                double[] eX = o.adapterBackward("encoder.layer.0.output.adapter", tape[0], d(dy), g);
+                String at = act + " p=" + p;
+                close("adapter y " + at, f.out(), y, REDUCTION);
+                close("adapter dX " + at, dx, eX, REDUCTION);
+                for (Parameter q : a.parameters()) close("adapter d" + q.name() + " " + at, q.grad(), g.get(q.name()), REDUCTION);
+            }
         }
     }
 

@@ -110,7 +110,10 @@ class ModelVsOracleTest extends TestBase {
                 Arguments.of(FreezePolicy.of(TuningMode.PARTIAL, 2, 1), 2),     // layer 2 only; layer 1 frozen
                 Arguments.of(FreezePolicy.of(TuningMode.TOP_K, 0, 2), 2),       // layers 2, 3
                 Arguments.of(FreezePolicy.of(TuningMode.ADAPTERS, 3, 1), 3),    // layer 3's adapters and LayerNorms
-                Arguments.of(FreezePolicy.of(TuningMode.PROBE, 2, 0), 3));      // head only
+                Arguments.of(FreezePolicy.of(TuningMode.PROBE, 2, 0), 3),       // head only
+                // tuned blocks ending below the head: the gradient reaches them through frozen layers 2..3 / 3
+                Arguments.of(FreezePolicy.of(TuningMode.PARTIAL, 3, 1, 1), 1),  // layer 1 only, head on 3
+                Arguments.of(FreezePolicy.of(TuningMode.ADAPTERS, 3, 1, 2), 2)); // layer 2's adapters, head on 3
     }
 
     @ParameterizedTest
@@ -135,7 +138,44 @@ class ModelVsOracleTest extends TestBase {
             if (layer < lowestLayer) assertFalse(p.hasGrad(), p.name() + " is below the lowest trainable layer " + lowestLayer);
             if (layer > headLayer) assertFalse(p.trainable() || p.hasGrad(), p.name() + " is above the head");
         }
+        int[] tuned = policy.tunedLayers(3);
+        for (Parameter p : m.encoder().parameters()) {
+            java.util.regex.Matcher mt = java.util.regex.Pattern.compile("^encoder\\.layer\\.(\\d+)\\.").matcher(p.name());
+            int layer = mt.find() ? Integer.parseInt(mt.group(1)) + 1 : 0;
+            if (layer > tuned[1] && layer <= headLayer) assertFalse(p.trainable(), p.name() + " is above the tuned block");
+        }
         int expectLowest = policy.mode() == TuningMode.PROBE ? 4 : lowestLayer;
         assertEquals(expectLowest, m.encoder().lowestTrainable(), "lowest trainable block");
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void theAuthorsAdapterPlacementMatchesTheOracle(Kernels k, boolean roberta, boolean dropout) {
+        // attention adapter before its dropout, FFN adapter after, both with a bottleneck dropout, different widths
+        Adapter.Site att = new Adapter.Site(4, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.2);
+        Adapter.Site ffn = new Adapter.Site(6, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.2);
+        SequenceClassifier m = TinyClassifiers.model(roberta, k, 3, Pooling.Mode.FIRST_TOKEN, att, ffn, rand);
+        FreezePolicy.full().apply(m);
+        Run r = run(m, roberta, dropout ? DropoutContext.training(42, 7) : DropoutContext.OFF);
+        AllClose.assertAllClose("loss", new double[] {r.loss()}, new double[] {r.expectedLoss()}, MODEL);
+        assertEquals(m.parameters().size(), compareGrads(k.name() + " authors' adapters", r), "every parameter compared");
+    }
+
+    @org.junit.jupiter.api.Test
+    void anAdapterBeforeOrAfterTheDropoutComputesTheSameFunctionWithDropoutOffAndDifferentOnesWithItOn() {
+        Kernels k = Kernels.fromSystemProperty();
+        Adapter.Site before = new Adapter.Site(4, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0);
+        Adapter.Site after = new Adapter.Site(4, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0);
+        SequenceClassifier a = TinyClassifiers.model(false, k, 3, Pooling.Mode.FIRST_TOKEN, before, null, new Random(5));
+        SequenceClassifier b = TinyClassifiers.model(false, k, 3, Pooling.Mode.FIRST_TOKEN, after, null, new Random(5));
+        var batch = TinyClassifiers.batch(false);
+        int B = TinyClassifiers.B, T = TinyClassifiers.T;
+        float[] offA = a.forwardTrain(batch.ids(), batch.types(), batch.mask(), batch.special(), B, T, DropoutContext.OFF).logits();
+        float[] offB = b.forwardTrain(batch.ids(), batch.types(), batch.mask(), batch.special(), B, T, DropoutContext.OFF).logits();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(offA, offB, "same weights, dropout off: same logits");
+        DropoutContext on = DropoutContext.training(3, 1);
+        float[] onA = a.forwardTrain(batch.ids(), batch.types(), batch.mask(), batch.special(), B, T, on).logits();
+        float[] onB = b.forwardTrain(batch.ids(), batch.types(), batch.mask(), batch.special(), B, T, on).logits();
+        assertFalse(java.util.Arrays.equals(onA, onB), "dropout on: the placement changes the function");
     }
 }

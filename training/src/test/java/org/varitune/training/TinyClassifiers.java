@@ -11,7 +11,9 @@ import org.varitune.transformer.tensor.Parameter;
 import org.varitune.training.reference.DoubleLayers;
 import org.varitune.training.reference.DoubleModel;
 
+import java.util.HashSet;
 import java.util.Random;
+import java.util.Set;
 
 /** Tiny random classifiers (TinyModels' 3-layer configs, hidden 16), their batches, and their double oracles. */
 public final class TinyClassifiers {
@@ -47,10 +49,17 @@ public final class TinyClassifiers {
      */
     public static SequenceClassifier model(boolean roberta, Kernels k, int headLayer, Pooling.Mode pooling,
                                            boolean adapters, Random rand) {
+        Adapter.Site site = adapters ? Adapter.Site.houlsby(5) : null;
+        return model(roberta, k, headLayer, pooling, site, site, rand);
+    }
+
+    /** As above with GELU adapters at the given sites (null = none there) in every layer up to the head. */
+    public static SequenceClassifier model(boolean roberta, Kernels k, int headLayer, Pooling.Mode pooling,
+                                           Adapter.Site attention, Adapter.Site output, Random rand) {
         EncoderConfig c = config(roberta);
         Encoder enc = TinyModels.random(c, k, false, rand);
-        if (adapters) {
-            for (int l = 0; l < headLayer; l++) enc.layers().get(l).addAdapters(5, Adapter.Activation.GELU, rand);
+        if (attention != null || output != null) {
+            for (int l = 0; l < headLayer; l++) enc.layers().get(l).addAdapters(attention, output, Adapter.Activation.GELU, rand);
         }
         Pooling p = new Pooling(pooling);
         ClassificationHead head = roberta
@@ -70,10 +79,38 @@ public final class TinyClassifiers {
     /** The double oracle of a model, with the masks that {@code drop} draws (none when off). */
     public static DoubleModel oracle(SequenceClassifier m, DropoutContext drop, DoubleLayers.Act adapterAct) {
         EncoderConfig c = m.encoder().config();
-        DoubleModel.Masks masks = drop == null || !drop.enabled() ? DoubleModel.Masks.NONE : masks(c, drop);
+        DoubleModel.Masks masks = drop == null || !drop.enabled() ? DoubleModel.Masks.NONE : masks(m.encoder(), drop);
+        Set<String> before = new HashSet<>();
+        for (int l = 0; l < m.headLayer(); l++) {
+            var layer = m.encoder().layers().get(l);
+            String pr = "encoder.layer." + l + ".";
+            if (isBefore(layer.attentionAdapter())) before.add(pr + "attention.output.adapter");
+            if (isBefore(layer.outputAdapter())) before.add(pr + "output.adapter");
+        }
         return new DoubleModel(new DoubleModel.Config(c.isRoberta(), c.hiddenSize(), c.numAttentionHeads(),
                 c.intermediateSize(), c.layerNormEps(), c.padTokenId(), m.headLayer(), m.head().pooling().mode().name(),
-                adapterAct), DoubleModel.params(m.parameters()), masks);
+                adapterAct, before), DoubleModel.params(m.parameters()), masks);
+    }
+
+    private static boolean isBefore(Adapter a) { return a != null && a.site().position() == Adapter.Position.BEFORE_DROPOUT; }
+
+    /** The masks our Dropouts (the adapters' bottleneck ones included) draw in {@code enc} under {@code drop}, by site. */
+    public static DoubleModel.Masks masks(Encoder enc, DropoutContext drop) {
+        DoubleModel.Masks base = masks(enc.config(), drop);
+        return (site, n) -> {
+            int slot = (int) (site & 0xFF);
+            if (slot != Dropout.ATTENTION_ADAPTER && slot != Dropout.OUTPUT_ADAPTER) return base.get(site, n);
+            var layer = enc.layers().get((int) (site >> 8));
+            Adapter a = slot == Dropout.ATTENTION_ADAPTER ? layer.attentionAdapter() : layer.outputAdapter();
+            Dropout.Mask mk = new Dropout(a.site().dropout(), site).mask(drop, n);
+            return mk == null ? null : toDouble(mk.multipliers());
+        };
+    }
+
+    private static double[] toDouble(float[] m) {
+        double[] d = new double[m.length];
+        for (int i = 0; i < m.length; i++) d[i] = m[i];
+        return d;
     }
 
     /** The masks our Dropouts draw under {@code drop}, as multipliers, by site. */

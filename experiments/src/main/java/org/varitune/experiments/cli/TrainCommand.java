@@ -52,8 +52,10 @@ public final class TrainCommand implements Callable<Integer> {
     TuningMode mode = D.mode();
     @Option(names = "--head-layer", description = "Layer l (1..L) the head sits on; 0 = top (default).")
     int headLayer = D.headLayer();
-    @Option(names = "--tune-layers", description = "k tuned layers (l-k+1..l) for top-k/partial/adapters (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tune-layers", description = "k tuned layers (M-k+1..M) for top-k/partial/adapters (default ${DEFAULT-VALUE}).")
     int tuneLayers = D.tuneLayers();
+    @Option(names = "--tune-last-layer", description = "M, the top of the tuned block for partial/adapters (default: the"
+            + " head layer); layers M+1..head then run frozen under the head.") Integer tuneLastLayer;
     @Option(names = "--epochs", description = "Default ${DEFAULT-VALUE}; the best dev epoch's weights are kept.")
     int epochs = D.epochs();
     @Option(names = "--lr", description = "Peak learning rate (default by mode: 2e-5 full/top-k/partial, 1e-4 adapters, 1e-3 probe).")
@@ -73,7 +75,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init-seed") Long initSeed;
     @Option(names = "--dropout-seed") Long dropoutSeed;
     @Option(names = "--data-seed") Long dataSeed;
-    @Option(names = "--adapter-size", description = "Adapter bottleneck (default ${DEFAULT-VALUE}).") int adapterSize = D.adapterBottleneck();
+    @Option(names = "--adapter-size", description = "Adapter bottleneck of both sites (default 64).") Integer adapterSize;
+    @Option(names = "--attention-adapter", description = "The adapter after attention.output.dense: none, or"
+            + " size=R[,init=near-identity|bert][,position=after-dropout|before-dropout][,dropout=P]"
+            + " (default size=64 near-identity after-dropout).") String attentionAdapter;
+    @Option(names = "--output-adapter", description = "The adapter after output.dense (the FFN), same form as"
+            + " --attention-adapter.") String outputAdapter;
     @Option(names = "--adapter-activation", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}, the authors').")
     Adapter.Activation adapterActivation = D.adapterActivation();
     @Option(names = "--head-pooling", description = "What the classification head pools: ${COMPLETION-CANDIDATES} (default "
@@ -107,16 +114,30 @@ public final class TrainCommand implements Callable<Integer> {
         if (oldCache != null) throw new IllegalArgumentException("--cache is now --prefix-policy (cached, recompute, authors-dropout)");
         TrainConfig.Builder b = TrainConfig.builder().mode(mode).headLayer(headLayer).tuneLayers(tuneLayers).epochs(epochs)
                 .batchSize(batchSize).gradAccumulation(gradAccumulation).maxLength(maxLength).warmupRatio(warmupRatio)
-                .weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed).adapterBottleneck(adapterSize)
+                .weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed)
                 .adapterActivation(adapterActivation).headPooling(headPooling).prefixPolicy(prefixPolicy)
                 .cacheMemoryLimitBytes(cacheMemoryMb << 20).earlyStoppingPatience(earlyStopping)
                 .evalBatchSize(evalBatchSize).checkpointEverySteps(checkpointEvery);
+        if (tuneLastLayer != null) b.tuneLastLayer(tuneLastLayer);
         if (lr != null) b.lr(lr);
         if (warmupSteps != null) b.warmupSteps(warmupSteps);
         if (initSeed != null) b.initSeed(initSeed);
         if (dropoutSeed != null) b.dropoutSeed(dropoutSeed);
         if (dataSeed != null) b.dataSeed(dataSeed);
+        if (adapterSize != null) b.adapterBottleneck(adapterSize);
+        if (attentionAdapter != null) b.attentionAdapter(parseSite("--attention-adapter", attentionAdapter));
+        if (outputAdapter != null) b.outputAdapter(parseSite("--output-adapter", outputAdapter));
         return b.build();
+    }
+
+    /** An adapter site from its spec ({@link Adapter.Site#parse}), or null for {@code none}; errors name the option. */
+    static Adapter.Site parseSite(String option, String s) {
+        if (s.trim().equals("none")) return null;
+        try {
+            return Adapter.Site.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+        }
     }
 
     @Override

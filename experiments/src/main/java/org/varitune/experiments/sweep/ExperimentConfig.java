@@ -139,7 +139,20 @@ public record ExperimentConfig(
      * {@code --early-stopping}); a null field means "inherit" in overrides, and in the shared block "the default".
      * The defaults are {@link TrainConfig}'s, the same as {@code varitune train}'s (see its table): {@link #DEFAULTS}
      * is read from {@link TrainConfig#builder()}, with {@code lr} left unset so that each mode gets its default
-     * ({@link TrainConfig#defaultLr}). {@code max_train_examples} (default 0 = all) truncates the training set.
+     * ({@link TrainConfig#defaultLr}). {@code max_train_examples} (default 0 = all) truncates the training set. They
+     * are this project's choices, not the paper's (its appendix values are not available offline) nor the authors'
+     * scripts' (see {@code configs/authors/}).
+     *
+     * @param warmupSteps      warmup length in updates, overriding warmup_ratio (default: the ratio)
+     * @param tuneLastLayer    M, the top layer (1-based) of the tuned block of partial / adapters runs; default the head
+     *                         layer. Layers M+1..head then run frozen under the head.
+     * @param headPooling      what the head pools: {@code first-token} (HF's heads), {@code mean} (text tokens) or
+     *                         {@code mean-with-special} (every attended token); default {@code mean}
+     * @param prefixPolicy     the frozen layers below the tuned block: {@code cached} (evaluation mode, computed once),
+     *                         {@code recompute} (evaluation mode, every step) or {@code authors-dropout} (training mode:
+     *                         dropout on, as the authors' scripts run them); default {@code cached}
+     * @param attentionAdapter the adapter after {@code attention.output.dense} (adapters runs); {@code size: 0} = none
+     * @param outputAdapter    the adapter after {@code output.dense} (the FFN); {@code size: 0} = none
      */
     public record Train(@JsonProperty("epochs") Integer epochs,
                         @JsonProperty("lr") Double lr,
@@ -155,18 +168,36 @@ public record ExperimentConfig(
                         @JsonProperty("grad_accumulation") Integer gradAccumulation,
                         @JsonProperty("adapter_activation") Adapter.Activation adapterActivation,
                         @JsonProperty("head_pooling") org.varitune.training.Pooling.Mode headPooling,
-                        @JsonProperty("prefix_policy") PrefixCachePolicy prefixPolicy) {
+                        @JsonProperty("prefix_policy") PrefixCachePolicy prefixPolicy,
+                        @JsonProperty("tune_last_layer") Integer tuneLastLayer,
+                        @JsonProperty("attention_adapter") AdapterSite attentionAdapter,
+                        @JsonProperty("output_adapter") AdapterSite outputAdapter) {
         /** Every field at {@link TrainConfig}'s default, except {@code lr} and {@code warmup_steps} (unset). */
         public static final Train DEFAULTS = defaults();
 
         private static Train defaults() {
             TrainConfig d = TrainConfig.builder().build();
             return new Train(d.epochs(), null, d.batchSize(), d.maxLength(), d.warmupRatio(), d.weightDecay(),
-                    d.maxGradNorm(), d.adapterBottleneck(), 0, d.earlyStoppingPatience(), null, d.gradAccumulation(),
-                    d.adapterActivation(), d.headPooling(), d.prefixPolicy());
+                    d.maxGradNorm(), d.outputAdapter().bottleneck(), 0, d.earlyStoppingPatience(), null,
+                    d.gradAccumulation(), d.adapterActivation(), d.headPooling(), d.prefixPolicy(), null, null, null);
         }
 
-        /** This record with every non-null field of {@code o} taking precedence. */
+        public Train {
+            if (warmupSteps != null && warmupSteps < 0) throw new IllegalArgumentException("warmup_steps " + warmupSteps + " must be >= 0");
+            if (tuneLastLayer != null && tuneLastLayer < 1) {
+                throw new IllegalArgumentException("tune_last_layer " + tuneLastLayer + " must be a layer number >= 1");
+            }
+        }
+
+        /** The first ten keys only; the others unset. */
+        public Train(Integer epochs, Double lr, Integer batchSize, Integer maxLength, Double warmupRatio,
+                     Double weightDecay, Double maxGradNorm, Integer adapterSize, Integer maxTrainExamples,
+                     Integer earlyStopping) {
+            this(epochs, lr, batchSize, maxLength, warmupRatio, weightDecay, maxGradNorm, adapterSize, maxTrainExamples,
+                    earlyStopping, null, null, null, null, null, null, null, null);
+        }
+
+        /** This record with every non-null field of {@code o} taking precedence (adapter sites field by field). */
         public Train overriddenBy(Train o) {
             return new Train(o.epochs != null ? o.epochs : epochs, o.lr != null ? o.lr : lr,
                     o.batchSize != null ? o.batchSize : batchSize, o.maxLength != null ? o.maxLength : maxLength,
@@ -180,10 +211,17 @@ public record ExperimentConfig(
                     o.gradAccumulation != null ? o.gradAccumulation : gradAccumulation,
                     o.adapterActivation != null ? o.adapterActivation : adapterActivation,
                     o.headPooling != null ? o.headPooling : headPooling,
-                    o.prefixPolicy != null ? o.prefixPolicy : prefixPolicy);
+                    o.prefixPolicy != null ? o.prefixPolicy : prefixPolicy,
+                    o.tuneLastLayer != null ? o.tuneLastLayer : tuneLastLayer,
+                    AdapterSite.merge(attentionAdapter, o.attentionAdapter),
+                    AdapterSite.merge(outputAdapter, o.outputAdapter));
         }
 
-        /** Sets every non-null field on {@code b} (a null {@code lr} leaves the mode's default). Returns b. */
+        /**
+         * Sets every non-null field on {@code b} (a null {@code lr} leaves the mode's default). Not set here:
+         * {@code tune_last_layer} (the caller knows the head layer) and {@code max_train_examples} (data, not
+         * training). Modifies {@code b}; returns it.
+         */
         public TrainConfig.Builder applyTo(TrainConfig.Builder b) {
             if (epochs != null) b.epochs(epochs);
             if (lr != null) b.lr(lr);
@@ -192,14 +230,49 @@ public record ExperimentConfig(
             if (warmupRatio != null) b.warmupRatio(warmupRatio);
             if (weightDecay != null) b.weightDecay(weightDecay);
             if (maxGradNorm != null) b.maxGradNorm(maxGradNorm);
-            if (adapterSize != null) b.adapterBottleneck(adapterSize);
             if (earlyStopping != null) b.earlyStoppingPatience(earlyStopping);
             if (warmupSteps != null) b.warmupSteps(warmupSteps);
             if (gradAccumulation != null) b.gradAccumulation(gradAccumulation);
             if (adapterActivation != null) b.adapterActivation(adapterActivation);
             if (headPooling != null) b.headPooling(headPooling);
             if (prefixPolicy != null) b.prefixPolicy(prefixPolicy);
+            int size = adapterSize != null ? adapterSize : DEFAULTS.adapterSize();
+            b.attentionAdapter(AdapterSite.resolve(attentionAdapter, size));
+            b.outputAdapter(AdapterSite.resolve(outputAdapter, size));
             return b;
+        }
+    }
+
+    /**
+     * One adapter site of adapters runs; a null field inherits (from an outer level, else from {@code adapter_size}
+     * and the trainer's site defaults: near-identity init, after the dropout, no bottleneck dropout).
+     *
+     * @param size     bottleneck width; 0 = no adapter at this site
+     * @param init     {@code near-identity} or {@code bert}
+     * @param position {@code after-dropout} or {@code before-dropout} (of the dense the adapter follows)
+     * @param dropout  dropout rate on the bottleneck activation, in [0, 1)
+     */
+    public record AdapterSite(@JsonProperty("size") Integer size, @JsonProperty("init") Adapter.Init init,
+                              @JsonProperty("position") Adapter.Position position, @JsonProperty("dropout") Double dropout) {
+        public AdapterSite {
+            if (size != null && size < 0) throw new IllegalArgumentException("adapter size " + size + " must be >= 0 (0 = none)");
+            if (dropout != null && !(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("adapter dropout " + dropout + " outside [0, 1)");
+        }
+
+        /** The trainer's site: {@code houlsby(defaultSize)} overridden by the given fields; null for size 0. */
+        static Adapter.Site resolve(AdapterSite s, int defaultSize) {
+            if (s == null) return Adapter.Site.houlsby(defaultSize);
+            int size = s.size != null ? s.size : defaultSize;
+            if (size == 0) return null;
+            return new Adapter.Site(size, s.init == null ? Adapter.Init.NEAR_IDENTITY : s.init,
+                    s.position == null ? Adapter.Position.AFTER_DROPOUT : s.position, s.dropout == null ? 0 : s.dropout);
+        }
+
+        static AdapterSite merge(AdapterSite base, AdapterSite o) {
+            if (o == null) return base;
+            if (base == null) return o;
+            return new AdapterSite(o.size != null ? o.size : base.size, o.init != null ? o.init : base.init,
+                    o.position != null ? o.position : base.position, o.dropout != null ? o.dropout : base.dropout);
         }
     }
 
@@ -254,6 +327,8 @@ public record ExperimentConfig(
         spelled(m, org.varitune.training.Pooling.Mode.class);
         spelled(m, PrefixCachePolicy.class);
         spelled(m, Adapter.Activation.class);
+        spelled(m, Adapter.Init.class);
+        spelled(m, Adapter.Position.class);
         return m;
     }
 

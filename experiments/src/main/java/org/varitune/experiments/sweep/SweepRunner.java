@@ -267,12 +267,16 @@ public final class SweepRunner {
         if (head < 1 || head > L) throw new IllegalArgumentException(r.id() + ": head layer " + head + " outside 1.." + L);
         TuningMode mode = Spelled.parse(TuningMode.class, r.mode(), "method '" + r.method() + "': mode");
         ExperimentConfig.Train t = config.trainFor(r.task(), r.method());
+        // the tuned block ends at tune_last_layer (default: the head layer); above the head is an error
+        int top = t.tuneLastLayer() == null ? head : t.tuneLastLayer();
+        if (top > head) throw new IllegalArgumentException(r.id() + ": tune_last_layer " + top + " is above the head layer " + head);
         TrainConfig.Builder b = t.applyTo(TrainConfig.builder().mode(mode)).seed(r.seed());
         if (mode == TuningMode.FULL || mode == TuningMode.TOP_K) b.headLayer(0);
         else b.headLayer(head == L ? 0 : head);
-        if (mode != TuningMode.FULL && mode != TuningMode.PROBE) b.tuneLayers(r.k());
+        if (mode != TuningMode.FULL && mode != TuningMode.PROBE) b.tuneLayers(Math.min(r.k(), top));  // k > top: skipped
+        if (top != head) b.tuneLastLayer(top);
         // partial tuning of the k layers ending at the top layer is top-k tuning: same run
-        if (mode == TuningMode.PARTIAL && head == L) b.mode(TuningMode.TOP_K).headLayer(0);
+        if (mode == TuningMode.PARTIAL && head == L && top == L) b.mode(TuningMode.TOP_K).headLayer(0);
         TrainConfig tc = b.build();
         String key = r.task() + "#" + t.maxTrainExamples();
         String examples = exampleHashes.get(key);
@@ -304,9 +308,11 @@ public final class SweepRunner {
         res.put("head_layer", head);
         res.put("num_hidden_layers", L);
         p.fingerprint().writeTo(res);
-        if (r.k() > head) {                                    // e.g. guided k = 4 with l* = 2: no such block
+        // the tuned block ends at tune_last_layer (default: the head layer)
+        int top = tc.tuneLastLayer() == 0 ? head : tc.tuneLastLayer();
+        if (r.k() > top) {                                     // e.g. guided k = 4 with l* = 2: no such block
             res.put("status", SKIPPED);
-            res.put("reason", "k = " + r.k() + " exceeds the head layer " + head);
+            res.put("reason", "k = " + r.k() + " exceeds " + (top == head ? "the head layer " : "tune_last_layer ") + top);
             AtomicFiles.writeJson(dir.resolve("result.json"), res);
             log.printf("  skipped: %s%n", res.get("reason").asText());
             return res;

@@ -90,6 +90,31 @@ class TrainCommandTest {
     }
 
     @Test
+    void theAuthorsAdapterFlagsTrainABlockBelowTheHeadAndExportItsSites() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path glue = TinySetup.sst2(tmp.resolve("glue"), 20, 8, 3);
+        Path out = tmp.resolve("out");
+        String att = "size=3,init=bert,position=before-dropout,dropout=0.1";
+        String text = run(0, "train", "--model", model.toString(), "--glue-task", "sst2", "--data", glue.toString(),
+                "--mode", "adapters", "--head-layer", "3", "--tune-layers", "1", "--tune-last-layer", "2",
+                "--attention-adapter", att, "--output-adapter", "size=5,init=bert,dropout=0.1", "--pooling", "first-token",
+                "--cache", "authors-dropout", "--warmup-steps", "1", "--epochs", "1", "--batch-size", "8",
+                "--out", out.toString());
+        JsonNode m = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+        assertEquals(3, m.get("head_layer").asInt());
+        assertEquals(1, m.get("tune_layers").asInt());
+        JsonNode a = new ObjectMapper().readTree(out.resolve("model/config.json").toFile()).get("varitune").get("adapters");
+        assertEquals(att, a.get("attention").asText(), text);
+        assertEquals("size=5,init=bert,position=after-dropout,dropout=0.1", a.get("output").asText());
+        assertEquals(List.of(2), List.of(a.get("layers").get(0).asInt()), "layer 2 only holds adapters");
+        assertEquals(1, a.get("layers").size());
+
+        String bad = run(2, "train", "--model", model.toString(), "--mode", "adapters", "--attention-adapter",
+                "size=3,where=ffn", "--out", tmp.resolve("o").toString());
+        assertTrue(bad.contains("--attention-adapter") && bad.contains("unknown key 'where'"), bad);
+    }
+
+    @Test
     void anUnknownModeIsAnErrorListingTheModes() throws Exception {
         Path model = TinySetup.model(tmp.resolve("model"), 7);
         String text = run(2, "train", "--model", model.toString(), "--mode", "lora", "--out", tmp.resolve("o").toString());

@@ -7,6 +7,12 @@ import org.varitune.training.trainer.PrefixCachePolicy;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.layers.Adapter;
 
+import org.varitune.training.Pooling;
+import org.varitune.training.TuningMode;
+import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.training.trainer.TrainConfig;
+import org.varitune.transformer.layers.Adapter;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +47,11 @@ class ExperimentConfigTest {
         assertTrue(files.size() >= 5, "paper configs and demo: " + files);
         for (Path f : files) {
             ExperimentConfig c = ExperimentConfig.read(f, Map.of("MODEL_DIR", "/m", "GLUE_DIR", "/g"));
-            assertTrue(RunSpec.expand(c).size() >= 3, f.toString());
+            // the authors' configs mirror one script run each (one task, one method, one seed)
+            boolean authors = f.getParent().getFileName().toString().equals("authors");
+            assertTrue(RunSpec.expand(c).size() >= (authors ? 1 : 3), f.toString());
+            // every run's hyperparameters make a valid TrainConfig (sites, pooling and prefix policy resolve)
+            for (String task : c.tasks()) for (ExperimentConfig.Method m : c.methods()) c.trainFor(task, m.name()).applyTo(TrainConfig.builder()).build();
         }
         ExperimentConfig paper = ExperimentConfig.read(configs().resolve("paper/roberta-base-finetune.yaml"),
                 Map.of("MODEL_DIR", "/m", "GLUE_DIR", "/g"));
@@ -54,6 +64,48 @@ class ExperimentConfigTest {
                 Map.of("MODEL_DIR", "/m", "GLUE_DIR", "/g"));
         assertEquals(1e-4, adapters.trainFor("rte", "guided-adapters").lr());
         assertEquals(2e-5, adapters.trainFor("rte", "full").lr());
+    }
+
+    @Test
+    void theAuthorsConfigsCarryTheirScriptsValues() throws IOException {
+        Map<String, String> vars = Map.of("MODEL_DIR", "/m", "GLUE_DIR", "/g");
+        ExperimentConfig ft = ExperimentConfig.read(configs().resolve("authors/roberta-large-finetune.yaml"), vars);
+        TrainConfig f = ft.trainFor("sst2", "full").applyTo(TrainConfig.builder().mode(TuningMode.FULL)).build();
+        assertEquals(List.of(20L), ft.seeds());
+        assertEquals(List.of(20, 3e-4, 8, 128, 0.06, 0.0, 0.0), List.of(f.epochs(), f.lr(), f.batchSize(), f.maxLength(),
+                f.warmupRatio(), f.weightDecay(), f.maxGradNorm()));
+        assertEquals(Pooling.Mode.FIRST_TOKEN, f.headPooling());
+        assertEquals(PrefixCachePolicy.AUTHORS_DROPOUT, f.prefixPolicy());
+
+        ExperimentConfig ef = ExperimentConfig.read(configs().resolve("authors/roberta-large-ef-adapters.yaml"), vars);
+        ExperimentConfig.Train t = ef.trainFor("sst2", "ef-adapters");
+        assertEquals(18, t.tuneLastLayer(), "their 0-based last_finetune_layer=17");
+        assertEquals(List.of(2), ef.methods().get(0).k());
+        assertEquals("top", ef.methods().get(0).headLayer(), "their head_layer=23 of 24 layers");
+        TrainConfig a = t.applyTo(TrainConfig.builder().mode(TuningMode.ADAPTERS)).build();
+        assertEquals(new Adapter.Site(256, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1), a.attentionAdapter());
+        assertEquals(new Adapter.Site(256, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.1), a.outputAdapter());
+        assertEquals(PrefixCachePolicy.AUTHORS_DROPOUT, a.prefixPolicy());
+    }
+
+    @Test
+    void adapterSitesMergeFieldByFieldAndSizeZeroMeansNone() throws IOException {
+        Path f = write("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - name: a\n    mode: adapters\n    k: [1]\n"
+                + "    train: {attention_adapter: {dropout: 0.2}, output_adapter: {size: 0}}\n"
+                + "train:\n  adapter_size: 16\n  attention_adapter: {init: bert, position: before-dropout}\n");
+        ExperimentConfig c = ExperimentConfig.read(f, Map.of());
+        TrainConfig t = c.trainFor("rte", "a").applyTo(TrainConfig.builder().mode(TuningMode.ADAPTERS)).build();
+        assertEquals(new Adapter.Site(16, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.2), t.attentionAdapter());
+        assertEquals(null, t.outputAdapter(), "size 0 = no adapter after the FFN");
+    }
+
+    @Test
+    void rejectsAnUnknownHeadPoolingPrefixPolicyOrAdapterPositionNamingTheFile() throws IOException {
+        for (String bad : List.of("head_pooling: cls", "prefix_policy: auto", "attention_adapter: {position: middle}")) {
+            Path f = write("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: full, mode: full}\ntrain:\n  " + bad + "\n");
+            IOException e = assertThrows(IOException.class, () -> ExperimentConfig.read(f, Map.of()), bad);
+            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("is not one of"), e.getMessage());
+        }
     }
 
     @Test

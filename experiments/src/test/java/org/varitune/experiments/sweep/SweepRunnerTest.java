@@ -38,7 +38,7 @@ class SweepRunnerTest {
         ExperimentConfig c = ExperimentConfig.read(ExperimentConfigTest.configs().resolve(file),
                 Map.of("MODEL_DIR", model.toString(), "GLUE_DIR", glue.toString()));
         ExperimentConfig.Train t = c.train().overriddenBy(new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null,
-                8, null, null, null, null, null, null, null));
+                8, null, null));
         return new ExperimentConfig(c.name(), c.model(), c.glueDir(), c.tasks(), List.of(1L), c.methods(),
                 new ExperimentConfig.Variability(c.variability().pooling(), c.variability().variant(), 0), t, Map.of());
     }
@@ -81,6 +81,49 @@ class SweepRunnerTest {
     }
 
     @Test
+    void theAuthorsConfigsRunEndToEndOnATinyModelWithTheirSettingsResolved() throws Exception {
+        Path model = TinySetupAccess.model(tmp.resolve("model"), 5);            // 3 layers: head 24 -> 3, M 18 -> 2
+        Path glue = TinySetupAccess.glueAll(tmp.resolve("glue"), 24, 12, 9);
+        ExperimentConfig.AdapterSite small = new ExperimentConfig.AdapterSite(4, null, null, null);
+        ExperimentConfig.Train tiny = new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, null, null, null,
+                null, null, null, null, null, null, small, small);
+        for (String file : List.of("authors/roberta-large-finetune.yaml", "authors/roberta-large-ef-adapters.yaml")) {
+            ExperimentConfig c = ExperimentConfig.read(ExperimentConfigTest.configs().resolve(file),
+                    Map.of("MODEL_DIR", model.toString(), "GLUE_DIR", glue.toString()));
+            List<ExperimentConfig.Method> methods = new ArrayList<>();
+            for (ExperimentConfig.Method m : c.methods()) {
+                ExperimentConfig.Train mt = m.train() == null ? null : new ExperimentConfig.Train(null, null, null, null,
+                        null, null, null, null, null, null, null, null, null, null, null,
+                        m.train().tuneLastLayer() == null ? null : 2, null, null);
+                methods.add(new ExperimentConfig.Method(m.name(), m.mode(), m.headLayer(), m.mode().equals("full") ? null
+                        : List.of(1), mt));
+            }
+            ExperimentConfig shrunk = new ExperimentConfig(c.name(), c.model(), c.glueDir(), c.tasks(), c.seeds(), methods,
+                    c.variability(), c.train().overriddenBy(tiny), Map.of());
+            Path out = tmp.resolve(c.name());
+            List<JsonNode> res = new SweepRunner(shrunk, out, List.of("test"), new PrintStream(new ByteArrayOutputStream()),
+                    null, null).run(0, 1);
+            assertEquals(1, res.size(), file);
+            JsonNode r = res.get(0);
+            assertEquals("done", r.get("status").asText(), file + ": " + r);
+            assertEquals(3, r.get("head_layer").asInt(), "head on the top layer");
+            JsonNode resolved = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(out.resolve("runs").resolve(r.get("id").asText()).resolve("run.json").toFile()).get("resolved");
+            assertEquals("FIRST_TOKEN", resolved.get("pooling").asText(), file);
+            assertEquals("AUTHORS_DROPOUT", resolved.get("cache").asText(), file);
+            assertEquals(0.0, resolved.get("weightDecay").asDouble(), file);
+            assertEquals(0.0, resolved.get("maxGradNorm").asDouble(), file);
+            assertEquals(20, resolved.get("initSeed").asInt(), file);
+            if (file.contains("adapters")) {
+                assertEquals(2, resolved.get("tuneLastLayer").asInt(), "the tuned block ends below the head");
+                assertEquals("size=4,init=bert,position=before-dropout,dropout=0.1", resolved.get("attentionAdapter").asText());
+                assertEquals("size=4,init=bert,position=after-dropout,dropout=0.1", resolved.get("outputAdapter").asText());
+                assertEquals(1, r.get("tune_layers").asInt());
+            }
+        }
+    }
+
+    @Test
     void aResumedSweepSkipsFinishedRunsAndShardsCoverEverything() throws Exception {
         Path model = TinySetupAccess.model(tmp.resolve("model"), 5);
         Path glue = TinySetupAccess.glueAll(tmp.resolve("glue"), 24, 12, 9);
@@ -115,7 +158,7 @@ class SweepRunnerTest {
     private static ExperimentConfig tiny(Path model, Path glue, List<ExperimentConfig.Method> methods,
                                          ExperimentConfig.Variability v) {
         return new ExperimentConfig("identity", model.toString(), glue.toString(), List.of("rte"), List.of(1L), methods,
-                v, new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, 8, null, null, null, null, null, null, null), Map.of());
+                v, new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, 8, null, null), Map.of());
     }
 
     private static final ExperimentConfig.Method FULL = new ExperimentConfig.Method("full", "full", null, null, null);
@@ -202,7 +245,7 @@ class SweepRunnerTest {
         assertEquals(List.of("method: guided -> top-k"), t.changesSince(g));
 
         ExperimentConfig.Method fasterTopK = new ExperimentConfig.Method("top-k", "top-k", "top", List.of(1),
-                new ExperimentConfig.Train(null, 2e-3, null, null, null, null, null, null, null, null, null, null, null, null, null));
+                new ExperimentConfig.Train(null, 2e-3, null, null, null, null, null, null, null, null));
         List<JsonNode> other = new SweepRunner(tiny(model, glue, List.of(fasterTopK, guided), null), tmp.resolve("b"),
                 List.of("test"), QUIET, null, null).run(0, 1);
         assertFalse(other.get(1).has("equivalent_to"), "another lr is another training: " + other.get(1));

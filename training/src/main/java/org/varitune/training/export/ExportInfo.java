@@ -37,7 +37,9 @@ import java.util.Set;
  * @param headKind          which head: BERT's (pooler + classifier) or RoBERTa's (classifier.dense + out_proj)
  * @param numLabels         K; 1 = regression (HF {@code problem_type} "regression")
  * @param classifierDropout the head's dropout probability (HF {@code classifier_dropout})
- * @param adapterBottleneck adapters' R, or 0 when the model has no adapters
+ * @param attentionAdapter  the adapter site after {@code attention.output.dense} (the same in every adapter layer), or
+ *                          null when there is none there
+ * @param outputAdapter     the adapter site after {@code output.dense}, or null when there is none there
  * @param adapterActivation adapters' activation, or null when none
  * @param adapterLayers     1-based layers holding adapters, ascending; empty when none
  * @param sourceModel       name of the model that was tuned (e.g. the HF id or directory name)
@@ -45,13 +47,18 @@ import java.util.Set;
  */
 public record ExportInfo(String taskName, List<String> labels, TuningMode mode, int headLayer, int tuneLayers,
                          Pooling.Mode pooling, HeadKind headKind, int numLabels, double classifierDropout,
-                         int adapterBottleneck, Adapter.Activation adapterActivation, List<Integer> adapterLayers,
+                         Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation,
+                         List<Integer> adapterLayers,
                          String sourceModel, int sourceNumLayers) {
 
     /** Key of the varitune object in {@code config.json}. */
     public static final String JSON_KEY = "varitune";
-    /** Version of the {@value #JSON_KEY} object's layout. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * Version of the {@value #JSON_KEY} object's layout. 2: per-site adapters ({@code adapters.attention},
+     * {@code adapters.output} as {@link Adapter.Site#spec()} or null); 1 (still read): one {@code adapters.bottleneck}
+     * for both sites, near identity, after the dropouts.
+     */
+    public static final int FORMAT_VERSION = 2;
 
     /** The two heads, named after their HF model types. */
     public enum HeadKind {
@@ -116,11 +123,12 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
             throw new IllegalArgumentException("label names " + labels + " repeat (HF label2id needs them distinct)");
         }
         adapterLayers = adapterLayers == null ? List.of() : List.copyOf(adapterLayers);
-        if ((adapterBottleneck == 0) != adapterLayers.isEmpty() || (adapterBottleneck == 0) != (adapterActivation == null)) {
-            throw new IllegalArgumentException("adapters: bottleneck " + adapterBottleneck + ", activation "
-                    + adapterActivation + ", layers " + adapterLayers + " must be all set or all empty (0, null, [])");
+        boolean none = attentionAdapter == null && outputAdapter == null;
+        if (none != adapterLayers.isEmpty() || none != (adapterActivation == null)) {
+            throw new IllegalArgumentException("adapters: attention " + attentionAdapter + ", output " + outputAdapter
+                    + ", activation " + adapterActivation + ", layers " + adapterLayers
+                    + " must be all set (one site at least) or all empty (null, null, null, [])");
         }
-        if (adapterBottleneck < 0) throw new IllegalArgumentException("adapter bottleneck " + adapterBottleneck + " < 0");
         int prev = 0;
         for (int l : adapterLayers) {
             if (l <= prev || l > headLayer) {
@@ -154,33 +162,36 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         HeadKind kind = HeadKind.of(head);
         float drop = kind == HeadKind.BERT ? ((BertClassificationHead) head).dropoutProb()
                 : ((RobertaClassificationHead) head).dropoutProb();
-        int bottleneck = 0;
+        Adapter.Site att = null, out = null;
         Adapter.Activation act = null;
         List<Integer> layers = new ArrayList<>();
         for (int l = 0; l < model.headLayer(); l++) {
             EncoderLayer layer = model.encoder().layers().get(l);
             if (!layer.hasAdapters()) continue;
-            for (Adapter a : List.of(layer.attentionAdapter(), layer.outputAdapter())) {
-                if (bottleneck != 0 && (a.bottleneck() != bottleneck || a.activation() != act)) {
-                    throw new IllegalArgumentException("adapters differ across layers: encoder.layer." + l + " has ("
-                            + a.bottleneck() + ", " + a.activation() + "), earlier ones (" + bottleneck + ", " + act
-                            + "); one adapters file holds one bottleneck and activation");
-                }
-                bottleneck = a.bottleneck();
-                act = a.activation();
+            Adapter.Site a = site(layer.attentionAdapter()), o = site(layer.outputAdapter());
+            Adapter any = layer.attentionAdapter() != null ? layer.attentionAdapter() : layer.outputAdapter();
+            if (!layers.isEmpty() && (!Objects.equals(a, att) || !Objects.equals(o, out) || any.activation() != act)) {
+                throw new IllegalArgumentException("adapters differ across layers: encoder.layer." + l + " has (attention "
+                        + a + ", output " + o + ", " + any.activation() + "), earlier ones (attention " + att + ", output "
+                        + out + ", " + act + "); one adapters file holds one set of sites and one activation");
             }
+            att = a;
+            out = o;
+            act = any.activation();
             layers.add(l + 1);
         }
         return new ExportInfo(taskName, labels, mode, model.headLayer(), tuneLayers, head.pooling().mode(), kind,
-                head.numLabels(), Double.parseDouble(Float.toString(drop)), bottleneck, act, layers, sourceModel,
+                head.numLabels(), Double.parseDouble(Float.toString(drop)), att, out, act, layers, sourceModel,
                 sourceNumLayers);
     }
 
     /** Whether the head regresses one value (K = 1, MSE) rather than classifying. */
     public boolean regression() { return numLabels == 1; }
 
+    private static Adapter.Site site(Adapter a) { return a == null ? null : a.site(); }
+
     /** Whether the export has an adapters file. */
-    public boolean hasAdapters() { return adapterBottleneck > 0; }
+    public boolean hasAdapters() { return attentionAdapter != null || outputAdapter != null; }
 
     /** HF {@code problem_type}. */
     public String problemType() { return regression() ? "regression" : "single_label_classification"; }
@@ -216,12 +227,14 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         } else {
             ObjectNode a = v.putObject("adapters");
             a.put("file", ModelExport.ADAPTERS_FILE);
-            a.put("bottleneck", adapterBottleneck);
+            if (attentionAdapter == null) a.putNull("attention"); else a.put("attention", attentionAdapter.spec());
+            if (outputAdapter == null) a.putNull("output"); else a.put("output", outputAdapter.spec());
             a.put("activation", adapterActivation.name());
             ArrayNode ls = a.putArray("layers");
             for (int l : adapterLayers) ls.add(l);
-            a.put("note", "Houlsby adapters after attention.output.dense and output.dense of these layers. HF "
-                    + "transformers ignores this file and runs the model without them, which predicts differently");
+            a.put("note", "Houlsby adapters after attention.output.dense ('attention') and output.dense ('output') of "
+                    + "these layers, where not null. HF transformers ignores this file and runs the model without them, "
+                    + "which predicts differently");
         }
     }
 
@@ -260,13 +273,13 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
             String kind = arch != null && arch.isArray() && arch.size() == 1 ? arch.get(0).asText()
                     : requireText(config, "model_type");
             return new ExportInfo("", labels, TuningMode.FULL, layers, layers, Pooling.Mode.FIRST_TOKEN,
-                    HeadKind.parse(kind), numLabels, dropout, 0, null, List.of(), file.getParent() == null ? ""
+                    HeadKind.parse(kind), numLabels, dropout, null, null, null, List.of(), file.getParent() == null ? ""
                     : String.valueOf(file.getParent().getFileName()), layers);
         }
         if (!v.isObject()) throw new IllegalArgumentException("'" + JSON_KEY + "' must be an object, got " + v);
         int version = requireInt(v, "format_version");
-        if (version != FORMAT_VERSION) {
-            throw new IllegalArgumentException(JSON_KEY + ".format_version " + version + " is not " + FORMAT_VERSION);
+        if (version != FORMAT_VERSION && version != 1) {
+            throw new IllegalArgumentException(JSON_KEY + ".format_version " + version + " is not 1 or " + FORMAT_VERSION);
         }
         int headLayer = requireInt(v, "head_layer");
         if (headLayer != layers) {
@@ -276,11 +289,16 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         JsonNode modeNode = v.get("mode");
         TuningMode mode = modeNode == null || modeNode.isNull() ? null : TuningMode.valueOf(modeNode.asText());
         JsonNode a = v.get("adapters");
-        int bottleneck = 0;
+        Adapter.Site att = null, out = null;
         Adapter.Activation act = null;
         List<Integer> adapterLayers = new ArrayList<>();
         if (a != null && !a.isNull()) {
-            bottleneck = requireInt(a, "bottleneck");
+            if (version == 1) {
+                att = out = Adapter.Site.houlsby(requireInt(a, "bottleneck"));
+            } else {
+                att = optionalSite(a, "attention");
+                out = optionalSite(a, "output");
+            }
             act = Adapter.Activation.valueOf(requireText(a, "activation"));
             JsonNode ls = a.get("layers");
             if (ls == null || !ls.isArray()) throw new IllegalArgumentException(JSON_KEY + ".adapters.layers must be an array");
@@ -291,8 +309,15 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         }
         return new ExportInfo(requireText(v, "task"), labels, mode, headLayer, requireInt(v, "tune_layers"),
                 Pooling.Mode.valueOf(requireText(v, "pooling")), HeadKind.parse(requireText(v, "head_kind")),
-                numLabels, dropout, bottleneck, act, adapterLayers, requireText(v, "source_model"),
+                numLabels, dropout, att, out, act, adapterLayers, requireText(v, "source_model"),
                 requireInt(v, "source_num_hidden_layers"));
+    }
+
+    private static Adapter.Site optionalSite(JsonNode a, String key) {
+        JsonNode n = a.get(key);
+        if (n == null || n.isNull()) return null;
+        if (!n.isTextual()) throw new IllegalArgumentException(JSON_KEY + ".adapters." + key + " must be a site spec or null, got " + n);
+        return Adapter.Site.parse(n.asText());
     }
 
     /** The 1-based adapter layers as a set. */

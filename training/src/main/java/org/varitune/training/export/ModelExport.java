@@ -57,8 +57,8 @@ import java.util.stream.Stream;
  *       {@code *ForSequenceClassification.from_pretrained} loads, and it predicts as our model when the pooling is
  *       {@link Pooling.Mode#FIRST_TOKEN} (HF pools the first token only).</li>
  *   <li>{@value #ADAPTERS_FILE}, only with adapters: {@code encoder.layer.<i>.attention.output.adapter.{down,up}.*}
- *       and {@code encoder.layer.<i>.output.adapter.{down,up}.*} (no encoder prefix), metadata {@code bottleneck},
- *       {@code activation}, {@code layers}. HF transformers cannot run these adapters: it ignores the file, and the
+ *       and/or {@code encoder.layer.<i>.output.adapter.{down,up}.*} (no encoder prefix), metadata {@code attention},
+ *       {@code output} (site specs or {@code none}), {@code activation}, {@code layers}. HF transformers cannot run these adapters: it ignores the file, and the
  *       model it loads is the tuned model with its adapters removed, which predicts differently.</li>
  *   <li>the source's tokenizer files ({@link #TOKENIZER_FILES}), whichever exist, copied byte for byte.</li>
  * </ul>
@@ -102,7 +102,8 @@ public final class ModelExport {
         SafetensorsWriter adapters = new SafetensorsWriter().metadata("format", "pt");
         splitWeights(model, weights, adapters);
         if (info.hasAdapters()) {
-            adapters.metadata("bottleneck", Integer.toString(info.adapterBottleneck()))
+            adapters.metadata("attention", siteMetadata(info.attentionAdapter()))
+                    .metadata("output", siteMetadata(info.outputAdapter()))
                     .metadata("activation", info.adapterActivation().name())
                     .metadata("layers", info.adapterLayers().toString());
         }
@@ -198,7 +199,8 @@ public final class ModelExport {
         compare(bad, "headKind", info.headKind(), actual.headKind());
         compare(bad, "numLabels", info.numLabels(), actual.numLabels());
         compare(bad, "classifierDropout", info.classifierDropout(), actual.classifierDropout());
-        compare(bad, "adapterBottleneck", info.adapterBottleneck(), actual.adapterBottleneck());
+        compare(bad, "attentionAdapter", info.attentionAdapter(), actual.attentionAdapter());
+        compare(bad, "outputAdapter", info.outputAdapter(), actual.outputAdapter());
         compare(bad, "adapterActivation", info.adapterActivation(), actual.adapterActivation());
         compare(bad, "adapterLayers", info.adapterLayers(), actual.adapterLayers());
         compare(bad, "sourceNumLayers (" + sourceFile + ")", info.sourceNumLayers(), actual.sourceNumLayers());
@@ -315,7 +317,12 @@ public final class ModelExport {
         try (src) {
             List<String> problems = new ArrayList<>();
             Map<String, String> md = src.metadata();
-            checkMetadata(problems, md, "bottleneck", Integer.toString(info.adapterBottleneck()));
+            if (md.containsKey("attention") || !md.containsKey("bottleneck")) {
+                checkMetadata(problems, md, "attention", siteMetadata(info.attentionAdapter()));
+                checkMetadata(problems, md, "output", siteMetadata(info.outputAdapter()));
+            } else {                                                     // format 1: one bottleneck, both sites
+                checkMetadata(problems, md, "bottleneck", Integer.toString(info.attentionAdapter().bottleneck()));
+            }
             checkMetadata(problems, md, "activation", info.adapterActivation().name());
             if (!problems.isEmpty()) throw new IOException(file + ": adapters metadata disagrees with config.json: " + problems);
             List<String> missing = new ArrayList<>(), misshapen = new ArrayList<>();
@@ -323,9 +330,11 @@ public final class ModelExport {
             for (int l : info.adapterLayers()) {
                 if (l > enc.numLayers()) throw new IOException(file + ": adapters for layer " + l + " of " + enc.numLayers());
                 EncoderLayer layer = enc.layers().get(l - 1);
-                layer.addAdapters(info.adapterBottleneck(), info.adapterActivation(), new Random(0));   // overwritten below
-                List<Parameter> ps = new ArrayList<>(layer.attentionAdapter().parameters());
-                ps.addAll(layer.outputAdapter().parameters());
+                layer.addAdapters(info.attentionAdapter(), info.outputAdapter(), info.adapterActivation(),
+                        new Random(0));                                      // overwritten below
+                List<Parameter> ps = new ArrayList<>();
+                if (layer.attentionAdapter() != null) ps.addAll(layer.attentionAdapter().parameters());
+                if (layer.outputAdapter() != null) ps.addAll(layer.outputAdapter().parameters());
                 for (Parameter p : ps) {
                     if (!src.contains(p.name())) { missing.add(p.name()); continue; }
                     used.add(p.name());
@@ -340,8 +349,9 @@ public final class ModelExport {
             Set<String> unused = new TreeSet<>(src.names());
             unused.removeAll(used);
             if (!missing.isEmpty() || !misshapen.isEmpty() || !unused.isEmpty()) {
-                StringBuilder sb = new StringBuilder(file + ": adapters do not match config.json (bottleneck "
-                        + info.adapterBottleneck() + ", layers " + info.adapterLayers() + ")");
+                StringBuilder sb = new StringBuilder(file + ": adapters do not match config.json (attention "
+                        + siteMetadata(info.attentionAdapter()) + ", output " + siteMetadata(info.outputAdapter())
+                        + ", layers " + info.adapterLayers() + ")");
                 if (!missing.isEmpty()) sb.append("\n  missing: ").append(missing);
                 if (!misshapen.isEmpty()) sb.append("\n  wrong shape: ").append(misshapen);
                 if (!unused.isEmpty()) sb.append("\n  unused: ").append(unused);
@@ -349,6 +359,9 @@ public final class ModelExport {
             }
         }
     }
+
+    /** A site's {@link Adapter.Site#spec()}, or {@code none}. */
+    private static String siteMetadata(Adapter.Site s) { return s == null ? "none" : s.spec(); }
 
     private static void checkMetadata(List<String> problems, Map<String, String> md, String key, String expected) {
         String v = md.get(key);

@@ -19,12 +19,14 @@ public final class Classifiers {
     private Classifiers() {}
 
     /** The freezing policy of a config. */
-    public static FreezePolicy policy(TrainConfig c) { return FreezePolicy.of(c.mode(), c.headLayer(), c.tuneLayers()); }
+    public static FreezePolicy policy(TrainConfig c) {
+        return FreezePolicy.of(c.mode(), c.headLayer(), c.tuneLayers(), c.tuneLastLayer());
+    }
 
     /**
-     * The classifier of {@code config}: adapters inserted into the tuned layers (ADAPTERS), then a BERT or RoBERTa
-     * head (by {@code model_type}) on layer l, initialised from {@code new Random(initSeed)} (adapters first, then
-     * the head, HF's N(0, 0.02²) weights and zero biases), BERT's {@code pooler.dense} copied from the encoder when it
+     * The classifier of {@code config}: adapters inserted into the tuned layers at the config's sites (ADAPTERS),
+     * then a BERT or RoBERTa head (by {@code model_type}) on layer l, initialised from {@code new Random(initSeed)}
+     * (adapters first, bottom layer first, attention site before the FFN site, then the head, HF's N(0, 0.02²) weights and zero biases), BERT's {@code pooler.dense} copied from the encoder when it
      * holds one; then the freezing applied. Modifies the encoder (adapters, trainable flags), so build once per
      * encoder.
      *
@@ -36,7 +38,7 @@ public final class Classifiers {
         int l = policy.headLayer(L);
         policy.tunedLayers(L);                                            // validates k against l
         Random rng = new Random(config.initSeed());
-        policy.insertAdapters(encoder, config.adapterBottleneck(), config.adapterActivation(), rng);
+        policy.insertAdapters(encoder, config.attentionAdapter(), config.outputAdapter(), config.adapterActivation(), rng);
         EncoderConfig c = encoder.config();
         Pooling pooling = new Pooling(config.headPooling());
         ClassificationHead head = c.isRoberta()

@@ -34,7 +34,10 @@ import java.util.Set;
  *   --warmup-steps           warmup_steps          unset (the ratio decides)
  *   --weight-decay           weight_decay          0.1     RoBERTa, GLUE
  *   --max-grad-norm          max_grad_norm         1.0     HF Trainer's default
- *   --adapter-size           adapter_size          64
+ *   --adapter-size           adapter_size          64      (both sites; see attention_adapter, output_adapter)
+ *   --attention-adapter      attention_adapter     64-wide Houlsby adapter after attention.output.dense's dropout
+ *   --output-adapter         output_adapter        64-wide Houlsby adapter after output.dense's dropout
+ *   --tune-last-layer        tune_last_layer       the head layer (the tuned block ends at the head)
  *   --adapter-activation     adapter_activation    relu    the authors' code
  *   --head-pooling           head_pooling          mean    see {@link #headPooling}
  *   --prefix-policy          prefix_policy         cached  see {@link PrefixCachePolicy}
@@ -46,8 +49,13 @@ import java.util.Set;
  *
  * @param mode                  what trains ({@link TuningMode}); default {@code full}
  * @param headLayer             layer l (1..L) the head sits on; 0 = the top layer L (default)
- * @param tuneLayers            k, the number of tuned layers for TOP_K / PARTIAL / ADAPTERS (layers l−k+1..l);
+ * @param tuneLayers            k, the number of tuned layers for TOP_K / PARTIAL / ADAPTERS (layers M−k+1..M);
  *                              ignored by FULL and PROBE; default 1
+ * @param tuneLastLayer         M, the top layer of the tuned block (1-based) for PARTIAL / ADAPTERS; 0 = the head
+ *                              layer l (default). With M &lt; l, layers M+1..l are frozen but run in every step (with
+ *                              dropout, like the head), and the gradient flows through them to the tuned block: the
+ *                              authors' {@code --last_finetune_layer} below {@code --head_layer}. Only the layers at or
+ *                              below M−k can be a cached prefix.
  * @param epochs                passes over the training set; default 10
  * @param lr                    peak learning rate; default by mode ({@link #defaultLr}): 2e-5 for FULL / TOP_K /
  *                              PARTIAL, 1e-4 for ADAPTERS, 1e-3 for PROBE
@@ -63,7 +71,11 @@ import java.util.Set;
  * @param initSeed              seed of the head and adapter initialisation; default 42
  * @param dropoutSeed           seed of the dropout masks (a mask is a function of seed, micro-step, site); default 42
  * @param dataSeed              seed of the data order (epoch e's order is a function of (dataSeed, e)); default 42
- * @param adapterBottleneck     adapter bottleneck size for ADAPTERS; default 64
+ * @param attentionAdapter      ADAPTERS: the adapter after {@code attention.output.dense} (width, init, before or after
+ *                              its dropout, bottleneck dropout), or null for none there; default
+ *                              {@link Adapter.Site#houlsby}(64)
+ * @param outputAdapter         ADAPTERS: the adapter after {@code output.dense} (the FFN), or null for none there;
+ *                              default {@link Adapter.Site#houlsby}(64). At least one of the two is required.
  * @param adapterActivation     adapter nonlinearity; default {@code relu} (the authors' code)
  * @param headPooling           what the head pools; default {@code mean} (the mean over text tokens, as the
  *                              variability metric pools). HF's heads use {@code first-token}, which is right at the
@@ -84,10 +96,11 @@ import java.util.Set;
  * @param loadBestAtEnd         after training, load the best checkpoint's weights into the model (HF
  *                              {@code load_best_model_at_end}) before the finish hook; default true
  */
-public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int epochs, double lr, int batchSize,
-                          int gradAccumulation, int maxLength, double warmupRatio, int warmupSteps, double weightDecay,
-                          double maxGradNorm, long initSeed, long dropoutSeed, long dataSeed, int adapterBottleneck,
-                          Adapter.Activation adapterActivation, Pooling.Mode headPooling, PrefixCachePolicy prefixPolicy,
+public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tuneLastLayer, int epochs, double lr,
+                          int batchSize, int gradAccumulation, int maxLength, double warmupRatio, int warmupSteps,
+                          double weightDecay, double maxGradNorm, long initSeed, long dropoutSeed, long dataSeed,
+                          Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation, Pooling.Mode headPooling,
+                          PrefixCachePolicy prefixPolicy,
                           long cacheMemoryLimitBytes, int earlyStoppingPatience, int evalBatchSize,
                           int checkpointEverySteps, int bucketChunkBatches, boolean loadBestAtEnd) {
 
@@ -102,6 +115,11 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         Objects.requireNonNull(prefixPolicy, "prefixPolicy");
         require(headLayer >= 0, "headLayer", headLayer, ">= 0 (0 = top layer)");
         require(tuneLayers >= 0, "tuneLayers", tuneLayers, ">= 0");
+        require(tuneLastLayer >= 0, "tuneLastLayer", tuneLastLayer, ">= 0 (0 = the head layer)");
+        require(tuneLastLayer == 0 || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS, "tuneLastLayer",
+                tuneLastLayer, "0 (the head layer) for " + mode + "; a block ending below the head needs partial or adapters");
+        require(tuneLastLayer == 0 || tuneLastLayer >= tuneLayers, "tuneLastLayer", tuneLastLayer,
+                ">= tuneLayers = " + tuneLayers + " (the block M-k+1..M starts at layer 1 or above)");
         boolean usesK = mode == TuningMode.TOP_K || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS;
         require(!usesK || tuneLayers >= 1, "tuneLayers", tuneLayers, ">= 1 for " + mode);
         require(epochs >= 1, "epochs", epochs, ">= 1");
@@ -114,7 +132,8 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         require(warmupSteps >= -1, "warmupSteps", warmupSteps, ">= 0, or -1 to use warmupRatio");
         require(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay", weightDecay, "finite and >= 0");
         require(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "maxGradNorm", maxGradNorm, "finite and >= 0 (0 = off)");
-        require(adapterBottleneck >= 1, "adapterBottleneck", adapterBottleneck, ">= 1");
+        require(mode != TuningMode.ADAPTERS || attentionAdapter != null || outputAdapter != null, "attentionAdapter",
+                "null", "set, or outputAdapter set, for ADAPTERS (an adapter at no site)");
         require(cacheMemoryLimitBytes >= 0, "cacheMemoryLimitBytes", cacheMemoryLimitBytes, ">= 0");
         require(earlyStoppingPatience >= 0, "earlyStoppingPatience", earlyStoppingPatience, ">= 0 (0 = off)");
         require(evalBatchSize >= 1, "evalBatchSize", evalBatchSize, ">= 1");
@@ -144,11 +163,12 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
     /** A builder starting from this config. */
     public Builder toBuilder() {
         Builder b = new Builder();
-        b.mode = mode; b.headLayer = headLayer; b.tuneLayers = tuneLayers; b.epochs = epochs; b.lr = lr;
+        b.mode = mode; b.headLayer = headLayer; b.tuneLayers = tuneLayers; b.tuneLastLayer = tuneLastLayer;
+        b.epochs = epochs; b.lr = lr;
         b.batchSize = batchSize; b.gradAccumulation = gradAccumulation; b.maxLength = maxLength;
         b.warmupRatio = warmupRatio; b.warmupSteps = warmupSteps; b.weightDecay = weightDecay;
         b.maxGradNorm = maxGradNorm; b.initSeed = initSeed; b.dropoutSeed = dropoutSeed; b.dataSeed = dataSeed;
-        b.adapterBottleneck = adapterBottleneck; b.adapterActivation = adapterActivation;
+        b.attentionAdapter = attentionAdapter; b.outputAdapter = outputAdapter; b.adapterActivation = adapterActivation;
         b.headPooling = headPooling; b.prefixPolicy = prefixPolicy; b.cacheMemoryLimitBytes = cacheMemoryLimitBytes;
         b.earlyStoppingPatience = earlyStoppingPatience; b.evalBatchSize = evalBatchSize;
         b.checkpointEverySteps = checkpointEverySteps; b.bucketChunkBatches = bucketChunkBatches;
@@ -157,15 +177,15 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
     }
 
     /**
-     * Every field by its name, in declaration order (enums as their spellings, e.g. {@code top-k}): the run record and
-     * the resume check.
+     * Every field by its name, in declaration order (enums as their spellings, e.g. {@code top-k}; adapter sites as
+     * their {@link Adapter.Site#spec()} or null): the run record and the resume check.
      */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
             try {
                 Object v = c.getAccessor().invoke(this);
-                m.put(c.getName(), v instanceof Spelled e ? e.spelling() : v);
+                m.put(c.getName(), v instanceof Spelled e ? e.spelling() : v instanceof Adapter.Site st ? st.spec() : v);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }
@@ -197,14 +217,14 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
     /** Mutable builder; every field starts at its documented default; {@link #build()} validates. */
     public static final class Builder {
         private TuningMode mode = TuningMode.FULL;
-        private int headLayer = 0, tuneLayers = 1, epochs = 10;
+        private int headLayer = 0, tuneLayers = 1, tuneLastLayer = 0, epochs = 10;
         private double lr = Double.NaN;                 // NaN = the mode's default, resolved in build()
         private int batchSize = 32, gradAccumulation = 1, maxLength = 128;
         private double warmupRatio = 0.06;
         private int warmupSteps = -1;
         private double weightDecay = 0.1, maxGradNorm = 1.0;
         private long initSeed = 42, dropoutSeed = 42, dataSeed = 42;
-        private int adapterBottleneck = 64;
+        private Adapter.Site attentionAdapter = Adapter.Site.houlsby(64), outputAdapter = Adapter.Site.houlsby(64);
         private Adapter.Activation adapterActivation = Adapter.Activation.RELU;
         private Pooling.Mode headPooling = Pooling.Mode.MEAN_NON_SPECIAL;
         private PrefixCachePolicy prefixPolicy = PrefixCachePolicy.CACHED;
@@ -215,6 +235,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         public Builder mode(TuningMode v) { mode = v; return this; }
         public Builder headLayer(int v) { headLayer = v; return this; }
         public Builder tuneLayers(int v) { tuneLayers = v; return this; }
+        public Builder tuneLastLayer(int v) { tuneLastLayer = v; return this; }
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder lr(double v) { lr = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
@@ -229,7 +250,16 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         public Builder initSeed(long v) { initSeed = v; return this; }
         public Builder dropoutSeed(long v) { dropoutSeed = v; return this; }
         public Builder dataSeed(long v) { dataSeed = v; return this; }
-        public Builder adapterBottleneck(int v) { adapterBottleneck = v; return this; }
+        /** Sets the width of both adapter sites that are present, keeping their other settings. */
+        public Builder adapterBottleneck(int v) {
+            if (attentionAdapter != null) attentionAdapter = withBottleneck(attentionAdapter, v);
+            if (outputAdapter != null) outputAdapter = withBottleneck(outputAdapter, v);
+            return this;
+        }
+        /** The adapter after attention.output.dense, or null for none there. */
+        public Builder attentionAdapter(Adapter.Site v) { attentionAdapter = v; return this; }
+        /** The adapter after output.dense (the FFN), or null for none there. */
+        public Builder outputAdapter(Adapter.Site v) { outputAdapter = v; return this; }
         public Builder adapterActivation(Adapter.Activation v) { adapterActivation = v; return this; }
         public Builder headPooling(Pooling.Mode v) { headPooling = v; return this; }
         public Builder prefixPolicy(PrefixCachePolicy v) { prefixPolicy = v; return this; }
@@ -241,11 +271,16 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int ep
         public Builder loadBestAtEnd(boolean v) { loadBestAtEnd = v; return this; }
 
         public TrainConfig build() {
-            return new TrainConfig(mode, headLayer, tuneLayers, epochs, Double.isNaN(lr) ? defaultLr(mode) : lr,
-                    batchSize, gradAccumulation, maxLength, warmupRatio, warmupSteps, weightDecay, maxGradNorm,
-                    initSeed, dropoutSeed, dataSeed, adapterBottleneck, adapterActivation, headPooling, prefixPolicy,
+            return new TrainConfig(mode, headLayer, tuneLayers, tuneLastLayer, epochs,
+                    Double.isNaN(lr) ? defaultLr(mode) : lr, batchSize, gradAccumulation, maxLength, warmupRatio,
+                    warmupSteps, weightDecay, maxGradNorm, initSeed, dropoutSeed, dataSeed, attentionAdapter,
+                    outputAdapter, adapterActivation, headPooling, prefixPolicy,
                     cacheMemoryLimitBytes, earlyStoppingPatience, evalBatchSize, checkpointEverySteps,
                     bucketChunkBatches, loadBestAtEnd);
+        }
+
+        private static Adapter.Site withBottleneck(Adapter.Site s, int v) {
+            return new Adapter.Site(v, s.init(), s.position(), s.dropout());
         }
     }
 }

@@ -52,18 +52,30 @@ class ModelExportTest extends TestBase {
     @TempDir Path tmp;
     private final Kernels k = new CpuKernels();
 
-    /** One export case: the mode, the head layer (of 3), k, the pooling, labels (1 = regression), adapters. */
+    /**
+     * One export case: the mode, the head layer (of 3), k, the pooling, labels (1 = regression), the adapter sites
+     * (null = none there) and the top of the tuned block (0 = the head layer).
+     */
     record Case(String name, TuningMode mode, int headLayer, int tuneLayers, Pooling.Mode pooling, int numLabels,
-                boolean adapters) {
+                Adapter.Site attention, Adapter.Site output, int tuneLastLayer) {
         @Override public String toString() { return name; }
+        boolean adapters() { return attention != null || output != null; }
     }
+
+    static final Adapter.Site HOULSBY4 = Adapter.Site.houlsby(4);
 
     static Stream<Arguments> cases() {
         List<Case> cs = List.of(
-                new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false),
-                new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.MEAN_NON_SPECIAL, 3, false),
-                new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.FIRST_TOKEN, 2, true),
-                new Case("regression", TuningMode.FULL, 3, 0, Pooling.Mode.MEAN_NON_PAD, 1, false));
+                new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0),
+                new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.MEAN_NON_SPECIAL, 3, null, null, 0),
+                new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.FIRST_TOKEN, 2, HOULSBY4, HOULSBY4, 0),
+                new Case("regression", TuningMode.FULL, 3, 0, Pooling.Mode.MEAN_NON_PAD, 1, null, null, 0),
+                // the authors' placement: attention adapter before its dropout, both BERT-initialised, with a
+                // bottleneck dropout, widths differing per site, in layer 2 only under a head on layer 3
+                new Case("authors-adapters", TuningMode.ADAPTERS, 3, 1, Pooling.Mode.FIRST_TOKEN, 2,
+                        new Adapter.Site(3, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1),
+                        new Adapter.Site(5, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.1), 2),
+                new Case("ffn-adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.MEAN_NON_PAD, 3, null, HOULSBY4, 0));
         List<Arguments> args = new ArrayList<>();
         for (boolean roberta : new boolean[] {false, true}) for (Case c : cs) args.add(Arguments.of(roberta, c));
         return args.stream();
@@ -120,15 +132,24 @@ class ModelExportTest extends TestBase {
             for (String h : head) assertTrue(w.contains(h), h + " missing");
             assertEquals(roberta, w.names().stream().noneMatch(n -> n.startsWith(prefix + "pooler.")));
         }
-        assertEquals(c.adapters, Files.exists(out.resolve(ModelExport.ADAPTERS_FILE)));
-        if (c.adapters) {
+        assertEquals(c.adapters(), Files.exists(out.resolve(ModelExport.ADAPTERS_FILE)));
+        if (c.adapters()) {
+            int top = c.tuneLastLayer == 0 ? c.headLayer : c.tuneLastLayer;
+            List<Integer> layers = new ArrayList<>();
+            for (int l = top - c.tuneLayers + 1; l <= top; l++) layers.add(l);
+            assertEquals(layers, info.adapterLayers(), "the tuned block's layers hold the adapters");
+            int sites = (c.attention != null ? 1 : 0) + (c.output != null ? 1 : 0);
             try (WeightSource a = Safetensors.open(out.resolve(ModelExport.ADAPTERS_FILE))) {
-                assertEquals(2 * 8, a.names().size(), "two layers × two adapters × four tensors");
-                assertTrue(a.contains("encoder.layer.1.attention.output.adapter.down.weight"));
-                assertTrue(a.contains("encoder.layer.2.output.adapter.up.bias"));
-                assertEquals("4", a.metadata().get("bottleneck"));
+                assertEquals(layers.size() * sites * 4, a.names().size(), "layers × sites × four tensors");
+                String last = "encoder.layer." + (top - 1) + ".";
+                assertEquals(c.attention != null, a.contains(last + "attention.output.adapter.down.weight"));
+                assertEquals(c.output != null, a.contains(last + "output.adapter.up.bias"));
+                assertEquals(c.attention == null ? "none" : c.attention.spec(), a.metadata().get("attention"));
+                assertEquals(c.output == null ? "none" : c.output.spec(), a.metadata().get("output"));
                 assertEquals("RELU", a.metadata().get("activation"));
             }
+            assertEquals(c.attention, back.encoder().layers().get(top - 1).attentionAdapter() == null ? null
+                    : back.encoder().layers().get(top - 1).attentionAdapter().site(), "reloaded attention site");
         }
 
         Encoder plain = Encoder.load(out, k);                                      // a standard HF directory
@@ -149,7 +170,7 @@ class ModelExportTest extends TestBase {
     @Test
     void replacingAnExportLeavesNoTemporaryDirectoryAndHoldsTheNewWeights() throws IOException {
         Path src = source(false);
-        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.FIRST_TOKEN, 3, false);
+        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier first = tuned(src, false, c);
         Path parent = tmp.resolve("exports");
         Path out = parent.resolve("sst2");
@@ -169,7 +190,7 @@ class ModelExportTest extends TestBase {
     @Test
     void refusesToReplaceADirectoryThatIsNotAnExport() throws IOException {
         Path src = source(false);
-        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, false, c);
         Path parent = tmp.resolve("exports");
         Path out = parent.resolve("mine");
@@ -187,15 +208,42 @@ class ModelExportTest extends TestBase {
     @Test
     void infoThatDoesNotDescribeTheModelIsRefusedNamingTheField() throws IOException {
         Path src = source(true);
-        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.FIRST_TOKEN, 3, false);
+        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, true, c);
         ExportInfo good = ExportInfo.of(model, src, "t", List.of(), c.mode, 1);
         ExportInfo bad = new ExportInfo("t", List.of(), c.mode, 2, 1, Pooling.Mode.MEAN_NON_PAD, good.headKind(), 3,
-                good.classifierDropout(), 0, null, List.of(), good.sourceModel(), 3);
+                good.classifierDropout(), null, null, null, List.of(), good.sourceModel(), 3);
         var ex = assertThrows(IllegalArgumentException.class,
                 () -> ModelExport.save(model, src, tmp.resolve("out"), bad));
         assertTrue(ex.getMessage().contains("pooling: info says mean-with-special, the model has first-token"), ex.getMessage());
         assertFalse(Files.exists(tmp.resolve("out")));
+    }
+
+    @Test
+    void aFormatOneExportWithOneBottleneckForBothSitesStillLoads() throws IOException {
+        Path out = exportWithAdapters();
+        SequenceClassifier current = ModelExport.load(out, k);
+        // rewrite it as format 1 wrote it: adapters.bottleneck, metadata bottleneck, no per-site specs
+        ObjectMapper json = new ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode config =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(out.resolve("config.json").toFile());
+        var v = (com.fasterxml.jackson.databind.node.ObjectNode) config.get("varitune");
+        v.put("format_version", 1);
+        var a = (com.fasterxml.jackson.databind.node.ObjectNode) v.get("adapters");
+        a.remove("attention");
+        a.remove("output");
+        a.put("bottleneck", 4);
+        Files.writeString(out.resolve("config.json"), json.writeValueAsString(config));
+        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("bottleneck", "4").metadata("activation", "RELU");
+        try (WeightSource src = Safetensors.open(file)) {
+            for (String n : src.names()) w.addF32(n, src.readFloat(n), src.info(n).shape());
+        }
+        w.write(file);
+        SequenceClassifier legacy = ModelExport.load(out, k);
+        assertEquals(HOULSBY4, ModelExport.info(out).attentionAdapter(), "format 1 = near-identity sites after the dropouts");
+        assertArrayEquals(current.logits(batch(false)), legacy.logits(batch(false)), "same logits as format 2");
+        assertEquals(2, ModelExport.info(out).adapterLayers().size());
     }
 
     @Test
@@ -211,7 +259,8 @@ class ModelExportTest extends TestBase {
     void aMissingOrUnexpectedAdapterTensorIsAnErrorNamingIt() throws IOException {
         Path out = exportWithAdapters();
         Path file = out.resolve(ModelExport.ADAPTERS_FILE);
-        SafetensorsWriter w = new SafetensorsWriter().metadata("bottleneck", "4").metadata("activation", "RELU");
+        SafetensorsWriter w = new SafetensorsWriter().metadata("attention", HOULSBY4.spec()).metadata("output", HOULSBY4.spec())
+                .metadata("activation", "RELU");
         try (WeightSource a = Safetensors.open(file)) {
             for (String n : a.names()) {
                 if (n.equals("encoder.layer.2.output.adapter.up.weight")) continue;
@@ -233,7 +282,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aMissingHeadTensorIsAnErrorNamingTheFileAndTensor() throws IOException {
         Path src = source(false);
-        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, false, c);
         Path out = tmp.resolve("out");
         ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
@@ -251,7 +300,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aNameBasedPolicyExportsWithoutAMode() throws IOException {
         Path src = source(true);
-        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, true, c);
         Path out = tmp.resolve("out");
         ExportInfo info = ExportInfo.of(model, src, "t", List.of("a", "b", "c"), null, 0);
@@ -291,7 +340,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aStrayTensorBesideTheHeadIsAnErrorNamingIt() throws IOException {
         Path src = source(true);
-        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, true, c);
         Path out = tmp.resolve("out");
         ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
@@ -312,7 +361,7 @@ class ModelExportTest extends TestBase {
     /** An ADAPTERS export of a tiny BERT (adapters in layers 2 and 3, bottleneck 4, ReLU). */
     private Path exportWithAdapters() throws IOException {
         Path src = source(false);
-        Case c = new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.FIRST_TOKEN, 2, true);
+        Case c = new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.FIRST_TOKEN, 2, HOULSBY4, HOULSBY4, 0);
         SequenceClassifier model = tuned(src, false, c);
         Path out = tmp.resolve("out");
         ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 2));
@@ -343,7 +392,10 @@ class ModelExportTest extends TestBase {
      */
     private SequenceClassifier tuned(Path src, boolean roberta, Case c) throws IOException {
         Encoder enc = Encoder.load(src, k);
-        if (c.adapters) FreezePolicy.of(c.mode, c.headLayer, c.tuneLayers).insertAdapters(enc, 4, Adapter.Activation.RELU, rand);
+        if (c.adapters()) {
+            FreezePolicy.of(c.mode, c.headLayer, c.tuneLayers, c.tuneLastLayer).insertAdapters(enc, c.attention, c.output,
+                    Adapter.Activation.RELU, rand);
+        }
         int hidden = enc.config().hiddenSize();
         Pooling pooling = new Pooling(c.pooling);
         ClassificationHead head = roberta

@@ -6,6 +6,7 @@ import org.varitune.transformer.tensor.Parameter;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 import static org.varitune.training.reference.DoubleLayers.add;
 import static org.varitune.training.reference.DoubleLayers.dropout;
@@ -30,12 +31,21 @@ public final class DoubleModel {
     }
 
     /**
-     * @param roberta    RoBERTa positions (from padding_idx + 1) and the RoBERTa head; else BERT's
-     * @param pooling    a {@code Pooling.Mode} name
-     * @param adapterAct the adapters' activation (when the map has adapters)
+     * @param roberta               RoBERTa positions (from padding_idx + 1) and the RoBERTa head; else BERT's
+     * @param pooling               a {@code Pooling.Mode} name
+     * @param adapterAct            the adapters' activation (when the map has adapters)
+     * @param adaptersBeforeDropout prefixes (e.g. {@code encoder.layer.0.attention.output.adapter}) of the adapters
+     *                              placed before their dense's dropout: {@code drop(adapter(dense))}; the others
+     *                              compute {@code adapter(drop(dense))}
      */
     public record Config(boolean roberta, int hidden, int heads, int intermediate, double eps, int padTokenId,
-                         int headLayer, String pooling, DoubleLayers.Act adapterAct) {}
+                         int headLayer, String pooling, DoubleLayers.Act adapterAct, Set<String> adaptersBeforeDropout) {
+        /** Every adapter after its dropout. */
+        public Config(boolean roberta, int hidden, int heads, int intermediate, double eps, int padTokenId,
+                      int headLayer, String pooling, DoubleLayers.Act adapterAct) {
+            this(roberta, hidden, heads, intermediate, eps, padTokenId, headLayer, pooling, adapterAct, Set.of());
+        }
+    }
 
     private final Config cfg;
     private final Map<String, double[]> p;
@@ -64,6 +74,8 @@ public final class DoubleModel {
     }
 
     public Map<String, double[]> parameters() { return p; }
+
+    public Config config() { return cfg; }
 
     private double[] w(String name) {
         double[] a = p.get(name);
@@ -132,16 +144,20 @@ public final class DoubleModel {
 
     // ---------------------------------------------------------------- adapter
 
-    /** Adapter intermediates: input x, pre-activation z, activation a. */
-    public record AdapterTape(double[] x, double[] z, double[] a, int n) {}
+    /** Adapter intermediates: input x, pre-activation z, dropped activation a, the bottleneck mask m (or null). */
+    public record AdapterTape(double[] x, double[] z, double[] a, double[] m, int n) {}
 
-    /** y = x + up(act(down(x))); prefix e.g. {@code encoder.layer.0.output.adapter}. */
-    public double[] adapter(String prefix, double[] x, int n, AdapterTape[] tape) {
+    /**
+     * y = x + up(drop(act(down(x)))); prefix e.g. {@code encoder.layer.0.output.adapter}; the bottleneck mask is
+     * the one of site {@code (layer, slot)}.
+     */
+    public double[] adapter(String prefix, double[] x, int n, int layer, int slot, AdapterTape[] tape) {
         int R = w(prefix + ".down.bias").length;
         double[] z = linear(x, w(prefix + ".down.weight"), w(prefix + ".down.bias"), n, C, R);
-        double[] a = cfg.adapterAct().apply(z);
+        double[] m = mask(layer, slot, n * R);
+        double[] a = dropout(cfg.adapterAct().apply(z), m);
         double[] u = linear(a, w(prefix + ".up.weight"), w(prefix + ".up.bias"), n, R, C);
-        tape[0] = new AdapterTape(x, z, a, n);
+        tape[0] = new AdapterTape(x, z, a, m, n);
         return add(x, u);
     }
 
@@ -150,12 +166,35 @@ public final class DoubleModel {
         int n = t.n(), R = w(prefix + ".down.bias").length;
         double[] dA = new double[n * R];
         linearBackward(dY, t.a(), w(prefix + ".up.weight"), n, R, C, dA, g.get(prefix + ".up.weight"), g.get(prefix + ".up.bias"));
+        dA = dropout(dA, t.m());
         double[] dZ = new double[n * R];
         cfg.adapterAct().backward(dA, t.z(), dZ);
         double[] dX = dY.clone();
         linearBackward(dZ, t.x(), w(prefix + ".down.weight"), n, C, R, dX, g.get(prefix + ".down.weight"),
                 g.get(prefix + ".down.bias"));
         return dX;
+    }
+
+    /**
+     * A dense output d (N, C) through its dropout (site slot {@code dropSlot}) and the adapter {@code prefix} when the
+     * map has one: {@code adapter(drop(d))}, or {@code drop(adapter(d))} for a prefix in
+     * {@link Config#adaptersBeforeDropout}.
+     */
+    private double[] dropoutAndAdapter(String prefix, double[] d, int layer, int dropSlot, int adapterSlot, AdapterTape[] tape) {
+        int n = d.length / C;
+        double[] m = mask(layer, dropSlot, n * C);
+        if (!p.containsKey(prefix + ".down.weight")) return dropout(d, m);
+        if (cfg.adaptersBeforeDropout().contains(prefix)) return dropout(adapter(prefix, d, n, layer, adapterSlot, tape), m);
+        return adapter(prefix, dropout(d, m), n, layer, adapterSlot, tape);
+    }
+
+    /** The backward of {@link #dropoutAndAdapter}: d(dense output) from d(its result). */
+    private double[] dropoutAndAdapterBackward(String prefix, AdapterTape t, double[] dY, int layer, int dropSlot,
+                                               Map<String, double[]> g) {
+        double[] m = mask(layer, dropSlot, dY.length);
+        if (t == null) return dropout(dY, m);
+        if (cfg.adaptersBeforeDropout().contains(prefix)) return adapterBackward(prefix, t, dropout(dY, m), g);
+        return dropout(adapterBackward(prefix, t, dY, g), m);
     }
 
     // ---------------------------------------------------------------- encoder layer
@@ -176,17 +215,15 @@ public final class DoubleModel {
         double[] attDrop = mask(index, Dropout.ATTENTION_PROBS, att.length);
         double[] ctx = DoubleLayers.attentionValues(att, attDrop, v, B, T, H, D);
         double[] a = linear(ctx, w(pr + "attention.output.dense.weight"), w(pr + "attention.output.dense.bias"), n, C, C);
-        a = dropout(a, mask(index, Dropout.ATTENTION_OUTPUT, n * C));
         AdapterTape[] t1 = new AdapterTape[1], t2 = new AdapterTape[1];
-        if (p.containsKey(pr + "attention.output.adapter.down.weight")) a = adapter(pr + "attention.output.adapter", a, n, t1);
+        a = dropoutAndAdapter(pr + "attention.output.adapter", a, index, Dropout.ATTENTION_OUTPUT, Dropout.ATTENTION_ADAPTER, t1);
         double[] sum1 = add(a, x);
         double[] h1 = layerNorm(sum1, w(pr + "attention.output.LayerNorm.weight"), w(pr + "attention.output.LayerNorm.bias"),
                 n, C, cfg.eps());
         double[] pre = linear(h1, w(pr + "intermediate.dense.weight"), w(pr + "intermediate.dense.bias"), n, C, I);
         double[] g = DoubleLayers.Act.GELU.apply(pre);
         double[] o = linear(g, w(pr + "output.dense.weight"), w(pr + "output.dense.bias"), n, I, C);
-        o = dropout(o, mask(index, Dropout.OUTPUT, n * C));
-        if (p.containsKey(pr + "output.adapter.down.weight")) o = adapter(pr + "output.adapter", o, n, t2);
+        o = dropoutAndAdapter(pr + "output.adapter", o, index, Dropout.OUTPUT, Dropout.OUTPUT_ADAPTER, t2);
         double[] sum2 = add(o, h1);
         return new LayerTape(index, x, mask, q, k, v, att, attDrop, ctx, t1[0], sum1, h1, pre, g, t2[0], sum2, B, T);
     }
@@ -205,8 +242,7 @@ public final class DoubleModel {
         double[] dSum2 = new double[n * C];
         layerNormBackward(dY, t.sum2(), w(pr + "output.LayerNorm.weight"), n, C, cfg.eps(), dSum2,
                 gr.get(pr + "output.LayerNorm.weight"), gr.get(pr + "output.LayerNorm.bias"));
-        double[] dO = t.ad2() == null ? dSum2 : adapterBackward(pr + "output.adapter", t.ad2(), dSum2, gr);
-        dO = dropout(dO, mask(t.index(), Dropout.OUTPUT, n * C));
+        double[] dO = dropoutAndAdapterBackward(pr + "output.adapter", t.ad2(), dSum2, t.index(), Dropout.OUTPUT, gr);
         double[] dG = new double[n * I];
         linearBackward(dO, t.g(), w(pr + "output.dense.weight"), n, I, C, dG, gr.get(pr + "output.dense.weight"),
                 gr.get(pr + "output.dense.bias"));
@@ -218,8 +254,8 @@ public final class DoubleModel {
         double[] dSum1 = new double[n * C];
         layerNormBackward(dH1, t.sum1(), w(pr + "attention.output.LayerNorm.weight"), n, C, cfg.eps(), dSum1,
                 gr.get(pr + "attention.output.LayerNorm.weight"), gr.get(pr + "attention.output.LayerNorm.bias"));
-        double[] dA = t.ad1() == null ? dSum1 : adapterBackward(pr + "attention.output.adapter", t.ad1(), dSum1, gr);
-        dA = dropout(dA, mask(t.index(), Dropout.ATTENTION_OUTPUT, n * C));
+        double[] dA = dropoutAndAdapterBackward(pr + "attention.output.adapter", t.ad1(), dSum1, t.index(),
+                Dropout.ATTENTION_OUTPUT, gr);
         double[] dCtx = new double[n * C];
         linearBackward(dA, t.ctx(), w(pr + "attention.output.dense.weight"), n, C, C, dCtx,
                 gr.get(pr + "attention.output.dense.weight"), gr.get(pr + "attention.output.dense.bias"));

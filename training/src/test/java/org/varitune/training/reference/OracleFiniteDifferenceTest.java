@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.varitune.transformer.kernels.CpuKernels;
+import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.DropoutContext;
 import org.varitune.transformer.testing.TestBase;
 import org.varitune.transformer.testing.Tolerances;
@@ -202,6 +203,28 @@ class OracleFiniteDifferenceTest extends TestBase {
         java.util.function.DoubleSupplier loss = () -> dot(o.layerOutput(o.layer(1, x, mask, B, T)), r);
         check("layer 1 dX", x, dX, loss, FiniteDifferences.sample(x.length, 40, rand), H, TOL);
         checkParams("layer 1 (" + act + " adapters)", o, g, loss, n -> n.startsWith("encoder.layer.1."), false);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"RELU", "GELU"})
+    void encoderLayerWithTheAuthorsAdapterPlacementMatchesCentralDifferences(String act) {
+        // attention adapter before its dropout (BERT init, width 3), FFN adapter after (width 6), bottleneck dropout
+        Adapter.Site att = new Adapter.Site(3, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.25);
+        Adapter.Site ffn = new Adapter.Site(6, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.25);
+        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 2, Pooling.Mode.MEAN_NON_SPECIAL, att, ffn, rand);
+        DoubleModel o = TinyClassifiers.oracle(m, DropoutContext.training(7, 3), DoubleLayers.Act.valueOf(act));
+        assertEquals(java.util.Set.of("encoder.layer.0.attention.output.adapter", "encoder.layer.1.attention.output.adapter"),
+                o.config().adaptersBeforeDropout());
+        int B = TinyClassifiers.B, T = TinyClassifiers.T;
+        double[] x = rnd(B * T * 16), r = rnd(B * T * 16);
+        int[] mask = TinyClassifiers.MASK;
+        var g = o.zeroGrads();
+        var tape = o.layer(1, x, mask, B, T);
+        assertTrue(tape.ad1().m() != null && tape.ad2().m() != null, "both bottleneck dropouts are on");
+        double[] dX = o.layerBackward(tape, r, g);
+        java.util.function.DoubleSupplier loss = () -> dot(o.layerOutput(o.layer(1, x, mask, B, T)), r);
+        check("layer 1 dX", x, dX, loss, FiniteDifferences.sample(x.length, 40, rand), H, TOL);
+        checkParams("layer 1 (" + act + " authors' adapters)", o, g, loss, n -> n.startsWith("encoder.layer.1."), false);
     }
 
     @ParameterizedTest

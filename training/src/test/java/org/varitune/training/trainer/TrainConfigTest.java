@@ -1,6 +1,7 @@
 package org.varitune.training.trainer;
 
 import org.junit.jupiter.api.Test;
+import org.varitune.transformer.layers.Adapter;
 import org.varitune.training.TuningMode;
 import org.varitune.transformer.io.Spelled;
 
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,6 +65,31 @@ class TrainConfigTest {
         assertEquals("--prefix-policy 'off' is the old spelling; use 'recompute'", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Spelled.parse(PrefixCachePolicy.class, "on", "--prefix-policy"));
         assertEquals("--prefix-policy 'on' is not one of cached, recompute, authors-dropout", e.getMessage());
+    }
+
+    @Test
+    void adapterSitesAndTheTunedBlockTopAreValidatedAndRecordedAsSpecs() {
+        Adapter.Site att = new Adapter.Site(256, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1);
+        TrainConfig c = TrainConfig.builder().mode(TuningMode.ADAPTERS).headLayer(24).tuneLayers(2).tuneLastLayer(18)
+                .attentionAdapter(att).outputAdapter(null).build();
+        assertEquals("size=256,init=bert,position=before-dropout,dropout=0.1", c.toMap().get("attentionAdapter"));
+        assertNull(c.toMap().get("outputAdapter"));
+        assertEquals(att, Adapter.Site.parse(att.spec()), "spec round trip");
+        assertEquals(Adapter.Site.houlsby(64), Adapter.Site.parse("size=64"), "defaults of a spec");
+        assertEquals(List.of(), TrainConfig.differingKeys(c.toMap(), new java.util.LinkedHashMap<>(c.toMap())));
+        assertEquals(32, TrainConfig.builder().adapterBottleneck(32).build().outputAdapter().bottleneck());
+        var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().mode(TuningMode.ADAPTERS)
+                .attentionAdapter(null).outputAdapter(null).build());
+        assertTrue(e.getMessage().contains("attentionAdapter"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().tuneLastLayer(2).build());
+        assertTrue(e.getMessage().contains("tuneLastLayer") && e.getMessage().contains("FULL"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.builder().mode(TuningMode.PARTIAL).tuneLayers(3).tuneLastLayer(2).build());
+        assertTrue(e.getMessage().contains("tuneLastLayer"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Adapter.Site.parse("size=4,place=ffn"));
+        assertTrue(e.getMessage().contains("'place'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Adapter.Site.parse("size=4,init=xavier"));
+        assertTrue(e.getMessage().contains("xavier") && e.getMessage().contains("near-identity"), e.getMessage());
     }
 
     @Test

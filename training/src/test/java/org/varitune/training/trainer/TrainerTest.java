@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
+import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.tensor.Parameter;
 import org.varitune.transformer.testing.AllClose;
 import org.varitune.transformer.testing.TestBase;
@@ -89,6 +90,46 @@ class TrainerTest extends TestBase {
             else assertTrue(same, name + " is frozen but changed");
         }
         assertEquals(2 * 2 * 4, adapters, "two adapters (down, up: weight, bias) in each of the two tuned layers");
+    }
+
+    @Test
+    void aTunedBlockBelowTheHeadTrainsOnlyItsLayersThroughTheFrozenLayersAbove() throws Exception {
+        // head on layer 3, tuned block = layer 1 (tuneLastLayer 1, k 1): layers 2 and 3 are frozen but run
+        TrainConfig c = base().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(1).tuneLastLayer(1).build();
+        Trainer t = TinyTraining.trainer(c, tmp.resolve("probe"), null);
+        assertEquals(0, t.fromLayer(), "nothing below layer 1 to cache");
+        assertEquals(1, t.tunedLayerCount());
+        var s = trainAndSnapshot(c, tmp.resolve("run"));
+        for (String name : s[0].keySet()) {
+            boolean tuned = name.startsWith("encoder.layer.0.") || name.startsWith("classifier.") || name.startsWith("pooler.");
+            boolean same = Arrays.equals(s[0].get(name), s[1].get(name));
+            if (tuned && !name.endsWith("key.bias")) assertFalse(same, name + " should have trained");
+            if (!tuned) assertTrue(same, name + " is frozen but changed");
+        }
+        assertTrue(s[0].containsKey("encoder.layer.2.output.LayerNorm.weight"), "layer 3 runs under the head");
+    }
+
+    @Test
+    void theAuthorsAdapterBlockBelowTheHeadTrainsOnlyItsAdaptersAndLayerNorms() throws Exception {
+        Adapter.Site att = new Adapter.Site(3, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1);
+        Adapter.Site ffn = new Adapter.Site(5, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.1);
+        TrainConfig c = base().mode(TuningMode.ADAPTERS).headLayer(3).tuneLayers(1).tuneLastLayer(2)
+                .attentionAdapter(att).outputAdapter(ffn).build();
+        Trainer t = TinyTraining.trainer(c, tmp.resolve("probe"), null);
+        assertEquals(1, t.fromLayer(), "layer 1 is the frozen prefix");
+        var s = trainAndSnapshot(c, tmp.resolve("run"));
+        int adapters = 0;
+        for (String name : s[0].keySet()) {
+            boolean tuned = name.startsWith("classifier.") || name.startsWith("pooler.")
+                    || name.startsWith("encoder.layer.1.") && (name.contains(".adapter.") || name.contains("LayerNorm."));
+            if (name.contains(".adapter.")) adapters++;
+            boolean same = Arrays.equals(s[0].get(name), s[1].get(name));
+            if (tuned) assertFalse(same, name + " should have trained");
+            else assertTrue(same, name + " is frozen but changed");
+        }
+        assertEquals(2 * 4, adapters, "the attention and FFN adapters of layer 2 only");
+        assertEquals(3 * 16, s[0].get("encoder.layer.1.attention.output.adapter.down.weight").length, "the attention adapter is 3 wide");
+        assertEquals(16 * 5, s[0].get("encoder.layer.1.output.adapter.up.weight").length, "the FFN adapter is 5 wide");
     }
 
     @Test

@@ -14,7 +14,7 @@ public final class Dropout {
 
     /** Site slots within a layer (see {@link #site(int, int)}). */
     public static final int EMBEDDINGS = 0, ATTENTION_PROBS = 1, ATTENTION_OUTPUT = 2, OUTPUT = 3,
-            HEAD_FIRST = 4, HEAD_SECOND = 5;
+            HEAD_FIRST = 4, HEAD_SECOND = 5, ATTENTION_ADAPTER = 6, OUTPUT_ADAPTER = 7;
     /** Layer index used for the embeddings' and the head's sites. */
     public static final int EMBEDDINGS_LAYER = -1, HEAD_LAYER = -2;
 

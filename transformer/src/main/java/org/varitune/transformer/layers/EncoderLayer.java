@@ -18,7 +18,8 @@ import java.util.Random;
  * </pre>
  * The dropouts are HF's {@code hidden_dropout_prob} ones (identity when off). The adapters
  * ({@code attention.output.adapter}, {@code output.adapter}) are the identity until {@link #addAdapters} inserts
- * them.
+ * them, each optionally; an adapter placed {@link Adapter.Position#BEFORE_DROPOUT} swaps the order:
+ * {@code dropout(adapter(dense(·)))}.
  */
 public final class EncoderLayer {
     private final Kernels kernels;
@@ -28,7 +29,7 @@ public final class EncoderLayer {
     private final LayerNorm attentionNorm, outputNorm;
     private final Dropout attentionOutputDropout, outputDropout;
     private Adapter attentionAdapter, outputAdapter;
-    private final int hidden, inter;
+    private final int index, hidden, inter;
 
     /** Saved for backward; the masks are null when dropout was off, the adapters' entries when there are none. */
     public record Saved(SelfAttention.Saved att, Linear.Saved attOut, Dropout.Mask attOutMask,
@@ -49,6 +50,7 @@ public final class EncoderLayer {
     public EncoderLayer(Kernels kernels, int index, int hidden, int heads, int intermediateSize, double eps,
                         double hiddenDropoutProb, double attentionProbsDropoutProb) {
         this.kernels = kernels;
+        this.index = index;
         this.hidden = hidden;
         this.inter = intermediateSize;
         this.prefix = "encoder.layer." + index + ".";
@@ -66,15 +68,11 @@ public final class EncoderLayer {
 
     /**
      * Inserts Houlsby adapters {@code encoder.layer.<i>.attention.output.adapter} and
-     * {@code encoder.layer.<i>.output.adapter}, initialised near identity ({@link Adapter#initNearIdentity}) from
-     * {@code rng}. Modifies this layer; fails if it already has adapters.
+     * {@code encoder.layer.<i>.output.adapter}, near identity, after the dropouts, initialised from {@code rng}.
+     * Modifies this layer; fails if it already has adapters.
      */
     public void addAdapters(int bottleneck, Adapter.Activation activation, Random rng) {
-        if (attentionAdapter != null) throw new IllegalStateException(prefix + " already has adapters");
-        attentionAdapter = new Adapter(kernels, prefix + "attention.output.adapter", hidden, bottleneck, activation);
-        outputAdapter = new Adapter(kernels, prefix + "output.adapter", hidden, bottleneck, activation);
-        attentionAdapter.initNearIdentity(rng);
-        outputAdapter.initNearIdentity(rng);
+        addAdapters(Adapter.Site.houlsby(bottleneck), Adapter.Site.houlsby(bottleneck), activation, rng);
     }
 
     /** {@link #addAdapters(int, Adapter.Activation, Random)} with a fixed seed per layer prefix (reproducible). */
@@ -82,12 +80,34 @@ public final class EncoderLayer {
         addAdapters(bottleneck, activation, new Random(prefix.hashCode()));
     }
 
-    public boolean hasAdapters() { return attentionAdapter != null; }
+    /**
+     * Inserts an adapter {@code encoder.layer.<i>.attention.output.adapter} when {@code attention} is non-null and
+     * {@code encoder.layer.<i>.output.adapter} when {@code output} is non-null, each shaped and placed by its site and
+     * initialised per {@link Adapter#initialize} from {@code rng} (attention first). Modifies this layer; fails if
+     * it already has adapters or both sites are null.
+     */
+    public void addAdapters(Adapter.Site attention, Adapter.Site output, Adapter.Activation activation, Random rng) {
+        if (hasAdapters()) throw new IllegalStateException(prefix + " already has adapters");
+        if (attention == null && output == null) throw new IllegalArgumentException(prefix + ": no adapter site given");
+        if (attention != null) {
+            attentionAdapter = new Adapter(kernels, prefix + "attention.output.adapter", hidden, attention, activation,
+                    Dropout.site(index, Dropout.ATTENTION_ADAPTER));
+            attentionAdapter.initialize(rng);
+        }
+        if (output != null) {
+            outputAdapter = new Adapter(kernels, prefix + "output.adapter", hidden, output, activation,
+                    Dropout.site(index, Dropout.OUTPUT_ADAPTER));
+            outputAdapter.initialize(rng);
+        }
+    }
 
-    /** The adapter after {@code attention.output.dense}, or null when {@link #addAdapters} was not called. */
+    /** Whether this layer holds an adapter at either site. */
+    public boolean hasAdapters() { return attentionAdapter != null || outputAdapter != null; }
+
+    /** The adapter after {@code attention.output.dense}, or null when there is none. */
     public Adapter attentionAdapter() { return attentionAdapter; }
 
-    /** The adapter after {@code output.dense}, or null when {@link #addAdapters} was not called. */
+    /** The adapter after {@code output.dense}, or null when there is none. */
     public Adapter outputAdapter() { return outputAdapter; }
 
     /** All parameters in HF order, adapters after the dense they follow. */
@@ -116,22 +136,20 @@ public final class EncoderLayer {
         int n = B * T;
         var ctx = attention.forward(x, attentionMask, B, T, keep, drop);
         var a = attentionOutput.forward(ctx.out(), n, keep);
-        Dropout.Mask m1 = attentionOutputDropout.forwardInPlace(a.out(), n * hidden, drop);
-        var ad1 = attentionAdapter == null ? null : attentionAdapter.forward(a.out(), n, keep);
-        float[] sum1 = ad1 == null ? a.out() : ad1.out();                 // sum1: (N, C) = adapter(drop(a)) + x
+        Sublayer s1 = dropoutAndAdapter(a.out(), attentionOutputDropout, attentionAdapter, n, keep, drop);
+        float[] sum1 = s1.out();                                           // sum1: (N, C) = adapter(drop(a)) + x
         kernels.add(sum1, sum1, x, n * hidden);
         var h1 = attentionNorm.forward(sum1, n, keep);
         var pre = intermediate.forward(h1.out(), n, keep);                 // pre: (N, I)
         float[] g = keep ? new float[n * inter] : pre.out();              // g: (N, I); in place when not kept
         kernels.geluForward(g, pre.out(), n * inter);
         var o = output.forward(g, n, keep);
-        Dropout.Mask m2 = outputDropout.forwardInPlace(o.out(), n * hidden, drop);
-        var ad2 = outputAdapter == null ? null : outputAdapter.forward(o.out(), n, keep);
-        float[] sum2 = ad2 == null ? o.out() : ad2.out();                 // sum2: (N, C) = adapter(drop(o)) + h1
+        Sublayer s2 = dropoutAndAdapter(o.out(), outputDropout, outputAdapter, n, keep, drop);
+        float[] sum2 = s2.out();                                           // sum2: (N, C) = adapter(drop(o)) + h1
         kernels.add(sum2, sum2, h1.out(), n * hidden);
         var y = outputNorm.forward(sum2, n, keep);
-        Saved s = keep ? new Saved(ctx.saved(), a.saved(), m1, ad1 == null ? null : ad1.saved(), h1.saved(),
-                pre.saved(), pre.out(), o.saved(), m2, ad2 == null ? null : ad2.saved(), y.saved(), n) : null;
+        Saved s = keep ? new Saved(ctx.saved(), a.saved(), s1.mask(), s1.adapter(), h1.saved(),
+                pre.saved(), pre.out(), o.saved(), s2.mask(), s2.adapter(), y.saved(), n) : null;
         return new Fwd<>(y.out(), s);
     }
 
@@ -166,11 +184,36 @@ public final class EncoderLayer {
         return dX;
     }
 
+    /** A dense output after its dropout and adapter: out (N, C), the mask and the adapter's saved state (or nulls). */
+    private record Sublayer(float[] out, Dropout.Mask mask, Adapter.Saved adapter) {}
+
     /**
-     * From d(sum) to d(dense output), differentiating {@code sum = adapter(drop(dense)) + residual}: through the
-     * adapter when present, then the dropout mask. Returns a new array (dSum is still needed for the residual).
+     * {@code adapter(drop(d))} ({@link Adapter.Position#AFTER_DROPOUT}, or no adapter) or {@code drop(adapter(d))}
+     * ({@link Adapter.Position#BEFORE_DROPOUT}). d: (N, C), modified (dropped in place when the dropout comes first).
+     */
+    private Sublayer dropoutAndAdapter(float[] d, Dropout dropout, Adapter adapter, int n, boolean keep, DropoutContext drop) {
+        if (adapter == null || adapter.site().position() == Adapter.Position.AFTER_DROPOUT) {
+            Dropout.Mask m = dropout.forwardInPlace(d, n * hidden, drop);
+            var ad = adapter == null ? null : adapter.forward(d, n, keep, drop);
+            return new Sublayer(ad == null ? d : ad.out(), m, ad == null ? null : ad.saved());
+        }
+        var ad = adapter.forward(d, n, keep, drop);
+        Dropout.Mask m = dropout.forwardInPlace(ad.out(), n * hidden, drop);
+        return new Sublayer(ad.out(), m, ad.saved());
+    }
+
+    /**
+     * From d(sum) to d(dense output), differentiating {@code sum = adapter(drop(dense)) + residual} (or
+     * {@code drop(adapter(dense)) + residual} for an adapter placed before the dropout): through the adapter when
+     * present and the dropout mask, in reverse forward order. Returns a new array (dSum is still needed for the
+     * residual).
      */
     private static float[] beforeResidual(float[] dSum, Adapter adapter, Adapter.Saved as, Dropout.Mask mask) {
+        if (adapter != null && adapter.site().position() == Adapter.Position.BEFORE_DROPOUT) {
+            float[] d = dSum.clone();
+            Dropout.applyInPlace(d, mask);                                 // forward was: sum = drop(adapter(dense)) + ...
+            return adapter.backward(d, as, true);
+        }
         float[] d = adapter == null ? (mask == null ? dSum : dSum.clone()) : adapter.backward(dSum, as, true);
         Dropout.applyInPlace(d, mask);
         return d;
