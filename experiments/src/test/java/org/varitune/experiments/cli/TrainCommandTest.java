@@ -97,8 +97,8 @@ class TrainCommandTest {
         String att = "size=3,init=bert,position=before-dropout,dropout=0.1";
         String text = run(0, "train", "--model", model.toString(), "--glue-task", "sst2", "--data", glue.toString(),
                 "--mode", "adapters", "--head-layer", "3", "--tune-layers", "1", "--tune-last-layer", "2",
-                "--attention-adapter", att, "--output-adapter", "size=5,init=bert,dropout=0.1", "--pooling", "first-token",
-                "--cache", "authors-dropout", "--warmup-steps", "1", "--epochs", "1", "--batch-size", "8",
+                "--attention-adapter", att, "--output-adapter", "size=5,init=bert,dropout=0.1", "--head-pooling", "first-token",
+                "--prefix-policy", "authors-dropout", "--warmup-steps", "1", "--epochs", "1", "--batch-size", "8",
                 "--out", out.toString());
         JsonNode m = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
         assertEquals(3, m.get("head_layer").asInt());

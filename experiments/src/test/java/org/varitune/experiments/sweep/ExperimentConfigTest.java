@@ -101,10 +101,16 @@ class ExperimentConfigTest {
 
     @Test
     void rejectsAnUnknownHeadPoolingPrefixPolicyOrAdapterPositionNamingTheFile() throws IOException {
-        for (String bad : List.of("head_pooling: cls", "prefix_policy: auto", "attention_adapter: {position: middle}")) {
-            Path f = write("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: full, mode: full}\ntrain:\n  " + bad + "\n");
-            IOException e = assertThrows(IOException.class, () -> ExperimentConfig.read(f, Map.of()), bad);
-            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("is not one of"), e.getMessage());
+        Map<String, String> expected = Map.of(
+                "head_pooling: cls", "'cls' is the old spelling; use 'first-token'",
+                "head_pooling: average", "'average' is not one of mean, mean-with-special, first-token",
+                "prefix_policy: auto", "'auto' is the old spelling; use 'cached'",
+                "attention_adapter: {position: middle}", "'middle' is not one of after-dropout, before-dropout");
+        for (var bad : expected.entrySet()) {
+            Path f = write("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: full, mode: full}\ntrain:\n  " + bad.getKey() + "\n");
+            IOException e = assertThrows(IOException.class, () -> ExperimentConfig.read(f, Map.of()), bad.getKey());
+            assertTrue(e.getMessage().startsWith(f.toString()) && e.getMessage().contains(bad.getValue())
+                    && e.getMessage().contains("line 7"), e.getMessage());
         }
     }
 

@@ -109,8 +109,8 @@ class SweepRunnerTest {
             assertEquals(3, r.get("head_layer").asInt(), "head on the top layer");
             JsonNode resolved = new com.fasterxml.jackson.databind.ObjectMapper()
                     .readTree(out.resolve("runs").resolve(r.get("id").asText()).resolve("run.json").toFile()).get("resolved");
-            assertEquals("FIRST_TOKEN", resolved.get("pooling").asText(), file);
-            assertEquals("AUTHORS_DROPOUT", resolved.get("cache").asText(), file);
+            assertEquals("first-token", resolved.get("headPooling").asText(), file);
+            assertEquals("authors-dropout", resolved.get("prefixPolicy").asText(), file);
             assertEquals(0.0, resolved.get("weightDecay").asDouble(), file);
             assertEquals(0.0, resolved.get("maxGradNorm").asDouble(), file);
             assertEquals(20, resolved.get("initSeed").asInt(), file);

@@ -82,7 +82,7 @@ class TrainConfigTest {
                 .attentionAdapter(null).outputAdapter(null).build());
         assertTrue(e.getMessage().contains("attentionAdapter"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().tuneLastLayer(2).build());
-        assertTrue(e.getMessage().contains("tuneLastLayer") && e.getMessage().contains("FULL"), e.getMessage());
+        assertTrue(e.getMessage().contains("tuneLastLayer") && e.getMessage().contains("full"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> TrainConfig.builder().mode(TuningMode.PARTIAL).tuneLayers(3).tuneLastLayer(2).build());
         assertTrue(e.getMessage().contains("tuneLastLayer"), e.getMessage());

@@ -147,8 +147,11 @@ class TrainerTest extends TestBase {
             float[] e = off.get(name);
             double[] ed = new double[e.length];
             for (int i = 0; i < e.length; i++) ed[i] = e[i];
-            AllClose.assertAllClose("cache on vs off: " + name, cached.get(name), ed, CACHE_VS_RECOMPUTE, e.length);
             assertArrayEquals(cached.get(name), spilled.get(name), "memory-mapped cache vs heap: " + name);
+            // key.bias has gradient 0 up to rounding (softmax is shift-invariant per query): Adam scales that noise to
+            // lr-sized steps, so where the two paths round differently (OPENBLAS_CORETYPE=Haswell) it is not comparable
+            if (name.endsWith("key.bias")) continue;
+            AllClose.assertAllClose("cache on vs off: " + name, cached.get(name), ed, CACHE_VS_RECOMPUTE, e.length);
         }
     }
 
