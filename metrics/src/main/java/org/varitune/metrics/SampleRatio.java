@@ -29,6 +29,19 @@ final class SampleRatio {
             for (int i = 0; i < d; i++) means[y * d + i] /= n[y];
             total += n[y];
         }
+        double meanSquareNorm = 0;        // (1/C) Σ_y (1/n_y) Σ_k w_k |h_k|², the scale of the zero test of Sb
+        for (int y = 0; y < C; y++) {
+            int ny = vectors[y].length / d;
+            double s = 0;
+            for (int k = 0; k < ny; k++) {
+                int w = weights == null ? 1 : weights[y][k];
+                if (w == 0) continue;
+                double q = 0;
+                for (int i = 0; i < d; i++) q += (double) vectors[y][k * d + i] * vectors[y][k * d + i];
+                s += w * q;
+            }
+            meanSquareNorm += s / (n[y] * C);
+        }
         double[] center = new double[d];
         for (int y = 0; y < C; y++) {
             double cw = v == Variant.PAPER_CLASS_BALANCED ? 1.0 / C : n[y] / total;
@@ -53,6 +66,6 @@ final class SampleRatio {
             }
             return q;
         };
-        return RatioMath.ratio(means, center, C, d, sw, relTol);
+        return RatioMath.ratio(means, center, C, d, sw, relTol, meanSquareNorm);
     }
 }

@@ -48,10 +48,11 @@ public final class AnalyzeCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d; task %s: %d training examples, %d classes%n",
                 model, enc.numLayers(), enc.config().hiddenSize(), task.name(), data.train().examples().size(),
                 TaskData.metricClassCount(data.train()));
-        VariabilityPass.Options o = new VariabilityPass.Options(maxLength, batchSize, pooling, 500, 17L, null, 20);
+        VariabilityPass.Options o = new VariabilityPass.Options(maxLength, batchSize, pooling, variant,
+                VariabilityPass.DEFAULT_RESERVOIR_PER_CLASS, 17L, null, 20);
         Analysis.Result r;
         try (ProgressBar bar = new ProgressBar("variability pass", data.train().examples().size())) {
-            r = Analysis.run(model, task.name(), enc, tok, data, o, variant, out, bar::set);
+            r = Analysis.run(model, task.name(), enc, tok, data, o, out, bar::set);
         }
         Analysis.printTable(System.out, r.report(), r.recommendation());
         System.out.println("config snippet:\n" + r.recommendation().yaml().indent(2).stripTrailing());

@@ -135,10 +135,11 @@ public final class SweepRunner {
             TaskData data = taskData(task, v.maxExamples());
             log.printf("variability of %s on %s (%d examples)%n", config.model(), task, data.train().examples().size());
             VariabilityPass.Options o = new VariabilityPass.Options(config.trainFor(task, config.methods().get(0).name())
-                    .maxLength(), 32, Pooling.valueOf(v.pooling()), 500, 17L, null, 20);
+                    .maxLength(), 32, Pooling.valueOf(v.pooling()), Variant.valueOf(v.variant()),
+                    VariabilityPass.DEFAULT_RESERVOIR_PER_CLASS, 17L, null, 20);
             LongConsumer progress = passProgress == null ? null
                     : passProgress.create("variability " + task, data.train().examples().size());
-            Analysis.Result r = Analysis.run(config.model(), task, enc, tok, data, o, Variant.valueOf(v.variant()), dir,
+            Analysis.Result r = Analysis.run(config.model(), task, enc, tok, data, o, dir,
                     progress);
             Analysis.printTable(log, r.report(), r.recommendation());
         }
