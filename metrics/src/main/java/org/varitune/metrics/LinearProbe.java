@@ -30,7 +30,10 @@ import java.util.stream.IntStream;
  * {@link Logistic} with {@code λ = 1/(C n)}. C runs over {@link Options#inverseL2Grid} (default 1e-4 … 1e2, one per
  * decade). K-fold cross-validation on the training split only (stratified: fold = position within the class mod K)
  * scores each C by held-out cross-entropy (a proper scoring rule, smoother than accuracy); the smallest mean wins,
- * ties going to the stronger penalty. Along the grid each fold warm-starts from the previous C.</li>
+ * ties going to the stronger penalty. The folds walk the grid from the strongest penalty down, each warm-starting
+ * from its previous solution, and the walk stops once the CV loss has risen at two consecutive grid values after its
+ * minimum (CV curves of L2 logistic regression are unimodal in practice; the weak-penalty end is the slowest to fit
+ * and, on a layer without signal, the least useful); C values not reached have cvLoss +∞.</li>
  * <li>Refit on the whole training split with the chosen C, minimised to {@code max |∇f| ≤ gradientTolerance} (or the
  * iteration cap, reported), and score the held-out split.</li>
  * </ol>
@@ -74,7 +77,8 @@ public final class LinearProbe {
      * @param majorityRate  share of the held-out split's most frequent class (what predicting it always scores)
      * @param inverseL2     chosen C
      * @param l2            λ = 1/(C · nTrain) of the refit, in the mean-loss form of {@link Logistic}
-     * @param cvLoss        (grid) mean held-out cross-entropy of each C over the K folds
+     * @param cvLoss        (grid) mean held-out cross-entropy of each C over the K folds (+∞ where the walk along
+     *                      the grid stopped before that C)
      * @param iterations    L-BFGS iterations of the refit
      * @param converged     whether the refit reached the gradient tolerance
      */
@@ -129,26 +133,38 @@ public final class LinearProbe {
         int k = rot.k;
         double[] grid = o.inverseL2Grid();
         double[] cvLoss = new double[grid.length];
+        Arrays.fill(cvLoss, Double.POSITIVE_INFINITY);
+        Logistic[] lrIn = new Logistic[K];
+        double[][] xOut = new double[K][], theta = new double[K][];
+        int[][] yOut = new int[K][];
         for (int f = 0; f < K; f++) {
             int nIn = 0;
             for (int r = 0; r < nTrain; r++) if (fold[r] != f) nIn++;
             int nOut = nTrain - nIn;
-            double[] xIn = new double[nIn * k], xOut = new double[nOut * k];
-            int[] yIn = new int[nIn], yOut = new int[nOut];
+            double[] xIn = new double[nIn * k];
+            int[] yIn = new int[nIn];
+            xOut[f] = new double[nOut * k];
+            yOut[f] = new int[nOut];
             for (int r = 0, i = 0, j = 0; r < nTrain; r++) {
                 if (fold[r] != f) { System.arraycopy(zTr, r * k, xIn, i * k, k); yIn[i++] = yTr[r]; }
-                else { System.arraycopy(zTr, r * k, xOut, j * k, k); yOut[j++] = yTr[r]; }
+                else { System.arraycopy(zTr, r * k, xOut[f], j * k, k); yOut[f][j++] = yTr[r]; }
             }
-            Logistic lr = new Logistic(xIn, yIn, nIn, k, C);
-            double[] theta = new double[lr.size()];
-            for (int g = 0; g < grid.length; g++) {
-                double lambda = 1 / (grid[g] * nIn);
-                theta = lr.minimise(lambda, theta, rot.precond(C, lambda), o.gradientTolerance(), o.maxIterations()).theta();
-                cvLoss[g] += Logistic.crossEntropySum(theta, xOut, yOut, nOut, k, C) / nTrain;
-            }
+            lrIn[f] = new Logistic(xIn, yIn, nIn, k, C);
+            theta[f] = new double[lrIn[f].size()];
         }
-        int best = 0;
-        for (int g = 1; g < grid.length; g++) if (cvLoss[g] < cvLoss[best]) best = g;   // ties: the stronger penalty
+        int best = 0, rises = 0;
+        for (int g = 0; g < grid.length && rises < 2; g++) {      // along the path: stronger to weaker penalty
+            double loss = 0;
+            for (int f = 0; f < K; f++) {
+                double lambda = 1 / (grid[g] * lrIn[f].n);
+                theta[f] = lrIn[f].minimise(lambda, theta[f], rot.precond(C, lambda), o.gradientTolerance(),
+                        o.maxIterations()).theta();
+                loss += Logistic.crossEntropySum(theta[f], xOut[f], yOut[f], yOut[f].length, k, C) / nTrain;
+            }
+            cvLoss[g] = loss;
+            if (loss < cvLoss[best]) best = g;                    // ties: the stronger penalty (earlier) stays
+            rises = g > best && loss > cvLoss[g - 1] ? rises + 1 : 0;
+        }
         double lambda = 1 / (grid[best] * nTrain);
         Logistic lr = new Logistic(zTr, yTr, nTrain, k, C);
         Logistic.Fit fit = lr.minimise(lambda, new double[lr.size()], rot.precond(C, lambda), o.gradientTolerance(),

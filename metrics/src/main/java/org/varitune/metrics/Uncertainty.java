@@ -103,8 +103,11 @@ public final class Uncertainty {
         LayerSamples s0 = layers.get(0);
         int C = s0.numClasses();
         RatioMath.Parts[] point = new RatioMath.Parts[L];
-        IntStream.range(0, L).parallel().forEach(k -> point[k] = SampleRatio.compute(layers.get(k).vectors(), null,
-                layers.get(k).dim(), v, relTol));
+        double[][][] norms = new double[L][][];
+        IntStream.range(0, L).parallel().forEach(k -> {
+            norms[k] = SampleRatio.squaredNorms(layers.get(k).vectors(), layers.get(k).dim());
+            point[k] = SampleRatio.compute(layers.get(k).vectors(), null, layers.get(k).dim(), v, relTol, norms[k]);
+        });
         RatioMath.Parts[][] rep = new RatioMath.Parts[replicates][L];
         for (int r = 0; r < replicates; r++) {
             Random rng = new Random(Reservoir.priority(seed, r));
@@ -116,7 +119,7 @@ public final class Uncertainty {
             }
             RatioMath.Parts[] row = rep[r];
             IntStream.range(0, L).parallel().forEach(k -> row[k] = point[k].nu().isEmpty() ? null
-                    : SampleRatio.compute(layers.get(k).vectors(), w, layers.get(k).dim(), v, relTol));
+                    : SampleRatio.compute(layers.get(k).vectors(), w, layers.get(k).dim(), v, relTol, norms[k]));
         }
         Map<Integer, String> skipped = new LinkedHashMap<>();
         boolean[] ok = new boolean[L];
@@ -201,8 +204,11 @@ public final class Uncertainty {
         final int limit = smallest;
         int[] used = Arrays.stream(sizes).filter(n -> n >= 2 && n <= limit).toArray();
         RatioMath.Parts[] all = new RatioMath.Parts[L];
-        IntStream.range(0, L).parallel().forEach(k -> all[k] = SampleRatio.compute(layers.get(k).vectors(), null,
-                layers.get(k).dim(), v, relTol));
+        double[][][] norms = new double[L][][];
+        IntStream.range(0, L).parallel().forEach(k -> {
+            norms[k] = SampleRatio.squaredNorms(layers.get(k).vectors(), layers.get(k).dim());
+            all[k] = SampleRatio.compute(layers.get(k).vectors(), null, layers.get(k).dim(), v, relTol, norms[k]);
+        });
         Map<Integer, String> skipped = new LinkedHashMap<>();
         for (int k = 0; k < L; k++) {
             if (all[k].nu().isEmpty()) skipped.put(layers.get(k).layer(), "on the reservoir sample: " + all[k].undefinedReason());
@@ -224,7 +230,7 @@ public final class Uncertainty {
                 }
                 RatioMath.Parts[] row = nu[p][r] = new RatioMath.Parts[L];
                 IntStream.range(0, L).parallel().forEach(k -> row[k] = all[k].nu().isEmpty() ? null
-                        : SampleRatio.compute(layers.get(k).vectors(), w, layers.get(k).dim(), v, relTol));
+                        : SampleRatio.compute(layers.get(k).vectors(), w, layers.get(k).dim(), v, relTol, norms[k]));
             }
         }
         List<Integer> kept = new ArrayList<>();
