@@ -21,8 +21,8 @@ import java.util.stream.IntStream;
  * <li>Split: per class, a seeded permutation (the same for every layer, so every layer is probed on the same
  * examples); the first {@code round(trainFraction · n_y)} (clamped to [1, n_y − 1] when n_y ≥ 2) train, the rest
  * are held out.</li>
- * <li>Features are standardised with the training split's mean and standard deviation (a constant feature keeps
- * scale 1), then rotated onto the eigenvectors of the training Gram matrix {@code X̃ᵀX̃}. The penalty |W|² is
+ * <li>Features are standardised with the training split's mean and standard deviation (a constant feature becomes
+ * 0), then rotated onto the eigenvectors of the training Gram matrix {@code X̃ᵀX̃}. The penalty |W|² is
  * rotation-invariant, so this changes nothing but the conditioning the optimiser sees (its preconditioner is the
  * per-direction variance); directions with eigenvalue ≤ 1e-10 · λ_max carry no training variance and are dropped
  * (the optimal W has no component there).</li>
@@ -189,14 +189,20 @@ public final class LinearProbe {
         return new SpearmansCorrelation().correlation(nu, accuracy);
     }
 
-    /** Centres and scales each column of xTr (nTr, d) by the training mean and sd; applies the same to xTe. Both modified. */
+    /**
+     * Centres and scales each column of xTr (nTr, d) by the training mean and sd; applies the same to xTe. Both
+     * modified. A column whose training sd is ≤ 1e-9 |mean| (far below the float32 resolution of the inputs, i.e.
+     * the same float value in every training row up to double rounding) is constant: it becomes 0 in both splits
+     * instead of rounding noise blown up to unit variance.
+     */
     private static void standardise(double[] xTr, int nTr, double[] xTe, int nTe, int d) {
         for (int i = 0; i < d; i++) {
             double m = 0, q = 0;
-            for (int r = 0; r < nTr; r++) m += xTr[r * d + i] / nTr;
+            for (int r = 0; r < nTr; r++) m += xTr[r * d + i];
+            m /= nTr;
             for (int r = 0; r < nTr; r++) q += (xTr[r * d + i] - m) * (xTr[r * d + i] - m);
             double sd = Math.sqrt(q / nTr);
-            double scale = sd > 0 ? 1 / sd : 1;
+            double scale = sd > 1e-9 * Math.abs(m) ? 1 / sd : 0;
             for (int r = 0; r < nTr; r++) xTr[r * d + i] = (xTr[r * d + i] - m) * scale;
             for (int r = 0; r < nTe; r++) xTe[r * d + i] = (xTe[r * d + i] - m) * scale;
         }
@@ -228,6 +234,9 @@ public final class LinearProbe {
                 }
             }
             for (int i = 0; i < d; i++) for (int j = 0; j < i; j++) g[i * d + j] = g[j * d + i];
+            double trace = 0;
+            for (int i = 0; i < d; i++) trace += g[i * d + i];
+            if (trace == 0) return new Rotation(d, 0, new double[0], new double[0]);   // every feature constant
             EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(d, true, true);
             if (!eig.decompose(gram)) throw new IllegalStateException("eigendecomposition of the (" + d + " x " + d + ") probe Gram matrix failed");
             Integer[] order = IntStream.range(0, d).boxed().toArray(Integer[]::new);

@@ -107,6 +107,24 @@ class LinearProbeTest extends TestBase {
     }
 
     @Test
+    void identicalInputsAreProbedAtTheMajorityRate() {
+        // CLS pooling at the embeddings: every input is the same 384-dim vector, so no feature has any variance
+        int d = 384;
+        float[] same = uniform(d, -1, 1);
+        int[] counts = {30, 20};
+        float[][] v = new float[2][];
+        long[][] idx = new long[2][];
+        for (int y = 0; y < 2; y++) {
+            v[y] = new float[counts[y] * d];
+            idx[y] = new long[counts[y]];
+            for (int k = 0; k < counts[y]; k++) System.arraycopy(same, 0, v[y], k * d, d);
+        }
+        LinearProbe.Result r = LinearProbe.fit(new LayerSamples(0, d, v, idx), LinearProbe.Options.defaults());
+        assertEquals(0.6, r.majorityRate(), 1e-12);
+        assertEquals(0.6, r.testAccuracy(), 1e-12);
+    }
+
+    @Test
     void rankCorrelationIsSpearman() {
         assertEquals(-1.0, LinearProbe.rankCorrelation(new double[] {3, 1, 2}, new double[] {0.1, 0.9, 0.5}), 1e-12);
         assertEquals(1.0, LinearProbe.rankCorrelation(new double[] {1, 2, 30}, new double[] {0.1, 0.2, 0.25}), 1e-12);
