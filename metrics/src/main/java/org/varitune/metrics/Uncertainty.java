@@ -86,8 +86,9 @@ public final class Uncertainty {
      *   nu_bc = 2 nû_R − mean_r(nu*_r)                           (bootstrap bias correction)
      *   CI    = [2 nû_R − q(1 − α/2), 2 nû_R − q(α/2)]            (basic interval, α = 1 − level)
      * </pre>
-     * The plug-in is biased low when classes are small (noise in the class means inflates Sb, and the 1/n
-     * covariance shrinks Sw); {@code mean(nu*) − nû_R} estimates that bias, and the basic interval is the interval of
+     * With few examples per class relative to the dimension (the regime of hidden states) the plug-in is biased low:
+     * noise in the class means inflates Sb and the 1/n covariance shrinks Sw (in a few dimensions the noisy small
+     * eigenvalues of Sb can push the other way); {@code mean(nu*) − nû_R} estimates that bias, whatever its sign, and the basic interval is the interval of
      * the bias-corrected value: it contains nu_bc whenever {@code q(α/2) ≤ mean(nu*) ≤ q(1 − α/2)}. A replicate
      * distribution so skewed that its mean falls outside that range gives no interval (the layer is listed in
      * skipped with the numbers). nu ≥ 0, so nu_bc and the bounds are clamped at 0 (which keeps the containment). Each

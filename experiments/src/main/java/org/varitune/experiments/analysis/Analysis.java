@@ -165,8 +165,8 @@ public final class Analysis {
         out.printf(Locale.ROOT, "(nu: plug-in ratio on all %,d training examples", r.examples());
         if (boot) {
             Uncertainty.Bootstrap b = r.bootstrap();
-            out.printf(Locale.ROOT, "; nu (bias-corr.) = 2 nu - mean of %d bootstrap replicates, the plug-in being biased "
-                            + "low at small class sizes, with the basic bootstrap %.0f%% interval of that corrected value, "
+            out.printf(Locale.ROOT, "; nu (bias-corr.) = 2 nu - mean of %d bootstrap replicates, correcting the plug-in's "
+                            + "small-sample bias (low for hidden states), with the basic bootstrap %.0f%% interval of that corrected value, "
                             + "both %s)%n", b.replicates(), 100 * b.level(),
                     whole ? "on the same examples"
                             : String.format(Locale.ROOT, "on a uniform reservoir of %,d of the %,d examples, whose own "
