@@ -2,7 +2,9 @@ package org.varitune.metrics;
 
 import org.varitune.transformer.model.EncoderConfig;
 
+import java.util.List;
 import java.util.Locale;
+import java.util.OptionalDouble;
 
 /**
  * Picks the head layer l* and the number k of layers to tune below it from the per-layer ratios, and estimates the
@@ -12,14 +14,16 @@ import java.util.Locale;
  * Candidates are layers {@code firstCandidate..L} of the {@code hidden_states} indexing (default 1: the embedding
  * output, index 0, is not a head layer). {@link Policy#ARGMIN}: {@code l* = argmin nu} (ties: the lower layer).
  * {@link Policy#LOWEST_WITHIN_FRACTION}: the lowest candidate with {@code nu(l) ≤ (1 + fraction) · min nu}, trading a
- * slightly less specialised layer for a shorter model.
+ * slightly less specialised layer for a shorter model. A layer whose nu is undefined (Sb = 0, see {@link RatioMath}) is
+ * never l*; if every candidate is undefined there is no recommendation (an error naming the layers and the reason).
  *
  * <h2>Layers to tune</h2>
  * The truncated model keeps layers 1..l* and tunes its top k (layers l*−k+1..l*) plus the head; the paper tunes the top
  * k ∈ {1, 2, 3, 4} layers of the truncated model. {@link KRule#FIXED}: {@code k = min(fixedK, l*)}, default 2.
  * {@link KRule#DROP_COVERAGE}: with the drops {@code Δ_j = max(0, nu(j−1) − nu(j))} for j = firstCandidate..l*, the
  * smallest {@code k ≤ maxK} whose top layers carry at least {@code coverage} of {@code Σ Δ_j} (the layers where the
- * representation specialises most are the ones worth adapting); maxK if none does, 1 if nu never drops.
+ * representation specialises most are the ones worth adapting); maxK if none does, 1 if nu never drops. A drop
+ * into or out of a layer with undefined nu is unknown and counts as 0.
  *
  * <h2>Compute estimates</h2>
  * Forward FLOPs of the truncated model ≈ {@code l* / L} of the full one (the embeddings and the head are negligible);
@@ -66,28 +70,59 @@ public final class LayerSelection {
                                  double trainStepFraction, long trainableParams, long fullParams, String yaml) {}
 
     /**
-     * @param nu        (L + 1) ratios in hidden_states order; not modified
+     * @param layers    (L + 1) per-layer results in hidden_states order (undefined ratios allowed)
+     * @param numLabels classes of the task head
+     */
+    public static Recommendation recommend(List<VariabilityResult> layers, EncoderConfig cfg, int numLabels, Options o) {
+        OptionalDouble[] nu = new OptionalDouble[layers.size()];
+        String[] why = new String[layers.size()];
+        for (int l = 0; l < nu.length; l++) {
+            if (layers.get(l).layer() != l) throw new IllegalArgumentException("result " + l + " is for layer " + layers.get(l).layer());
+            nu[l] = layers.get(l).nu();
+            why[l] = layers.get(l).undefinedReason();
+        }
+        return recommend(nu, why, cfg, numLabels, o);
+    }
+
+    /**
+     * Every layer defined.
+     *
+     * @param nu        (L + 1) finite ratios in hidden_states order; not modified
      * @param numLabels classes of the task head
      */
     public static Recommendation recommend(double[] nu, EncoderConfig cfg, int numLabels, Options o) {
+        OptionalDouble[] opt = new OptionalDouble[nu.length];
+        for (int l = 0; l < nu.length; l++) {
+            if (!Double.isFinite(nu[l])) throw new IllegalArgumentException("nu of layer " + l + " is not finite: " + nu[l]);
+            opt[l] = OptionalDouble.of(nu[l]);
+        }
+        return recommend(opt, new String[nu.length], cfg, numLabels, o);
+    }
+
+    private static Recommendation recommend(OptionalDouble[] nu, String[] why, EncoderConfig cfg, int numLabels, Options o) {
         int L = cfg.numHiddenLayers();
         if (nu.length != L + 1) {
             throw new IllegalArgumentException("nu has " + nu.length + " entries, expected num_hidden_layers + 1 = " + (L + 1)
                     + " (index 0 = embeddings)");
         }
         if (o.firstCandidate() > L) throw new IllegalArgumentException("firstCandidate " + o.firstCandidate() + " > L = " + L);
-        for (int l = 0; l < nu.length; l++) {
-            if (!Double.isFinite(nu[l])) throw new IllegalArgumentException("nu of layer " + l + " is not finite: " + nu[l]);
+        int arg = -1;
+        for (int l = o.firstCandidate(); l <= L; l++) {
+            if (nu[l].isPresent() && (arg < 0 || nu[l].getAsDouble() < nu[arg].getAsDouble())) arg = l;
         }
-        int arg = Uncertainty.argmin(nu, o.firstCandidate());
+        if (arg < 0) {
+            StringBuilder sb = new StringBuilder("no head layer: nu is undefined at every candidate layer "
+                    + o.firstCandidate() + ".." + L);
+            for (int l = o.firstCandidate(); l <= L; l++) sb.append("; layer ").append(l).append(": ").append(why[l]);
+            throw new IllegalArgumentException(sb.toString());
+        }
         int head = arg;
         if (o.policy() == Policy.LOWEST_WITHIN_FRACTION) {
             for (int l = o.firstCandidate(); l <= arg; l++) {
-                if (nu[l] <= (1 + o.fraction()) * nu[arg]) { head = l; break; }
+                if (nu[l].isPresent() && nu[l].getAsDouble() <= (1 + o.fraction()) * nu[arg].getAsDouble()) { head = l; break; }
             }
         }
         int k = chooseK(nu, head, o);
-        int headCount = Math.max(head, 1);   // a head on the embeddings still runs no encoder layer
         long perLayer = layerParams(cfg);
         int C = cfg.hiddenSize();
         long headParams = (long) C * C + C + (long) C * numLabels + numLabels;
@@ -95,21 +130,22 @@ public final class LayerSelection {
         long full = emb + L * perLayer + headParams;
         long trainable = k * perLayer + headParams;
         double fwd = head / (double) L, bwd = k / (double) L, step = (head + 2.0 * k) / (3.0 * L);
+        double nuHead = nu[head].getAsDouble();
         String yaml = String.format(Locale.ROOT,
                 "# variability-guided: nu(%d) = %.6g (argmin layer %d, policy %s), forward %.3f, backward %.3f of full%n"
                         + "mode: partial%nhead_layer: %d%ntune_layers: %d%n",
-                head, nu[head], arg, o.policy(), fwd, bwd, head, k);
-        return new Recommendation(head, k, L, arg, nu[head], nu[arg], o, fwd, bwd, step, trainable, full, yaml);
+                head, nuHead, arg, o.policy(), fwd, bwd, head, k);
+        return new Recommendation(head, k, L, arg, nuHead, nu[arg].getAsDouble(), o, fwd, bwd, step, trainable, full, yaml);
     }
 
-    private static int chooseK(double[] nu, int head, Options o) {
+    private static int chooseK(OptionalDouble[] nu, int head, Options o) {
         if (head == 0) return 0;
         if (o.kRule() == KRule.FIXED) return Math.min(o.fixedK(), head);
         int maxK = Math.min(o.maxK(), head);
         double total = 0;
         double[] drop = new double[head + 1];
         for (int j = Math.max(1, o.firstCandidate()); j <= head; j++) {
-            drop[j] = Math.max(0, nu[j - 1] - nu[j]);
+            if (nu[j - 1].isPresent() && nu[j].isPresent()) drop[j] = Math.max(0, nu[j - 1].getAsDouble() - nu[j].getAsDouble());
             total += drop[j];
         }
         if (total == 0) return 1;

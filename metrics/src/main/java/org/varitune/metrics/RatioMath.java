@@ -7,6 +7,8 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Locale;
+import java.util.OptionalDouble;
 import java.util.stream.IntStream;
 
 /**
@@ -36,6 +38,9 @@ public final class RatioMath {
     /** Relative eigenvalue tolerance of the pseudo-inverse of Sb; see the class documentation. */
     public static final double DEFAULT_RELATIVE_TOLERANCE = 1e-8;
 
+    /** ε of the zero test of Sb: float32 unit roundoff 2⁻²⁴; see the class documentation. */
+    public static final double SB_ZERO_RELATIVE = 0x1p-24;
+
     /** {@code uᵀ Sw u} for a unit vector u of length d; must not modify u. */
     @FunctionalInterface
     public interface QuadraticForm {
@@ -45,14 +50,51 @@ public final class RatioMath {
     /**
      * One evaluation of the ratio.
      *
-     * @param nu              (1/C) trace(Sw Sb⁺)
-     * @param rank            number of eigenpairs of Sb kept
+     * @param nu              (1/C) trace(Sw Sb⁺); empty when Sb is zero
+     * @param undefinedReason why nu is empty, null when it is present
+     * @param rank            number of eigenpairs of Sb kept (0 when undefined)
      * @param keptEigenvalues kept eigenvalues of Sb, descending
      * @param droppedNonzero  eigenvalues of Sb that were &gt; 0 (in the SVD route: singular values &gt; 0) but dropped
      *                        by the tolerance or the rank cap
      * @param traceSb         trace(Sb), all eigenvalues
      */
-    public record Parts(double nu, int rank, double[] keptEigenvalues, int droppedNonzero, double traceSb) {}
+    public record Parts(OptionalDouble nu, String undefinedReason, int rank, double[] keptEigenvalues, int droppedNonzero,
+                        double traceSb) {
+        public Parts {
+            if (nu.isPresent() == (undefinedReason != null)) {
+                throw new IllegalArgumentException("nu must be present exactly when there is no undefined reason");
+            }
+        }
+
+        /** nu, or an IllegalStateException carrying the reason it is undefined. */
+        public double nuOrThrow() {
+            if (nu.isEmpty()) throw new IllegalStateException("nu is undefined: " + undefinedReason);
+            return nu.getAsDouble();
+        }
+
+        static Parts undefined(String reason, double traceSb) {
+            return new Parts(OptionalDouble.empty(), reason, 0, new double[0], 0, traceSb);
+        }
+    }
+
+    /**
+     * Why Sb counts as zero ({@code λ_max ≤ (ε s)²}), or null when it does not.
+     *
+     * @param lambdaMax     largest eigenvalue of Sb
+     * @param meanSquareNorm s², the mean squared norm of the vectors
+     */
+    static String zeroBetweenScatter(double lambdaMax, double meanSquareNorm) {
+        if (!(meanSquareNorm >= 0)) throw new IllegalArgumentException("mean square norm must be >= 0, got " + meanSquareNorm);
+        if (!(lambdaMax >= 0)) throw new IllegalStateException("largest eigenvalue of Sb is " + lambdaMax + " (decomposition failed)");
+        double floor = SB_ZERO_RELATIVE * SB_ZERO_RELATIVE * meanSquareNorm;
+        if (lambdaMax == 0) return "Sb = 0: every class has exactly the same mean at this layer";
+        if (lambdaMax <= floor) {
+            return String.format(Locale.ROOT, "Sb = 0 to float32 precision: every class has the same mean at this layer "
+                    + "(largest eigenvalue of Sb %.3g <= (2^-24 * rms norm of the vectors %.3g)^2 = %.3g)",
+                    lambdaMax, Math.sqrt(meanSquareNorm), floor);
+        }
+        return null;
+    }
 
     /**
      * Ratio by the thin SVD of {@code A = (means − center)/√C}.
@@ -61,8 +103,10 @@ public final class RatioMath {
      * @param center (d) the centre in the same shift; not modified
      * @param sw     quadratic form of Sw in the same coordinates
      * @param relTol relative eigenvalue tolerance, in (0, 1)
+     * @param meanSquareNorm s², mean squared norm of the unshifted vectors (the scale of the zero test of Sb)
      */
-    public static Parts ratio(double[] means, double[] center, int C, int d, QuadraticForm sw, double relTol) {
+    public static Parts ratio(double[] means, double[] center, int C, int d, QuadraticForm sw, double relTol,
+                              double meanSquareNorm) {
         checkTol(relTol);
         if (means.length != C * d || center.length != d) {
             throw new IllegalArgumentException("means length " + means.length + " != C*d = " + C + "*" + d
@@ -87,7 +131,9 @@ public final class RatioMath {
             lambda[k] = sv[order[k]] * sv[order[k]];
             traceSb += lambda[k];
         }
-        int rank = keptCount(lambda, C, relTol, "Sb (from the thin SVD of the class-mean matrix)");
+        String zero = zeroBetweenScatter(ns == 0 ? 0 : lambda[0], meanSquareNorm);
+        if (zero != null) return Parts.undefined(zero, traceSb);
+        int rank = keptCount(lambda, C, relTol);
         double[] col = new double[d];
         double acc = 0;
         for (int k = 0; k < rank; k++) {
@@ -97,7 +143,7 @@ public final class RatioMath {
         }
         int dropped = 0;
         for (int k = rank; k < ns; k++) if (sv[order[k]] > 0) dropped++;
-        return new Parts(acc / C, rank, Arrays.copyOf(lambda, rank), dropped, traceSb);
+        return new Parts(OptionalDouble.of(acc / C), null, rank, Arrays.copyOf(lambda, rank), dropped, traceSb);
     }
 
     /**
@@ -105,8 +151,9 @@ public final class RatioMath {
      *
      * @param sw (d, d) symmetric; not modified
      * @param sb (d, d) symmetric; not modified
+     * @param meanSquareNorm s², as in {@link #ratio}
      */
-    public static Parts ratioViaEigen(DMatrixRMaj sw, DMatrixRMaj sb, int C, double relTol) {
+    public static Parts ratioViaEigen(DMatrixRMaj sw, DMatrixRMaj sb, int C, double relTol, double meanSquareNorm) {
         checkTol(relTol);
         int d = sb.numRows;
         if (sb.numCols != d || sw.numRows != d || sw.numCols != d) {
@@ -123,7 +170,9 @@ public final class RatioMath {
             lambda[k] = eig.getEigenvalue(order[k]).real;
             traceSb += lambda[k];
         }
-        int rank = keptCount(lambda, C, relTol, "Sb (dense eigendecomposition)");
+        String zero = zeroBetweenScatter(Math.max(0, lambda[0]), meanSquareNorm);
+        if (zero != null) return Parts.undefined(zero, traceSb);
+        int rank = keptCount(lambda, C, relTol);
         double acc = 0;
         for (int k = 0; k < rank; k++) {
             DMatrixRMaj v = eig.getEigenVector(order[k]);
@@ -138,16 +187,12 @@ public final class RatioMath {
         }
         int dropped = 0;
         for (int k = rank; k < d; k++) if (lambda[k] > 0) dropped++;
-        return new Parts(acc / C, rank, Arrays.copyOf(lambda, rank), dropped, traceSb);
+        return new Parts(OptionalDouble.of(acc / C), null, rank, Arrays.copyOf(lambda, rank), dropped, traceSb);
     }
 
-    /** Number of leading (descending) eigenvalues kept: λ &gt; relTol·λ_max, at most C − 1. */
-    private static int keptCount(double[] lambdaDesc, int C, double relTol, String what) {
-        double max = lambdaDesc.length == 0 ? 0 : lambdaDesc[0];
-        if (!(max > 0)) {
-            throw new IllegalStateException(what + " is zero (largest eigenvalue " + max
-                    + "): all class means coincide, so the variability ratio is undefined");
-        }
+    /** Number of leading (descending) eigenvalues kept: λ &gt; relTol·λ_max, at most C − 1; λ_max &gt; 0 here. */
+    private static int keptCount(double[] lambdaDesc, int C, double relTol) {
+        double max = lambdaDesc[0];
         int r = 0;
         while (r < lambdaDesc.length && r < C - 1 && lambdaDesc[r] > relTol * max) r++;
         return r;

@@ -4,7 +4,13 @@ import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.stream.IntStream;
 
@@ -12,46 +18,82 @@ import java.util.stream.IntStream;
  * How far to trust the per-layer ratios and their ranking, from the reservoir samples
  * ({@link VariabilityAccumulator#samples}).
  *
- * <p>The point estimate of nu always comes from the exact streaming statistics. Resampling needs the vectors, so these
- * estimates use the bounded reservoir ({@code min(n_y, reservoirPerClass)} uniformly sampled examples per class, the
- * same examples at every layer). When a class has more examples than the reservoir holds, the interval describes the
- * ratio of a sample of the reservoir's size, which is wider (and, since the ratio is biased upward at small n, shifted
- * up) compared with the full-data ratio: read it as conservative. Replicates resample the same example indices at
- * every layer (paired), so the frequency with which each layer is the argmin measures the stability of the ranking.
+ * <h2>Which data each number comes from</h2>
+ * The plug-in nu of a layer ({@link VariabilityResult#nu}) comes from the exact streaming statistics of all N
+ * examples. Resampling needs the vectors, so everything here uses the bounded reservoir ({@code min(n_y,
+ * reservoirPerClass)} uniformly sampled examples per class, the same examples at every layer): the reservoir's own
+ * plug-in {@code nû_R}, the replicates {@code nu*}, the bias-corrected value and its interval all come from the same
+ * reservoir. When the reservoir holds every example, {@code nû_R} = nu (up to rounding) and all of them come from the
+ * same data as nu. Replicates resample the same example indices at every layer (paired), so the frequency with which
+ * each layer is the argmin measures the stability of the ranking.
+ *
+ * <h2>Undefined layers</h2>
+ * A layer whose ratio is undefined on a sample (Sb = 0, {@link RatioMath}) is left out of the interval, the argmin
+ * and the curve, with the reason in {@code skipped}; callers pass only layers whose full-data nu is defined.
  */
 public final class Uncertainty {
     private Uncertainty() {}
 
     /**
-     * Percentile bootstrap, resampling within classes.
+     * The bootstrap of one layer, all on the reservoir.
      *
-     * @param level           coverage, e.g. 0.95
-     * @param lo              (layers) lower bound of nu
-     * @param hi              (layers) upper bound of nu
-     * @param sampleNu        (layers) nu of the reservoir sample itself
-     * @param argminFrequency (layers) fraction of replicates in which the layer had the smallest nu among layers ≥
-     *                        minLayer (0 below minLayer)
+     * @param reservoirNu     plug-in nû_R on the whole reservoir
+     * @param replicateMean   mean of nu* over the replicates
+     * @param biasCorrected   {@code max(0, 2 nû_R − mean(nu*))}
+     * @param lo              lower bound of the basic interval of the bias-corrected value
+     * @param hi              upper bound; {@code lo ≤ biasCorrected ≤ hi} always holds
+     * @param argminFrequency fraction of replicates in which this layer had the smallest nu* among the layers ≥
+     *                        minLayer with an interval (0 below minLayer)
+     */
+    public record Interval(int layer, double reservoirNu, double replicateMean, double biasCorrected, double lo, double hi,
+                           double argminFrequency) {}
+
+    /**
+     * Bootstrap intervals per layer.
+     *
+     * @param level             coverage, e.g. 0.95
+     * @param reservoirExamples examples in the reservoir, Σ_y min(n_y, reservoirPerClass)
+     * @param intervals         layers with an interval, ascending
+     * @param skipped           layer → why it has no interval
      */
     public record Bootstrap(Variant variant, double relativeTolerance, double level, int replicates, long seed, int minLayer,
-                            double[] lo, double[] hi, double[] sampleNu, double[] argminFrequency) {}
+                            int reservoirExamples, List<Interval> intervals, Map<Integer, String> skipped) {
+        /** The interval of a layer, if it has one. */
+        public Optional<Interval> at(int layer) {
+            return intervals.stream().filter(i -> i.layer() == layer).findFirst();
+        }
+    }
 
     /**
      * @param perClass        examples per class at each point
+     * @param layers          layers evaluated (ratio defined on every subsample), ascending; columns of the arrays
      * @param meanNu          (points, layers) mean of nu over the repeats
      * @param sdNu            (points, layers) standard deviation over the repeats (0 with one repeat)
-     * @param argminLayer     (points) layer ≥ minLayer with the smallest mean nu
-     * @param spearmanWithAll (points) rank correlation of the layers' mean nu with nu of the whole reservoir
+     * @param argminLayer     (points) layer ≥ minLayer with the smallest mean nu (hidden_states index); empty when no
+     *                        evaluated layer is ≥ minLayer
+     * @param spearmanWithAll (points) rank correlation of the layers' mean nu with nu of the whole reservoir; empty with
+     *                        fewer than 2 layers or constant values
+     * @param skipped         layer → why it was left out
      */
     public record SampleSizeCurve(Variant variant, double relativeTolerance, int repeats, long seed, int minLayer,
-                                  int[] perClass, double[][] meanNu, double[][] sdNu, int[] argminLayer,
-                                  double[] spearmanWithAll) {}
+                                  int[] perClass, int[] layers, double[][] meanNu, double[][] sdNu, OptionalInt[] argminLayer,
+                                  OptionalDouble[] spearmanWithAll, Map<Integer, String> skipped) {}
 
     /**
-     * Basic (reverse-percentile) bootstrap intervals of nu per layer: {@code [2·nû − q(1−α/2), 2·nû − q(α/2)]}.
-     * The plug-in nu is biased low when classes are small (noise in the class means inflates Sb), and resampling
-     * with replacement repeats that bias; the basic interval corrects it to first order, so for small classes it can
-     * lie above the point estimate. Each replicate draws, for every class, as many examples as the class has
-     * in the sample, uniformly with replacement, and evaluates every layer on the same draw. Inputs not modified.
+     * Bias-corrected bootstrap of nu per layer, resampling within classes. With the reservoir's plug-in {@code nû_R},
+     * replicates {@code nu*_r} and their quantiles {@code q(·)}:
+     * <pre>
+     *   nu_bc = 2 nû_R − mean_r(nu*_r)                           (bootstrap bias correction)
+     *   CI    = [2 nû_R − q(1 − α/2), 2 nû_R − q(α/2)]            (basic interval, α = 1 − level)
+     * </pre>
+     * With few examples per class relative to the dimension (the regime of hidden states) the plug-in is biased low:
+     * noise in the class means inflates Sb and the 1/n covariance shrinks Sw (in a few dimensions the noisy small
+     * eigenvalues of Sb can push the other way); {@code mean(nu*) − nû_R} estimates that bias, whatever its sign, and the basic interval is the interval of
+     * the bias-corrected value: it contains nu_bc whenever {@code q(α/2) ≤ mean(nu*) ≤ q(1 − α/2)}. A replicate
+     * distribution so skewed that its mean falls outside that range gives no interval (the layer is listed in
+     * skipped with the numbers). nu ≥ 0, so nu_bc and the bounds are clamped at 0 (which keeps the containment). Each
+     * replicate draws, for every class, as many examples as the class has in the sample, uniformly with replacement,
+     * and evaluates every layer on the same draw. Inputs not modified.
      */
     public static Bootstrap bootstrap(List<LayerSamples> layers, Variant v, double relTol, int replicates, double level,
                                       long seed, int minLayer) {
@@ -61,7 +103,13 @@ public final class Uncertainty {
         int L = layers.size();
         LayerSamples s0 = layers.get(0);
         int C = s0.numClasses();
-        double[][] nu = new double[replicates][L];
+        RatioMath.Parts[] point = new RatioMath.Parts[L];
+        double[][][] norms = new double[L][][];
+        IntStream.range(0, L).parallel().forEach(k -> {
+            norms[k] = SampleRatio.squaredNorms(layers.get(k).vectors(), layers.get(k).dim());
+            point[k] = SampleRatio.compute(layers.get(k).vectors(), null, layers.get(k).dim(), v, relTol, norms[k]);
+        });
+        RatioMath.Parts[][] rep = new RatioMath.Parts[replicates][L];
         for (int r = 0; r < replicates; r++) {
             Random rng = new Random(Reservoir.priority(seed, r));
             int[][] w = new int[C][];
@@ -70,25 +118,65 @@ public final class Uncertainty {
                 w[y] = new int[n];
                 for (int k = 0; k < n; k++) w[y][rng.nextInt(n)]++;
             }
-            double[] row = nu[r];
-            IntStream.range(0, L).parallel().forEach(l -> row[l] = SampleRatio.compute(layers.get(l).vectors(), w,
-                    layers.get(l).dim(), v, relTol).nu());
+            RatioMath.Parts[] row = rep[r];
+            IntStream.range(0, L).parallel().forEach(k -> row[k] = point[k].nu().isEmpty() ? null
+                    : SampleRatio.compute(layers.get(k).vectors(), w, layers.get(k).dim(), v, relTol, norms[k]));
         }
-        double[] lo = new double[L], hi = new double[L], point = new double[L], freq = new double[L];
-        for (int l = 0; l < L; l++) {
-            double[] col = new double[replicates];
-            for (int r = 0; r < replicates; r++) col[r] = nu[r][l];
-            Arrays.sort(col);
-            LayerSamples s = layers.get(l);
-            point[l] = SampleRatio.compute(s.vectors(), null, s.dim(), v, relTol).nu();
-            // Basic (reverse-percentile) interval: the replicates are biased low (noisy class means inflate Sb), so
-            // the percentile interval sits below the estimate; 2·nû − q(1−α/2) .. 2·nû − q(α/2) corrects that
-            // first-order bias. nu ≥ 0, so clamp at 0.
-            lo[l] = Math.max(0.0, 2 * point[l] - quantile(col, 1 - (1 - level) / 2));
-            hi[l] = Math.max(0.0, 2 * point[l] - quantile(col, (1 - level) / 2));
+        Map<Integer, String> skipped = new LinkedHashMap<>();
+        boolean[] ok = new boolean[L];
+        double[][] col = new double[L][replicates];
+        for (int k = 0; k < L; k++) {
+            int layer = layers.get(k).layer();
+            if (point[k].nu().isEmpty()) {
+                skipped.put(layer, "on the reservoir sample: " + point[k].undefinedReason());
+                continue;
+            }
+            int undefined = 0;
+            String why = null;
+            for (int r = 0; r < replicates; r++) {
+                if (rep[r][k].nu().isEmpty()) {
+                    undefined++;
+                    why = rep[r][k].undefinedReason();
+                } else {
+                    col[k][r] = rep[r][k].nu().getAsDouble();
+                }
+            }
+            if (undefined > 0) {
+                skipped.put(layer, "undefined in " + undefined + " of " + replicates + " bootstrap replicates: " + why);
+                continue;
+            }
+            ok[k] = true;
         }
-        for (int r = 0; r < replicates; r++) freq[argmin(nu[r], minLayer)] += 1.0 / replicates;
-        return new Bootstrap(v, relTol, level, replicates, seed, minLayer, lo, hi, point, freq);
+        double[] freq = new double[L];
+        for (int r = 0; r < replicates; r++) {
+            int best = -1;
+            for (int k = 0; k < L; k++) {
+                if (!ok[k] || layers.get(k).layer() < minLayer) continue;
+                if (best < 0 || col[k][r] < col[best][r]) best = k;
+            }
+            if (best >= 0) freq[best] += 1.0 / replicates;
+        }
+        List<Interval> out = new ArrayList<>();
+        for (int k = 0; k < L; k++) {
+            if (!ok[k]) continue;
+            int layer = layers.get(k).layer();
+            double nuR = point[k].nu().getAsDouble();
+            double mean = Arrays.stream(col[k]).average().orElseThrow();
+            double[] sorted = col[k].clone();
+            Arrays.sort(sorted);
+            double qLo = quantile(sorted, (1 - level) / 2), qHi = quantile(sorted, 1 - (1 - level) / 2);
+            if (!(mean >= qLo && mean <= qHi)) {
+                skipped.put(layer, String.format(Locale.ROOT, "bootstrap distribution too skewed for a basic interval: "
+                        + "mean of the replicates %.6g outside their own central %.0f%% range [%.6g, %.6g]", mean,
+                        100 * level, qLo, qHi));
+                continue;
+            }
+            out.add(new Interval(layer, nuR, mean, Math.max(0, 2 * nuR - mean), Math.max(0, 2 * nuR - qHi),
+                    Math.max(0, 2 * nuR - qLo), freq[k]));
+        }
+        int examples = 0;
+        for (int y = 0; y < C; y++) examples += s0.count(y);
+        return new Bootstrap(v, relTol, level, replicates, seed, minLayer, examples, List.copyOf(out), skipped);
     }
 
     /** 50, 100, 200, 500, 1000, 2000, 5000, ... up to and including max. */
@@ -102,7 +190,8 @@ public final class Uncertainty {
 
     /**
      * nu at n examples per class: for each size (only sizes ≤ the smallest class in the sample are evaluated), each
-     * repeat draws n examples per class without replacement (seeded), the same examples at every layer.
+     * repeat draws n examples per class without replacement (seeded), the same examples at every layer. A layer whose
+     * ratio is undefined on the whole sample or on any subsample is left out (see {@code skipped}).
      */
     public static SampleSizeCurve sampleSizeCurve(List<LayerSamples> layers, Variant v, double relTol, int[] sizes,
                                                   int repeats, long seed, int minLayer) {
@@ -115,14 +204,18 @@ public final class Uncertainty {
         for (int y = 0; y < C; y++) smallest = Math.min(smallest, s0.count(y));
         final int limit = smallest;
         int[] used = Arrays.stream(sizes).filter(n -> n >= 2 && n <= limit).toArray();
-        double[] all = new double[L];
-        IntStream.range(0, L).parallel().forEach(l -> all[l] = SampleRatio.compute(layers.get(l).vectors(), null,
-                layers.get(l).dim(), v, relTol).nu());
-        double[][] mean = new double[used.length][L], sd = new double[used.length][L];
-        int[] arg = new int[used.length];
-        double[] rho = new double[used.length];
+        RatioMath.Parts[] all = new RatioMath.Parts[L];
+        double[][][] norms = new double[L][][];
+        IntStream.range(0, L).parallel().forEach(k -> {
+            norms[k] = SampleRatio.squaredNorms(layers.get(k).vectors(), layers.get(k).dim());
+            all[k] = SampleRatio.compute(layers.get(k).vectors(), null, layers.get(k).dim(), v, relTol, norms[k]);
+        });
+        Map<Integer, String> skipped = new LinkedHashMap<>();
+        for (int k = 0; k < L; k++) {
+            if (all[k].nu().isEmpty()) skipped.put(layers.get(k).layer(), "on the reservoir sample: " + all[k].undefinedReason());
+        }
+        RatioMath.Parts[][][] nu = new RatioMath.Parts[used.length][repeats][];
         for (int p = 0; p < used.length; p++) {
-            double[][] nu = new double[repeats][L];
             for (int r = 0; r < repeats; r++) {
                 Random rng = new Random(Reservoir.priority(seed, (long) p * 1_000_003L + r));
                 int[][] w = new int[C][];
@@ -136,27 +229,53 @@ public final class Uncertainty {
                     w[y] = new int[n];
                     for (int k = 0; k < used[p]; k++) w[y][perm[k]] = 1;
                 }
-                double[] row = nu[r];
-                IntStream.range(0, L).parallel().forEach(l -> row[l] = SampleRatio.compute(layers.get(l).vectors(), w,
-                        layers.get(l).dim(), v, relTol).nu());
+                RatioMath.Parts[] row = nu[p][r] = new RatioMath.Parts[L];
+                IntStream.range(0, L).parallel().forEach(k -> row[k] = all[k].nu().isEmpty() ? null
+                        : SampleRatio.compute(layers.get(k).vectors(), w, layers.get(k).dim(), v, relTol, norms[k]));
             }
-            for (int l = 0; l < L; l++) {
-                double m = 0, q = 0;
-                for (int r = 0; r < repeats; r++) m += nu[r][l] / repeats;
-                for (int r = 0; r < repeats; r++) q += (nu[r][l] - m) * (nu[r][l] - m);
-                mean[p][l] = m;
-                sd[p][l] = repeats > 1 ? Math.sqrt(q / (repeats - 1)) : 0;
-            }
-            arg[p] = argmin(mean[p], minLayer);
-            rho[p] = L >= 2 ? new SpearmansCorrelation().correlation(mean[p], all) : Double.NaN;
         }
-        return new SampleSizeCurve(v, relTol, repeats, seed, minLayer, used, mean, sd, arg, rho);
+        List<Integer> kept = new ArrayList<>();
+        for (int k = 0; k < L; k++) {
+            int layer = layers.get(k).layer();
+            if (skipped.containsKey(layer)) continue;
+            String why = null;
+            for (int p = 0; p < used.length && why == null; p++) {
+                for (int r = 0; r < repeats && why == null; r++) {
+                    if (nu[p][r][k].nu().isEmpty()) why = "undefined at " + used[p] + " per class: " + nu[p][r][k].undefinedReason();
+                }
+            }
+            if (why != null) skipped.put(layer, why); else kept.add(k);
+        }
+        int K = kept.size();
+        int[] layerIds = kept.stream().mapToInt(k -> layers.get(k).layer()).toArray();
+        double[] allNu = kept.stream().mapToDouble(k -> all[k].nu().getAsDouble()).toArray();
+        double[][] mean = new double[used.length][K], sd = new double[used.length][K];
+        OptionalInt[] arg = new OptionalInt[used.length];
+        OptionalDouble[] rho = new OptionalDouble[used.length];
+        for (int p = 0; p < used.length; p++) {
+            for (int j = 0; j < K; j++) {
+                int k = kept.get(j);
+                double m = 0, q = 0;
+                for (int r = 0; r < repeats; r++) m += nu[p][r][k].nu().getAsDouble() / repeats;
+                for (int r = 0; r < repeats; r++) q += Math.pow(nu[p][r][k].nu().getAsDouble() - m, 2);
+                mean[p][j] = m;
+                sd[p][j] = repeats > 1 ? Math.sqrt(q / (repeats - 1)) : 0;
+            }
+            int best = -1;
+            for (int j = 0; j < K; j++) {
+                if (layerIds[j] >= minLayer && (best < 0 || mean[p][j] < mean[p][best])) best = j;
+            }
+            arg[p] = best < 0 ? OptionalInt.empty() : OptionalInt.of(layerIds[best]);
+            rho[p] = spearman(mean[p], allNu);
+        }
+        return new SampleSizeCurve(v, relTol, repeats, seed, minLayer, used, layerIds, mean, sd, arg, rho, skipped);
     }
 
-    static int argmin(double[] nu, int minLayer) {
-        int best = minLayer;
-        for (int l = minLayer + 1; l < nu.length; l++) if (nu[l] < nu[best]) best = l;
-        return best;
+    /** Spearman correlation, empty with fewer than 2 values or when either series is constant. */
+    static OptionalDouble spearman(double[] a, double[] b) {
+        if (a.length < 2) return OptionalDouble.empty();
+        double r = new SpearmansCorrelation().correlation(a, b);
+        return Double.isFinite(r) ? OptionalDouble.of(r) : OptionalDouble.empty();
     }
 
     /** Linear interpolation between order statistics of sorted values (type 7). */
@@ -169,9 +288,7 @@ public final class Uncertainty {
 
     private static void check(List<LayerSamples> layers, int minLayer) {
         if (layers.isEmpty()) throw new IllegalArgumentException("no layers");
-        if (minLayer < 0 || minLayer >= layers.size()) {
-            throw new IllegalArgumentException("minLayer " + minLayer + " outside [0, " + layers.size() + ")");
-        }
+        if (minLayer < 0) throw new IllegalArgumentException("minLayer must be >= 0, got " + minLayer);
         LayerSamples s0 = layers.get(0);
         for (LayerSamples s : layers) {
             for (int y = 0; y < s0.numClasses(); y++) {

@@ -397,9 +397,26 @@ public final class VariabilityAccumulator {
             for (int y = 0; y < C; y++) q -= classCounts[y] * proj[y] * proj[y];
             return q / totalCount();
         };
-        RatioMath.Parts parts = RatioMath.ratio(means, center, C, d, sw, relTol);
-        return new VariabilityResult(l, parts.nu(), v, relTol, parts.rank(), traceWithin(l, v, means), parts.traceSb(),
-                parts.keptEigenvalues(), parts.droppedNonzero());
+        RatioMath.Parts parts = RatioMath.ratio(means, center, C, d, sw, relTol, meanSquareNorm(l));
+        return new VariabilityResult(l, parts.nu(), parts.undefinedReason(), v, relTol, parts.rank(),
+                traceWithin(l, v, means), parts.traceSb(), parts.keptEigenvalues(), parts.droppedNonzero());
+    }
+
+    /**
+     * The class-balanced mean squared norm of the unshifted vectors, {@code s² = (1/C) Σ_y (1/n_y) Σ_{n∈y} |h_n|²},
+     * the scale of the zero test of Sb ({@link RatioMath}): with {@code h = p + g},
+     * {@code s² = |p|² + (2/C) Σ_y p·m̃_y + trace(M)}.
+     */
+    double meanSquareNorm(int l) {
+        double[] p = pilot[l];
+        double[] means = shiftedMeans(l);
+        double s = 0;
+        for (int i = 0; i < dim; i++) {
+            double pm = 0;
+            for (int y = 0; y < numClasses; y++) pm += means[y * dim + i];
+            s += p[i] * p[i] + 2 * p[i] * pm / numClasses + moment[l][rowOffset(i, dim)];
+        }
+        return Math.max(0, s);
     }
 
     private double traceWithin(int l, Variant v, double[] means) {

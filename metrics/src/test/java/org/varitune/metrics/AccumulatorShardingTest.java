@@ -61,7 +61,7 @@ class AccumulatorShardingTest extends TestBase {
             List<VariabilityResult> a = single.compute(v, RatioMath.DEFAULT_RELATIVE_TOLERANCE);
             List<VariabilityResult> b = merged.compute(v, RatioMath.DEFAULT_RELATIVE_TOLERANCE);
             for (int l = 0; l < 3; l++) {
-                assertTrue(VariabilityAccumulatorTest.rel(b.get(l).nu(), a.get(l).nu()) < 1e-10, v + " layer " + l);
+                assertTrue(VariabilityAccumulatorTest.rel(b.get(l).nuOrThrow(), a.get(l).nuOrThrow()) < 1e-10, v + " layer " + l);
                 AllClose.assertAllClose("Sw merged layer " + l, merged.withinScatter(l, v).data, single.withinScatter(l, v).data, 1e-10);
                 AllClose.assertAllClose("Sb merged layer " + l, merged.betweenScatter(l, v).data, single.betweenScatter(l, v).data, 1e-10);
             }
@@ -130,7 +130,7 @@ class AccumulatorShardingTest extends TestBase {
         assertEquals(4 * batch, skip);
         for (long s = skip; s < data.N; s += batch) data.feed(resumed, (int) s, (int) Math.min(data.N, s + batch), batch);
         assertSameState(uninterrupted, resumed);
-        assertEquals(uninterrupted.compute().get(2).nu(), resumed.compute().get(2).nu());
+        assertEquals(uninterrupted.compute().get(2).nuOrThrow(), resumed.compute().get(2).nuOrThrow());
     }
 
     @Test

@@ -4,6 +4,9 @@ import org.junit.jupiter.api.Test;
 import org.varitune.transformer.model.EncoderConfig;
 import org.varitune.transformer.testing.TestBase;
 
+import java.util.List;
+import java.util.OptionalDouble;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,5 +63,36 @@ class LayerSelectionTest extends TestBase {
         double[] nu = {1, 2, Double.NaN, 1, 1, 1};
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LayerSelection.recommend(nu, bert(5), 2, LayerSelection.Options.defaults()));
         assertTrue(e.getMessage().contains("layer 2"));
+    }
+
+    private static VariabilityResult defined(int l, double nu) {
+        return VariabilityResult.of(l, nu, Variant.PAPER_CLASS_BALANCED, 1e-8, 1, 1, 1, new double[] {1}, 0);
+    }
+
+    private static VariabilityResult undefined(int l) {
+        return new VariabilityResult(l, OptionalDouble.empty(), "Sb = 0: every class has exactly the same mean at this layer",
+                Variant.PAPER_CLASS_BALANCED, 1e-8, 0, 1, 0, new double[0], 0);
+    }
+
+    @Test
+    void anUndefinedLayerIsNeverTheHeadLayerNorADrop() {
+        // layer 2 undefined; without it the argmin is layer 4; the drop into layer 3 (from the undefined layer 2)
+        // counts as 0, so drop coverage sees only the drop 3 -> 4 (and 0 -> 1: 1)
+        List<VariabilityResult> r = List.of(defined(0, 9), defined(1, 8), undefined(2), defined(3, 5), defined(4, 0.5), defined(5, 2));
+        LayerSelection.Recommendation a = LayerSelection.recommend(r, bert(5), 2, LayerSelection.Options.defaults());
+        assertEquals(4, a.headLayer());
+        assertEquals(0.5, a.nuAtHead());
+        assertEquals(1, LayerSelection.recommend(r, bert(5), 2, LayerSelection.Options.defaults().dropCoverage(0.8, 4)).tuneLayers());
+        List<VariabilityResult> low = List.of(defined(0, 9), undefined(1), defined(2, 1.04), defined(3, 1), defined(4, 2), defined(5, 2));
+        assertEquals(2, LayerSelection.recommend(low, bert(5), 2, LayerSelection.Options.defaults().withinFraction(0.05)).headLayer());
+    }
+
+    @Test
+    void everyCandidateUndefinedIsAnErrorNamingTheLayersAndReason() {
+        List<VariabilityResult> r = List.of(defined(0, 1), undefined(1), undefined(2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LayerSelection.recommend(r, bert(2), 2, LayerSelection.Options.defaults()));
+        assertTrue(e.getMessage().contains("undefined at every candidate layer 1..2")
+                && e.getMessage().contains("layer 2: Sb = 0"), e.getMessage());
     }
 }

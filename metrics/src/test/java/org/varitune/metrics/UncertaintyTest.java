@@ -1,6 +1,8 @@
 package org.varitune.metrics;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.varitune.transformer.testing.TestBase;
 
 import java.util.List;
@@ -37,8 +39,8 @@ class UncertaintyTest extends TestBase {
         for (int l = 0; l < 3; l++) {
             LayerSamples s = acc.samples(l);
             assertEquals(31, s.count(1));
-            double nu = SampleRatio.compute(s.vectors(), null, 6, Variant.PAPER_CLASS_BALANCED, TOL).nu();
-            assertTrue(VariabilityAccumulatorTest.rel(nu, exact.get(l).nu()) < 1e-10, nu + " vs " + exact.get(l).nu());
+            double nu = SampleRatio.compute(s.vectors(), null, 6, Variant.PAPER_CLASS_BALANCED, TOL).nuOrThrow();
+            assertTrue(VariabilityAccumulatorTest.rel(nu, exact.get(l).nuOrThrow()) < 1e-10, nu + " vs " + exact.get(l).nu());
         }
     }
 
@@ -51,26 +53,86 @@ class UncertaintyTest extends TestBase {
         assertArrayEquals(a.index()[1], b.index()[1]);
     }
 
-    @Test
-    void bootstrapBracketsTheSampleRatioAndFindsTheStableArgmin() {
-        VariabilityAccumulator acc = layered(4, 5, new int[] {40, 40}, 40);
-        Uncertainty.Bootstrap b = Uncertainty.bootstrap(acc.allSamples(), Variant.PAPER_CLASS_BALANCED, TOL, 100, 0.9, 11, 1);
-        for (int l = 0; l < 4; l++) {
-            assertTrue(b.lo()[l] < b.hi()[l], "layer " + l);
-            assertTrue(b.lo()[l] >= 0 && b.hi()[l] > b.lo()[l], "layer " + l + ": interval [" + b.lo()[l] + ", " + b.hi()[l] + "]");
-            // basic interval around the estimate: its width is that of the replicates' spread, within a factor of the estimate
-            assertTrue(b.hi()[l] - b.lo()[l] < b.sampleNu()[l] && b.lo()[l] < 2 * b.sampleNu()[l], "layer " + l + ": interval [" + b.lo()[l] + ", " + b.hi()[l] + "] vs estimate " + b.sampleNu()[l]);
-        }
-        assertEquals(0.0, b.argminFrequency()[0]);
-        assertTrue(b.argminFrequency()[3] > 0.95, "argmin frequency of the last layer " + b.argminFrequency()[3]);
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void bootstrapIntervalContainsTheBiasCorrectedValueAndFindsTheStableArgmin(Variant v) {
+        VariabilityAccumulator acc = layered(4, 5, new int[] {40, 30}, 40);
+        List<VariabilityResult> exact = acc.compute(v, TOL);
+        Uncertainty.Bootstrap b = Uncertainty.bootstrap(acc.allSamples(), v, TOL, 100, 0.9, 11, 1);
+        assertEquals(4, b.intervals().size());
+        assertEquals(70, b.reservoirExamples());
+        assertTrue(b.skipped().isEmpty());
         double sum = 0;
-        for (double f : b.argminFrequency()) sum += f;
+        for (Uncertainty.Interval i : b.intervals()) {
+            int l = i.layer();
+            // the reservoir holds every example: its plug-in is the exact nu
+            assertTrue(VariabilityAccumulatorTest.rel(i.reservoirNu(), exact.get(l).nuOrThrow()) < 1e-10, "layer " + l);
+            assertEquals(Math.max(0, 2 * i.reservoirNu() - i.replicateMean()), i.biasCorrected(), 1e-15);
+            assertTrue(i.lo() <= i.biasCorrected() && i.biasCorrected() <= i.hi(), "layer " + l + ": " + i);
+            assertTrue(i.lo() < i.hi(), "layer " + l + ": " + i);
+            sum += i.argminFrequency();
+        }
+        assertEquals(0.0, b.at(0).orElseThrow().argminFrequency());
+        assertTrue(b.at(3).orElseThrow().argminFrequency() > 0.95, "argmin frequency of the last layer");
         assertEquals(1.0, sum, 1e-12);
-        // noise 1/(1+l) scales Sw by 1/(1+l)²: intervals of layer 3 lie far below those of layer 0
-        assertTrue(b.hi()[3] < b.lo()[0]);
-        // deterministic for a seed
-        Uncertainty.Bootstrap again = Uncertainty.bootstrap(acc.allSamples(), Variant.PAPER_CLASS_BALANCED, TOL, 100, 0.9, 11, 1);
-        assertArrayEquals(b.lo(), again.lo());
+        // noise 1/(1+l) scales Sw by 1/(1+l)²: the interval of layer 3 lies far below that of layer 0
+        assertTrue(b.at(3).orElseThrow().hi() < b.at(0).orElseThrow().lo());
+        Uncertainty.Bootstrap again = Uncertainty.bootstrap(acc.allSamples(), v, TOL, 100, 0.9, 11, 1);
+        assertEquals(b.intervals(), again.intervals(), "deterministic for a seed");
+    }
+
+    @Test
+    void biasCorrectionMovesTowardsThePopulationRatioWhenClassesAreSmall() {
+        // C = 2 classes of n = 10 points in d = 40 with N(m_y, I), |m_1 − m_0| = 2: population Sw = I, Sb = ¼ δδᵀ, so
+        // nu = 2/|δ|² = 0.5. The sample mean difference carries noise of variance 2/n in each of the d dimensions
+        // (|δ̂|² ≈ 4 + 2d/n = 12), so the plug-in is far too low (the high-dimensional regime of hidden states).
+        // Averaged over 30 data sets, nu_bc must be closer to the truth than the plug-in, and each interval must
+        // contain its own nu_bc.
+        int d = 40, n = 10, sets = 30;
+        double truth = 0.5, plugIn = 0, corrected = 0;
+        for (int s = 0; s < sets; s++) {
+            float[][] v = new float[2][n * d];
+            for (int y = 0; y < 2; y++) {
+                for (int k = 0; k < n; k++) for (int i = 0; i < d; i++) v[y][k * d + i] = (float) ((i == 0 ? 2 * y : 0) + rand.nextGaussian());
+            }
+            LayerSamples smp = new LayerSamples(1, d, v, new long[][] {new long[n], new long[n]});
+            Uncertainty.Interval i = Uncertainty.bootstrap(List.of(smp), Variant.PAPER_CLASS_BALANCED, TOL, 200, 0.95, s, 1)
+                    .intervals().get(0);
+            assertTrue(i.lo() <= i.biasCorrected() && i.biasCorrected() <= i.hi(), "set " + s + ": " + i);
+            plugIn += i.reservoirNu() / sets;
+            corrected += i.biasCorrected() / sets;
+        }
+        assertTrue(plugIn < 0.5 * truth, "the plug-in should be strongly biased low here: " + plugIn + " vs " + truth);
+        assertTrue(corrected > plugIn && Math.abs(corrected - truth) < Math.abs(plugIn - truth),
+                "bias-corrected " + corrected + ", plug-in " + plugIn + ", population " + truth);
+    }
+
+    @Test
+    void layersWithoutARatioAreSkippedWithTheirReason() {
+        // layer 0: the same vector for every example; layer 1: two clusters
+        int d = 3, n = 20;
+        float[][] same = new float[2][n * d], apart = new float[2][n * d];
+        for (int y = 0; y < 2; y++) {
+            for (int k = 0; k < n; k++) {
+                for (int i = 0; i < d; i++) {
+                    same[y][k * d + i] = 0.25f * (i + 1);
+                    apart[y][k * d + i] = (float) (y * 2 + rand.nextGaussian());
+                }
+            }
+        }
+        long[][] idx = {new long[n], new long[n]};
+        List<LayerSamples> layers = List.of(new LayerSamples(0, d, same, idx), new LayerSamples(1, d, apart, idx));
+        Uncertainty.Bootstrap b = Uncertainty.bootstrap(layers, Variant.PAPER_CLASS_BALANCED, TOL, 20, 0.95, 3, 0);
+        assertEquals(1, b.intervals().size());
+        assertEquals(1, b.intervals().get(0).layer());
+        assertEquals(1.0, b.intervals().get(0).argminFrequency(), 1e-12, "the only layer with a ratio is always the argmin");
+        assertEquals("on the reservoir sample: Sb = 0: every class has exactly the same mean at this layer", b.skipped().get(0));
+        Uncertainty.SampleSizeCurve c = Uncertainty.sampleSizeCurve(layers, Variant.PAPER_CLASS_BALANCED, TOL,
+                new int[] {5, 10}, 2, 3, 0);
+        assertArrayEquals(new int[] {1}, c.layers());
+        assertTrue(c.skipped().containsKey(0));
+        assertEquals(1, c.argminLayer()[0].getAsInt());
+        assertTrue(c.spearmanWithAll()[0].isEmpty(), "no rank correlation over a single layer");
     }
 
     @Test
@@ -79,8 +141,9 @@ class UncertaintyTest extends TestBase {
         Uncertainty.SampleSizeCurve c = Uncertainty.sampleSizeCurve(acc.allSamples(), Variant.PAPER_CLASS_BALANCED, TOL,
                 new int[] {50, 100, 200, 500}, 3, 5, 1);
         assertArrayEquals(new int[] {50, 100}, c.perClass());
-        assertEquals(2, c.argminLayer()[0]);
-        assertEquals(1.0, c.spearmanWithAll()[1], 1e-12);
+        assertArrayEquals(new int[] {0, 1, 2}, c.layers());
+        assertEquals(2, c.argminLayer()[0].getAsInt());
+        assertEquals(1.0, c.spearmanWithAll()[1].getAsDouble(), 1e-12);
         assertTrue(c.sdNu()[0][0] > 0);
         assertArrayEquals(new int[] {50, 100, 200, 500, 1000}, Uncertainty.defaultSizes(1999));
         assertArrayEquals(new int[] {}, Uncertainty.defaultSizes(49));

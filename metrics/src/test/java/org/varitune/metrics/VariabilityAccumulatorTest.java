@@ -34,7 +34,7 @@ class VariabilityAccumulatorTest extends TestBase {
         List<VariabilityResult> res = acc.compute(v, TOL);
         for (int l = 0; l < 3; l++) {
             TwoPassOracle ref = new TwoPassOracle(data.layerAll(l), data.labels, data.N, data.d, data.C, v);
-            assertTrue(rel(res.get(l).nu(), ref.nu) < STREAMING_REL, "layer " + l + " nu " + res.get(l).nu() + " vs " + ref.nu);
+            assertTrue(rel(res.get(l).nuOrThrow(), ref.nu) < STREAMING_REL, "layer " + l + " nu " + res.get(l).nuOrThrow() + " vs " + ref.nu);
             assertEquals(2, res.get(l).rank());
             assertEquals(v, res.get(l).variant());
             assertEquals(TOL, res.get(l).relativeTolerance());
@@ -63,7 +63,7 @@ class VariabilityAccumulatorTest extends TestBase {
         double q = 0;
         for (int i = 0; i < 9; i++) for (int j = 0; j < 9; j++) q += diff[i] * ref.sw.get(i, j) * diff[j];
         double closed = 2 * q / (norm2 * norm2);
-        double nu = acc.compute().get(0).nu();
+        double nu = acc.compute().get(0).nuOrThrow();
         assertTrue(rel(nu, closed) < STREAMING_REL, nu + " vs closed form " + closed);
         assertEquals(1, acc.compute().get(0).rank());
     }
@@ -73,11 +73,11 @@ class VariabilityAccumulatorTest extends TestBase {
         Data data = Data.clusters(rand, 30, new int[] {20, 25, 30, 22, 21}, 1.0, 0.5);
         VariabilityAccumulator acc = accumulate(data, 1, 16, VariabilityAccumulator.Options.defaults());
         for (Variant v : Variant.values()) {
-            RatioMath.Parts dense = RatioMath.ratioViaEigen(acc.withinScatter(0, v), acc.betweenScatter(0, v), 5, TOL);
+            RatioMath.Parts dense = RatioMath.ratioViaEigen(acc.withinScatter(0, v), acc.betweenScatter(0, v), 5, TOL, acc.meanSquareNorm(0));
             VariabilityResult r = acc.compute(v, TOL).get(0);
             assertEquals(4, dense.rank());
             assertEquals(4, r.rank());
-            assertTrue(rel(r.nu(), dense.nu()) < 1e-10, v + ": " + r.nu() + " vs " + dense.nu());
+            assertTrue(rel(r.nuOrThrow(), dense.nuOrThrow()) < 1e-10, v + ": " + r.nuOrThrow() + " vs " + dense.nuOrThrow());
             AllClose.assertAllClose("eigenvalues " + v, r.keptEigenvalues(), dense.keptEigenvalues(), 1e-10);
         }
     }
@@ -86,7 +86,7 @@ class VariabilityAccumulatorTest extends TestBase {
     void ratioIsInvariantUnderTranslationScalingAndRotation() {
         int d = 10;
         Data data = Data.clusters(rand, d, new int[] {12, 17, 9}, 0.0, 1.0);
-        double base = accumulate(data, 1, 7, VariabilityAccumulator.Options.defaults()).compute().get(0).nu();
+        double base = accumulate(data, 1, 7, VariabilityAccumulator.Options.defaults()).compute().get(0).nuOrThrow();
         DMatrixRMaj q = Orthogonal.random(rand, d);
         double[] t = new double[d];
         for (int i = 0; i < d; i++) t[i] = 50 * rand.nextGaussian();
@@ -103,7 +103,7 @@ class VariabilityAccumulatorTest extends TestBase {
         String[] what = {"translation", "scaling", "rotation"};
         for (int k = 0; k < 3; k++) {
             double nu = accumulate(new Data(transformed[k], data.labels, d, 3), 1, 7,
-                    VariabilityAccumulator.Options.defaults()).compute().get(0).nu();
+                    VariabilityAccumulator.Options.defaults()).compute().get(0).nuOrThrow();
             // float rounding of the transformed inputs (≈ 6e-8 · 50 for the translation) bounds the agreement
             assertTrue(rel(nu, base) < (k == 1 ? 1e-12 : 1e-5), what[k] + ": " + nu + " vs " + base);
         }
@@ -111,7 +111,7 @@ class VariabilityAccumulatorTest extends TestBase {
         float[] stretched = data.x.clone();
         for (int n = 0; n < data.N; n++) stretched[n * d] *= 10;
         double other = accumulate(new Data(stretched, data.labels, d, 3), 1, 7, VariabilityAccumulator.Options.defaults())
-                .compute().get(0).nu();
+                .compute().get(0).nuOrThrow();
         assertTrue(rel(other, base) > 1e-3);
     }
 
@@ -125,7 +125,7 @@ class VariabilityAccumulatorTest extends TestBase {
         Data data = new Data(x, labels, d, 3);
         for (Variant v : Variant.values()) {
             VariabilityResult r = accumulate(data, 1, 3, VariabilityAccumulator.Options.defaults()).compute(v, TOL).get(0);
-            assertTrue(Math.abs(r.nu()) < 1e-14, v + ": " + r.nu());
+            assertTrue(Math.abs(r.nuOrThrow()) < 1e-14, v + ": " + r.nuOrThrow());
             assertTrue(r.traceSb() > 0.1);
         }
     }
@@ -147,11 +147,11 @@ class VariabilityAccumulatorTest extends TestBase {
         }
         Data dup = new Data(x2, l2, d, 3);
         VariabilityAccumulator.Options o = VariabilityAccumulator.Options.defaults();
-        double paper = accumulate(data, 1, 5, o).compute().get(0).nu();
-        double paperDup = accumulate(dup, 1, 5, o).compute().get(0).nu();
+        double paper = accumulate(data, 1, 5, o).compute().get(0).nuOrThrow();
+        double paperDup = accumulate(dup, 1, 5, o).compute().get(0).nuOrThrow();
         assertTrue(rel(paperDup, paper) < 1e-12, paperDup + " vs " + paper);
-        double sw = accumulate(data, 1, 5, o).compute(Variant.PAPYAN_SAMPLE_WEIGHTED, TOL).get(0).nu();
-        double swDup = accumulate(dup, 1, 5, o).compute(Variant.PAPYAN_SAMPLE_WEIGHTED, TOL).get(0).nu();
+        double sw = accumulate(data, 1, 5, o).compute(Variant.PAPYAN_SAMPLE_WEIGHTED, TOL).get(0).nuOrThrow();
+        double swDup = accumulate(dup, 1, 5, o).compute(Variant.PAPYAN_SAMPLE_WEIGHTED, TOL).get(0).nuOrThrow();
         assertTrue(rel(swDup, sw) > 1e-3, "sample-weighted variant should see the imbalance: " + swDup + " vs " + sw);
     }
 
@@ -160,7 +160,7 @@ class VariabilityAccumulatorTest extends TestBase {
         Data data = Data.clusters(rand, 5, new int[] {1, 9, 4}, 0.5, 1.0);
         VariabilityAccumulator acc = accumulate(data, 1, 4, VariabilityAccumulator.Options.defaults());
         TwoPassOracle ref = new TwoPassOracle(data.x, data.labels, data.N, 5, 3, Variant.PAPER_CLASS_BALANCED);
-        assertTrue(rel(acc.compute().get(0).nu(), ref.nu) < STREAMING_REL);
+        assertTrue(rel(acc.compute().get(0).nuOrThrow(), ref.nu) < STREAMING_REL);
     }
 
     @Test
@@ -207,14 +207,32 @@ class VariabilityAccumulatorTest extends TestBase {
                 new VariabilityAccumulator.Options(false, 0, 1, 0));
         acc.add(0, new float[] {0, 0, 1, 1}, new int[] {0, 1}, 2);
         assertThrows(IllegalStateException.class, () -> acc.compute(Variant.PAPYAN_SAMPLE_WEIGHTED, TOL));
-        assertTrue(acc.compute().get(0).nu() == 0.0 || Math.abs(acc.compute().get(0).nu()) < 1e-15);
+        assertTrue(acc.compute().get(0).nuOrThrow() == 0.0 || Math.abs(acc.compute().get(0).nuOrThrow()) < 1e-15);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void coincidentClassMeansGiveAnUndefinedRatioWithItsReasonWhileOtherLayersAreDefined(Variant v) {
+        // layer 0: every input has the same vector (CLS pooling at the embeddings); layer 1: two separated classes
+        VariabilityAccumulator acc = new VariabilityAccumulator(2, 2, new int[] {2, 3}, null);
+        float[] same = {1.5f, -2f, 1.5f, -2f, 1.5f, -2f, 1.5f, -2f, 1.5f, -2f};
+        float[] apart = {1, 0, 1, 1, -1, 0, -1, 1, -1, 2};
+        acc.addAll(new float[][] {same, apart}, new int[] {0, 0, 1, 1, 1}, 5);
+        List<VariabilityResult> res = acc.compute(v, TOL);
+        assertTrue(res.get(0).nu().isEmpty());
+        assertEquals("Sb = 0: every class has exactly the same mean at this layer", res.get(0).undefinedReason());
+        assertEquals(0, res.get(0).rank());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> res.get(0).nuOrThrow());
+        assertTrue(e.getMessage().contains("layer 0") && e.getMessage().contains("same mean"), e.getMessage());
+        assertTrue(res.get(1).defined());
+        assertEquals(null, res.get(1).undefinedReason());
     }
 
     @Test
-    void coincidentClassMeansAreAnError() {
-        VariabilityAccumulator acc = new VariabilityAccumulator(1, 2, new int[] {2, 2}, null);
-        acc.add(0, new float[] {1, 0, -1, 0, 1, 0, -1, 0}, new int[] {0, 0, 1, 1}, 4);
-        IllegalStateException e = assertThrows(IllegalStateException.class, acc::compute);
-        assertTrue(e.getMessage().contains("class means coincide"), e.getMessage());
+    void aResultIsEitherDefinedOrCarriesAReason() {
+        assertThrows(IllegalArgumentException.class, () -> new VariabilityResult(0, java.util.OptionalDouble.empty(), null,
+                Variant.PAPER_CLASS_BALANCED, TOL, 0, 0, 0, new double[0], 0));
+        assertThrows(IllegalArgumentException.class, () -> new VariabilityResult(0, java.util.OptionalDouble.of(1), "why",
+                Variant.PAPER_CLASS_BALANCED, TOL, 1, 1, 1, new double[] {1}, 0));
     }
 }

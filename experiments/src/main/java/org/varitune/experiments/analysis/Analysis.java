@@ -6,22 +6,29 @@ import org.varitune.experiments.data.TaskData;
 import org.varitune.experiments.report.AtomicFiles;
 import org.varitune.experiments.report.Plots;
 import org.varitune.metrics.LayerSelection;
+import org.varitune.metrics.LinearProbe;
+import org.varitune.metrics.Uncertainty;
 import org.varitune.metrics.VariabilityAccumulator;
 import org.varitune.metrics.VariabilityReport;
-import org.varitune.metrics.Variant;
+import org.varitune.metrics.VariabilityResult;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.tokenize.Tokenizer;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.function.LongConsumer;
 
 /**
- * The {@code analyze} job: a variability pass over the training set, the report (nu per layer, bootstrap CI, probe
- * accuracy), the layer recommendation, and the files {@code variability.json}, {@code variability.csv},
- * {@code variability.png} in the output directory.
+ * The {@code analyze} job: a variability pass over the training set, the report (nu per layer on all examples, its
+ * bootstrap bias-corrected value with a 95% interval, probe accuracy beside the majority-class rate), the layer
+ * recommendation, and the files {@code variability.json}, {@code variability.csv}, {@code variability.png} in the
+ * output directory. A layer whose nu is undefined (Sb = 0) is reported as such, with the reason, and never ends the run.
  */
 public final class Analysis {
     /** Relative tolerance of the pseudo-inverse of Sb (see {@code RatioMath}). */
@@ -32,30 +39,33 @@ public final class Analysis {
 
     private Analysis() {}
 
+    /** Runs the pass with {@code o} (its variant is the one reported), checkpointing into {@code outDir}. */
     public static Result run(String modelName, String taskName, Encoder encoder, Tokenizer tokenizer, TaskData data,
-                             VariabilityPass.Options o, Variant variant, Path outDir, LongConsumer progress)
-            throws IOException {
+                             VariabilityPass.Options o, Path outDir, LongConsumer progress) throws IOException {
         VariabilityAccumulator acc = VariabilityPass.run(encoder, tokenizer, data.train(),
-                new VariabilityPass.Options(o.maxLength(), o.batchSize(), o.pooling(), o.reservoirPerClass(), o.seed(),
-                        outDir.resolve("variability.acc"), o.checkpointEvery()),
-                variant == Variant.PAPYAN_SAMPLE_WEIGHTED, progress);
-        VariabilityReport report = VariabilityReport.of(acc, variant, PINV_TOLERANCE, o.pooling(), true);
-        int numLabels = data.numLabels();
-        LayerSelection.Recommendation rec = LayerSelection.recommend(report.nu(), encoder.config(),
-                numLabels, LayerSelection.Options.defaults());
+                o.withCheckpoint(outDir.resolve("variability.acc")), progress);
+        VariabilityReport report = VariabilityReport.of(acc, o.variant(), PINV_TOLERANCE, o.pooling(), true);
+        LayerSelection.Recommendation rec = LayerSelection.recommend(report.layers(), encoder.config(),
+                data.numLabels(), LayerSelection.Options.defaults());
         Path json = outDir.resolve("variability.json"), csv = outDir.resolve("variability.csv"),
                 png = outDir.resolve("variability.png");
         AtomicFiles.writeJson(json, toJson(modelName, taskName, report, rec, acc.totalCount()));
         AtomicFiles.writeString(csv, toCsv(report));
-        Plots.variability(png, "variability per layer: " + modelName + " on " + taskName, report.nu(),
-                report.bootstrap() == null ? null : report.bootstrap().lo(),
-                report.bootstrap() == null ? null : report.bootstrap().hi(), probe(report), rec.headLayer());
+        List<Plots.VariabilityPoint> points = new ArrayList<>();
+        for (VariabilityResult r : report.layers()) {
+            Optional<Uncertainty.Interval> ci = interval(report, r.layer());
+            points.add(new Plots.VariabilityPoint(r.layer(), r.nu(),
+                    ci.map(i -> OptionalDouble.of(i.biasCorrected())).orElse(OptionalDouble.empty()),
+                    ci.map(i -> OptionalDouble.of(i.lo())).orElse(OptionalDouble.empty()),
+                    ci.map(i -> OptionalDouble.of(i.hi())).orElse(OptionalDouble.empty()),
+                    report.probe() == null ? OptionalDouble.empty() : OptionalDouble.of(report.probe().get(r.layer()).testAccuracy())));
+        }
+        Plots.variability(png, "variability per layer: " + modelName + " on " + taskName, points, rec.headLayer());
         return new Result(report, rec, acc.totalCount(), json, csv, png);
     }
 
-    static double[] probe(VariabilityReport r) {
-        if (r.probe() == null) return null;
-        return r.probe().stream().mapToDouble(p -> p.testAccuracy()).toArray();
+    private static Optional<Uncertainty.Interval> interval(VariabilityReport r, int layer) {
+        return r.bootstrap() == null ? Optional.empty() : r.bootstrap().at(layer);
     }
 
     /** The run's JSON: the documented fields first, then the metrics report in full under "report". */
@@ -69,16 +79,17 @@ public final class Analysis {
         o.put("pooling", r.pooling().spelling());
         o.put("examples", examples);
         o.put("layer_indexing", "layer = HF hidden_states index; 0 = embeddings output, l = output of layer l");
+        if (r.bootstrap() != null) {
+            o.put("reservoir_examples", r.bootstrap().reservoirExamples());
+            o.put("fields", "nu: plug-in on all examples; nu_reservoir, nu_bias_corrected, ci_lo, ci_hi: on the "
+                    + "reservoir_examples (the same examples when reservoir_examples = examples); ci is the basic "
+                    + "bootstrap interval of nu_bias_corrected");
+        }
         ArrayNode ls = o.putArray("layers");
-        double[] probe = probe(r);
         for (int l = 0; l < r.layers().size(); l++) {
             ObjectNode n = ls.addObject();
             n.put("layer", l);
-            n.put("nu", r.layers().get(l).nu());
-            if (r.bootstrap() != null) {
-                n.putArray("ci").add(r.bootstrap().lo()[l]).add(r.bootstrap().hi()[l]);
-            }
-            if (probe != null) n.put("probe_accuracy", probe[l]);
+            VariabilityReport.putLayer(n, r, l);
         }
         ObjectNode rc = o.putObject("recommendation");
         rc.put("head_layer", rec.headLayer());
@@ -90,43 +101,84 @@ public final class Analysis {
         rc.put("trainable_parameters", rec.trainableParams());
         rc.put("full_finetune_parameters", rec.fullParams());
         rc.put("config_snippet", rec.yaml());
-        if (!Double.isNaN(r.spearmanNuProbe())) o.put("spearman_nu_probe", r.spearmanNuProbe());
+        if (r.spearmanNuProbe().isPresent()) o.put("spearman_nu_probe", r.spearmanNuProbe().getAsDouble());
         o.set("report", r.toJson());
         return o;
     }
 
+    /** One row per layer; empty cells where a value does not exist, and the reason in the last column. */
     public static String toCsv(VariabilityReport r) {
-        StringBuilder sb = new StringBuilder("layer,nu,ci_lo,ci_hi,probe_accuracy\n");
-        double[] probe = probe(r);
-        for (int l = 0; l < r.layers().size(); l++) {
-            sb.append(l).append(',').append(r.layers().get(l).nu()).append(',')
-                    .append(r.bootstrap() == null ? "" : r.bootstrap().lo()[l]).append(',')
-                    .append(r.bootstrap() == null ? "" : r.bootstrap().hi()[l]).append(',')
-                    .append(probe == null ? "" : probe[l]).append('\n');
+        StringBuilder sb = new StringBuilder("layer,nu,nu_reservoir,nu_bias_corrected,ci_lo,ci_hi,probe_accuracy,"
+                + "probe_majority_rate,probe_l2,nu_undefined_reason\n");
+        for (VariabilityResult res : r.layers()) {
+            int l = res.layer();
+            Optional<Uncertainty.Interval> ci = interval(r, l);
+            LinearProbe.Result p = r.probe() == null ? null : r.probe().get(l);
+            sb.append(l).append(',').append(res.nu().isPresent() ? Double.toString(res.nu().getAsDouble()) : "").append(',')
+                    .append(ci.map(i -> i.reservoirNu() + "," + i.biasCorrected() + "," + i.lo() + "," + i.hi()).orElse(",,,"))
+                    .append(',').append(p == null ? ",," : p.testAccuracy() + "," + p.majorityRate() + "," + p.l2())
+                    .append(',').append(res.defined() ? "" : '"' + res.undefinedReason().replace("\"", "\"\"") + '"')
+                    .append('\n');
         }
         return sb.toString();
     }
 
-    /** The terminal table. */
+    /** The terminal table, with one explanation line per kind of number. */
     public static void printTable(PrintStream out, VariabilityReport r, LayerSelection.Recommendation rec) {
-        double[] probe = probe(r);
-        out.printf("%5s  %12s  %27s  %8s%n", "layer", "nu", "95% CI (basic bootstrap)", "probe");
-        for (int l = 0; l < r.layers().size(); l++) {
-            String ci = r.bootstrap() == null ? "" : String.format(Locale.ROOT, "[%11.4g, %11.4g]",
-                    r.bootstrap().lo()[l], r.bootstrap().hi()[l]);
-            out.printf(Locale.ROOT, "%5d  %12.5g  %27s  %8s%s%n", l, r.layers().get(l).nu(), ci,
-                    probe == null ? "" : String.format(Locale.ROOT, "%.3f", probe[l]),
-                    l == rec.headLayer() ? "   <- l*" : "");
+        boolean boot = r.bootstrap() != null, whole = r.reservoirHoldsAll(), probe = r.probe() != null;
+        String nuHead = whole || !boot ? "nu" : "nu (all N)";
+        out.printf(Locale.ROOT, "%5s  %12s%s  %15s  %24s  %7s  %8s%n", "layer", nuHead,
+                whole || !boot ? "" : String.format(Locale.ROOT, "  %14s", "nu (reservoir)"), "nu (bias-corr.)",
+                "95% CI of bias-corr.", "probe", "majority");
+        for (VariabilityResult res : r.layers()) {
+            int l = res.layer();
+            Optional<Uncertainty.Interval> ci = interval(r, l);
+            String note = "";
+            String nu = res.nu().isPresent() ? String.format(Locale.ROOT, "%12.5g", res.nu().getAsDouble()) : String.format("%12s", "undefined");
+            String resv = "", bc = "", band = "";
+            if (ci.isPresent()) {
+                Uncertainty.Interval i = ci.get();
+                resv = String.format(Locale.ROOT, "%14.5g", i.reservoirNu());
+                bc = String.format(Locale.ROOT, "%15.5g", i.biasCorrected());
+                band = String.format(Locale.ROOT, "[%10.4g, %10.4g]", i.lo(), i.hi());
+            } else if (!res.defined()) {
+                note = "   nu undefined: " + res.undefinedReason();
+            } else if (boot) {
+                note = "   no interval: " + r.bootstrap().skipped().get(l);
+            }
+            LinearProbe.Result p = probe ? r.probe().get(l) : null;
+            out.printf(Locale.ROOT, "%5d  %s%s  %15s  %24s  %7s  %8s%s%s%n", l, nu,
+                    whole || !boot ? "" : String.format("  %14s", resv), bc, band,
+                    p == null ? "" : String.format(Locale.ROOT, "%.3f", p.testAccuracy()),
+                    p == null ? "" : String.format(Locale.ROOT, "%.3f", p.majorityRate()),
+                    l == rec.headLayer() ? "   <- l*" : "", note);
         }
         out.printf(Locale.ROOT, "recommendation: head on layer %d of %d, tune %d layers (%d..%d); forward %.0f%%, "
                         + "backward %.0f%% of full fine-tuning; %,d trainable parameters vs %,d%n",
                 rec.headLayer(), rec.numHiddenLayers(), rec.tuneLayers(), rec.headLayer() - rec.tuneLayers() + 1,
                 rec.headLayer(), 100 * rec.forwardFraction(), 100 * rec.backwardFraction(), rec.trainableParams(),
                 rec.fullParams());
-        if (!Double.isNaN(r.spearmanNuProbe())) {
-            out.printf(Locale.ROOT, "Spearman(nu, probe accuracy) over layers 1..L = %.3f%n", r.spearmanNuProbe());
+        if (r.spearmanNuProbe().isPresent()) {
+            out.printf(Locale.ROOT, "Spearman(nu, probe accuracy) over layers 1..L with a defined nu = %.3f%n",
+                    r.spearmanNuProbe().getAsDouble());
         }
-        out.println("(the CI corrects the plug-in nu's small-sample bias, so it can lie above nu; probe = held-out "
-                + "accuracy of a logistic regression on the pooled states)");
+        out.printf(Locale.ROOT, "(nu: plug-in ratio on all %,d training examples", r.examples());
+        if (boot) {
+            Uncertainty.Bootstrap b = r.bootstrap();
+            out.printf(Locale.ROOT, "; nu (bias-corr.) = 2 nu - mean of %d bootstrap replicates, correcting the plug-in's "
+                            + "small-sample bias (low for hidden states), with the basic bootstrap %.0f%% interval of that corrected value, "
+                            + "both %s)%n", b.replicates(), 100 * b.level(),
+                    whole ? "on the same examples"
+                            : String.format(Locale.ROOT, "on a uniform reservoir of %,d of the %,d examples, whose own "
+                                    + "plug-in is nu (reservoir)", b.reservoirExamples(), r.examples()));
+        } else {
+            out.println(")");
+        }
+        if (probe) {
+            LinearProbe.Options po = LinearProbe.Options.defaults();
+            out.printf(Locale.ROOT, "(probe: held-out accuracy of an L2 multinomial logistic regression on the pooled "
+                    + "states, penalty chosen by %d-fold CV on the training split; majority: the held-out split's "
+                    + "majority-class rate)%n", po.folds());
+        }
     }
 }

@@ -59,8 +59,8 @@ public final class AnalyzeCommand implements Callable<Integer> {
     boolean rerunChanged;
 
     /** The files of an analysis in --out; any of them present means the directory holds (part of) one. */
-    static final List<String> OUTPUTS = List.of("variability.acc", "variability.json", "variability.csv",
-            "variability.png");
+    static final List<String> OUTPUTS = List.of("variability.acc", "variability.acc.settings", "variability.json",
+            "variability.csv", "variability.png");
 
     @Override
     public Integer call() throws Exception {
@@ -76,7 +76,8 @@ public final class AnalyzeCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d; task %s: %d training examples, %d classes%n",
                 model, enc.numLayers(), enc.config().hiddenSize(), task.name(), data.train().examples().size(),
                 TaskData.metricClassCount(data.train()));
-        VariabilityPass.Options o = new VariabilityPass.Options(maxLength, batchSize, pooling, 500, 17L, null, 20);
+        VariabilityPass.Options o = new VariabilityPass.Options(maxLength, batchSize, pooling, variant,
+                VariabilityPass.DEFAULT_RESERVOIR_PER_CLASS, 17L, null, 20);
         Fingerprint fp = RunIdentity.variability(RunIdentity.model(model, dir), task.name(), data.train(),
                 task.maxExamples, o, variant, kernels);
         List<Path> outputs = OUTPUTS.stream().map(out::resolve).toList();
@@ -95,7 +96,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
         ResultGuard.record(out, fp);                       // before the pass writes its checkpoint (variability.acc)
         Analysis.Result r;
         try (ProgressBar bar = new ProgressBar("variability pass", data.train().examples().size())) {
-            r = Analysis.run(model, task.name(), enc, tok, data, o, variant, out, bar::set);
+            r = Analysis.run(model, task.name(), enc, tok, data, o, out, bar::set);
         }
         SweepRunner.stamp(r.json(), fp);
         Analysis.printTable(System.out, r.report(), r.recommendation());

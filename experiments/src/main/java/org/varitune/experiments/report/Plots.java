@@ -16,6 +16,9 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalDouble;
 
 /** PNG plots for reports, written atomically (headless AWT). */
 public final class Plots {
@@ -24,30 +27,46 @@ public final class Plots {
     static { System.setProperty("java.awt.headless", "true"); }
 
     /**
-     * nu against layer (log scale) with its confidence band, and the probe accuracy on a second axis when given.
+     * One layer of the variability plot; empty values are not drawn.
      *
-     * @param nu    (L+1) ratios, index = hidden_states index; not modified
-     * @param lo    (L+1) lower CI bounds or null; hi likewise
-     * @param probe (L+1) probe test accuracies or null
+     * @param nu            plug-in nu on all examples (empty: undefined)
+     * @param biasCorrected bootstrap bias-corrected nu; lo, hi its interval
+     * @param probe         probe test accuracy
      */
-    public static void variability(Path png, String title, double[] nu, double[] lo, double[] hi, double[] probe,
-                                   int headLayer) throws IOException {
-        YIntervalSeries s = new YIntervalSeries("nu (variability ratio)");
-        for (int l = 0; l < nu.length; l++) {
-            double v = Math.max(nu[l], 1e-12);
-            s.add(l, v, lo == null ? v : Math.max(lo[l], 1e-12), hi == null ? v : Math.max(hi[l], 1e-12));
+    public record VariabilityPoint(int layer, OptionalDouble nu, OptionalDouble biasCorrected, OptionalDouble lo,
+                                   OptionalDouble hi, OptionalDouble probe) {}
+
+    /**
+     * The plug-in nu against layer, the bias-corrected nu with its confidence band, and the probe accuracy on a second
+     * axis. Layers without a value are left out of that series (and named in a subtitle when nu is undefined).
+     */
+    public static void variability(Path png, String title, List<VariabilityPoint> points, int headLayer) throws IOException {
+        YIntervalSeries s = new YIntervalSeries("nu bias-corrected, 95% CI (bootstrap)");
+        XYSeries plug = new XYSeries("nu (plug-in, all examples)");
+        List<Integer> undefined = new ArrayList<>();
+        double min = Double.MAX_VALUE, max = 0;
+        for (VariabilityPoint p : points) {
+            if (p.nu().isEmpty()) {
+                undefined.add(p.layer());
+                continue;
+            }
+            double v = Math.max(p.nu().getAsDouble(), 1e-12);
+            plug.add(p.layer(), v);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+            if (p.biasCorrected().isPresent() && p.lo().isPresent() && p.hi().isPresent()) {
+                double lo = Math.max(p.lo().getAsDouble(), 1e-12), hi = Math.max(p.hi().getAsDouble(), 1e-12);
+                s.add(p.layer(), Math.max(p.biasCorrected().getAsDouble(), 1e-12), lo, hi);
+                min = Math.min(min, lo);
+                max = Math.max(max, hi);
+            }
         }
         YIntervalSeriesCollection band = new YIntervalSeriesCollection();
         band.addSeries(s);
         NumberAxis x = new NumberAxis("layer (hidden_states index; 0 = embeddings)");
         x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        double min = Double.MAX_VALUE, max = 0;
-        for (int l = 0; l < nu.length; l++) {
-            min = Math.min(min, Math.max(lo == null ? nu[l] : lo[l], 1e-12));
-            max = Math.max(max, hi == null ? nu[l] : hi[l]);
-        }
         org.jfree.chart.axis.ValueAxis y;
-        if (max / min > 20) {                                   // several decades: log scale, plain numbers
+        if (max > 0 && max / min > 20) {                        // several decades: log scale, plain numbers
             LogAxis log = new LogAxis("nu (log scale)");
             log.setNumberFormatOverride(new java.text.DecimalFormat("0.###E0"));
             y = log;
@@ -62,9 +81,14 @@ public final class Plots {
         r.setAlpha(0.25f);
         r.setSeriesStroke(0, new BasicStroke(2f));
         XYPlot plot = new XYPlot(band, x, y, r);
-        if (probe != null) {
-            XYSeries p = new XYSeries("linear probe accuracy");
-            for (int l = 0; l < probe.length; l++) p.add(l, probe[l]);
+        plot.setDataset(2, new XYSeriesCollection(plug));
+        XYLineAndShapeRenderer plugR = new XYLineAndShapeRenderer(true, true);
+        plugR.setSeriesPaint(0, new Color(31, 119, 180));
+        plugR.setSeriesStroke(0, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
+        plot.setRenderer(2, plugR);
+        XYSeries p = new XYSeries("linear probe accuracy");
+        for (VariabilityPoint q : points) q.probe().ifPresent(a -> p.add(q.layer(), a));
+        if (p.getItemCount() > 0) {
             plot.setDataset(1, new XYSeriesCollection(p));
             NumberAxis acc = new NumberAxis("probe accuracy");
             acc.setAutoRangeIncludesZero(false);
@@ -84,6 +108,9 @@ public final class Plots {
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        if (!undefined.isEmpty()) {
+            chart.addSubtitle(new org.jfree.chart.title.TextTitle("nu undefined (Sb = 0) at layer(s) " + undefined));
+        }
         chart.setBackgroundPaint(Color.WHITE);
         write(png, chart, 900, 540);
     }

@@ -464,7 +464,9 @@ public final class SweepReport {
                 for (Path p : s.filter(p -> p.getFileName().toString().equals("variability.json")).sorted().toList()) {
                     JsonNode j = AtomicFiles.JSON.readTree(p.toFile());
                     XYSeries xs = new XYSeries(j.path("task").asText(p.getParent().getFileName().toString()));
-                    for (JsonNode l : j.path("layers")) xs.add(l.get("layer").asInt(), l.get("nu").asDouble());
+                    for (JsonNode l : j.path("layers")) {
+                        if (l.path("nu").isNumber()) xs.add(l.get("layer").asInt(), l.get("nu").asDouble());   // null: undefined
+                    }
                     ds.addSeries(xs);
                 }
             }

@@ -215,7 +215,8 @@ public final class SweepRunner {
         Path dir = out.resolve("variability").resolve(task + "-" + v.pooling().spelling() + "-" + v.variant().spelling());
         Path json = dir.resolve("variability.json");
         TaskData d = data(task, v.maxExamples());
-        VariabilityPass.Options o = new VariabilityPass.Options(v.maxLength(), 32, v.pooling(), 500, 17L, null, 20);
+        VariabilityPass.Options o = new VariabilityPass.Options(v.maxLength(), 32, v.pooling(), v.variant(),
+                VariabilityPass.DEFAULT_RESERVOIR_PER_CLASS, 17L, null, 20);
         Variant variant = v.variant();
         Fingerprint fp = RunIdentity.variability(modelHashes(), task, d.train(), v.maxExamples(), o, variant, kernels());
         ResultGuard.Check c = ResultGuard.check(dir, fp, ResultGuard.contents(dir));
@@ -238,7 +239,7 @@ public final class SweepRunner {
             log.printf("variability of %s on %s (%d examples)%n", config.model(), task, d.train().examples().size());
             LongConsumer progress = passProgress == null ? null
                     : passProgress.create("variability " + task, d.train().examples().size());
-            Analysis.Result r = Analysis.run(config.model(), task, enc, tok, d, o, variant, dir, progress);
+            Analysis.Result r = Analysis.run(config.model(), task, enc, tok, d, o, dir, progress);
             Analysis.printTable(log, r.report(), r.recommendation());
             j = stamp(json, fp);
         }

@@ -4,13 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.varitune.metrics.Pooling;
+import org.varitune.metrics.Variant;
 
 import java.io.PrintStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code varitune analyze} end to end on a tiny model and a GLUE-format SST-2 directory. */
@@ -44,15 +53,23 @@ class AnalyzeCommandTest {
         assertEquals("paper", j.get("variant").asText());
         assertEquals("mean", j.get("pooling").asText());
         assertEquals(4, j.get("layers").size(), "hidden_states 0..3 of the 3-layer model");
+        assertEquals(40, j.get("reservoir_examples").asInt(), "the default reservoir holds every example");
         for (JsonNode l : j.get("layers")) {
             double nu = l.get("nu").asDouble();
             assertTrue(nu > 0 && Double.isFinite(nu), "layer " + l.get("layer") + " nu " + nu);
-            assertTrue(l.get("ci").get(0).asDouble() <= l.get("ci").get(1).asDouble());
-            assertTrue(l.has("probe_accuracy"));
+            assertEquals(nu, l.get("nu_reservoir").asDouble(), 1e-9 * nu, "same examples, same plug-in");
+            assertTrue(l.get("ci_lo").asDouble() <= l.get("nu_bias_corrected").asDouble()
+                    && l.get("nu_bias_corrected").asDouble() <= l.get("ci_hi").asDouble(), l.toString());
+            assertEquals("nu_bias_corrected", l.get("ci_of").asText());
+            assertTrue(l.has("probe_test_accuracy") && l.has("probe_majority_rate") && l.has("probe_l2"));
         }
+        assertTrue(text.contains("nu (bias-corr.)") && text.contains("95% CI of bias-corr.") && text.contains("majority"), text);
         int head = j.get("recommendation").get("head_layer").asInt();
         assertTrue(head >= 1 && head <= 3, "head layer " + head);
-        assertEquals(5, Files.readAllLines(out.resolve("variability.csv")).size(), "header + 4 layers");
+        List<String> csv = Files.readAllLines(out.resolve("variability.csv"));
+        assertEquals(5, csv.size(), "header + 4 layers");
+        assertEquals("layer,nu,nu_reservoir,nu_bias_corrected,ci_lo,ci_hi,probe_accuracy,probe_majority_rate,probe_l2,"
+                + "nu_undefined_reason", csv.get(0));
         byte[] png = Files.readAllBytes(out.resolve("variability.png"));
         assertEquals((byte) 0x89, png[0]);
         assertEquals('P', png[1]);
@@ -71,6 +88,64 @@ class AnalyzeCommandTest {
         run(args);
         JsonNode second = new ObjectMapper().readTree(a.resolve("variability.json").toFile());
         assertEquals(first.get("layers").toString(), second.get("layers").toString());
+    }
+
+    static Stream<Arguments> variantsAndPoolings() {
+        return Arrays.stream(Variant.values()).flatMap(v -> Arrays.stream(Pooling.values()).map(p -> Arguments.of(v, p)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("variantsAndPoolings")
+    void everyVariantAndPoolingRunsEndToEnd(Variant variant, Pooling pooling) throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path glue = TinySetup.sst2(tmp.resolve("glue"), 60, 20, 3);
+        Path out = tmp.resolve("out");
+        String text = run("analyze", "--model", model.toString(), "--glue-task", "sst2", "--data", glue.toString(),
+                "--max-examples", "40", "--variant", variant.name(), "--pooling", pooling.name(), "--out", out.toString());
+        JsonNode j = new ObjectMapper().readTree(out.resolve("variability.json").toFile());
+        assertEquals(variant.name(), j.get("variant").asText());
+        assertEquals(pooling.name(), j.get("pooling").asText());
+        assertFalse(j.toString().contains("NaN"));
+        for (JsonNode l : j.get("layers")) {
+            int layer = l.get("layer").asInt();
+            if (pooling == Pooling.CLS && layer == 0) {
+                // the embedding output at position 0 is [CLS] + position 0 + type 0 for every input
+                assertTrue(l.get("nu").isNull(), l.toString());
+                assertEquals("Sb = 0: every class has exactly the same mean at this layer", l.get("nu_undefined_reason").asText());
+                assertFalse(l.has("ci_lo"));
+                assertEquals(l.get("probe_majority_rate").asDouble(), l.get("probe_test_accuracy").asDouble(), 1e-12);
+                continue;
+            }
+            assertTrue(l.get("nu").asDouble() > 0, l.toString());
+            assertTrue(l.get("ci_lo").asDouble() <= l.get("nu_bias_corrected").asDouble()
+                    && l.get("nu_bias_corrected").asDouble() <= l.get("ci_hi").asDouble(), l.toString());
+        }
+        assertTrue(j.get("recommendation").get("head_layer").asInt() >= 1);
+        if (pooling == Pooling.CLS) assertTrue(text.contains("undefined") && text.contains("Sb = 0"), text);
+    }
+
+    @Test
+    void refusesACheckpointWrittenWithAnotherPooling() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path glue = TinySetup.sst2(tmp.resolve("glue"), 60, 20, 3);
+        Path out = tmp.resolve("out");
+        run("analyze", "--model", model.toString(), "--glue-task", "sst2", "--data", glue.toString(), "--max-examples", "20",
+                "--out", out.toString());
+        PrintStream savedErr = System.err, savedOut = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true));   // before the command line exists: subcommands print here
+        System.setOut(new PrintStream(buf, true));
+        int rc;
+        try {
+            rc = Main.commandLine().execute("analyze", "--model", model.toString(), "--glue-task", "sst2", "--data",
+                    glue.toString(), "--max-examples", "20", "--pooling", "CLS", "--out", out.toString());
+        } finally {
+            System.setErr(savedErr);
+            System.setOut(savedOut);
+        }
+        String all = buf.toString();
+        assertTrue(rc != 0, all);
+        assertTrue(all.contains("pooling=MEAN_NON_SPECIAL") && all.contains("pooling=CLS") && all.contains("variability.acc"), all);
     }
 
     @Test
