@@ -39,9 +39,9 @@ public final class DemoCommand implements Callable<Integer> {
         }
         ExperimentConfig c = ExperimentConfig.parse(text, Path.of("experiments/configs/demo.yaml"), Map.of());
         String task = c.tasks().get(0);
-        System.out.printf("varitune demo: %s on %s; methods %s; %d epochs each; output in %s%n", c.model(), task,
-                c.methods().stream().map(m -> m.name() + (m.k().get(0) > 0 ? " k=" + m.k() : "")).toList(),
-                c.train().epochs(), out.toAbsolutePath());
+        System.out.printf("varitune demo: %s on %s; methods %s; %d epochs each; seeds %s; output in %s%n", c.model(),
+                task, c.methods().stream().map(m -> m.name() + (m.k().get(0) > 0 ? " k=" + m.k() : "")).toList(),
+                c.train().epochs(), c.seeds(), out.toAbsolutePath());
         SweepRunner runner = new SweepRunner(c, out, List.of("demo", "--out", out.toString()), System.out,
                 new TrainCommand.Printer(), (label, total) -> { ProgressBar b = new ProgressBar(label, total); return b::set; });
         System.out.println("\n== 1. variability of every layer on the training set");

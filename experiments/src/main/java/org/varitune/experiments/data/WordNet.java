@@ -109,14 +109,41 @@ public final class WordNet {
      * own definition.
      */
     public static String definition(String gloss) {
+        String d = gloss.substring(0, definitionEnd(gloss)).strip();
+        while (d.endsWith(";")) d = d.substring(0, d.length() - 1).strip();
+        return d;
+    }
+
+    /**
+     * The example sentences of a gloss: each double-quoted passage after the definition (see {@link #definition}), in
+     * order, with its whitespace runs collapsed to single spaces and trimmed; empty passages are skipped. For
+     * {@code draw air into, and expel out of, the lungs; "I can breathe better"; "The patient is respiring"} these are
+     * {@code I can breathe better} and {@code The patient is respiring}.
+     *
+     * @throws IllegalArgumentException for an unpaired quote after the definition, quoting the gloss
+     */
+    public static List<String> examples(String gloss) {
+        int from = definitionEnd(gloss);
+        List<String> out = new ArrayList<>();
+        while (true) {
+            int open = gloss.indexOf('"', from);
+            if (open < 0) return out;
+            int close = gloss.indexOf('"', open + 1);
+            if (close < 0) throw new IllegalArgumentException("unpaired quote at character " + open + " of gloss: " + gloss);
+            String e = gloss.substring(open + 1, close).strip().replaceAll("\\s+", " ");
+            if (!e.isEmpty()) out.add(e);
+            from = close + 1;
+        }
+    }
+
+    /** Index where the definition part of a gloss ends: the first {@code ; "} or {@code : "}, else the length. */
+    private static int definitionEnd(String gloss) {
         int cut = gloss.length();
         int i = gloss.indexOf("; \"");
         if (i >= 0) cut = i;
         int j = gloss.indexOf(": \"");
         if (j >= 0 && j < cut) cut = j;
-        String d = gloss.substring(0, cut).strip();
-        while (d.endsWith(";")) d = d.substring(0, d.length() - 1).strip();
-        return d;
+        return cut;
     }
 
     /**

@@ -87,6 +87,25 @@ class WordNetTest extends TestBase {
     }
 
     @Test
+    void examplesAreTheQuotedPassagesAfterTheDefinitionWithWhitespaceCollapsed() {
+        assertEquals(List.of("I can breathe better", "The patient is respiring"),
+                WordNet.examples("draw air into, and expel out of, the lungs; \"I can breathe better\"; \"The patient is respiring\""));
+        assertEquals(List.of("mobilization of the troops"),
+                WordNet.examples("act of assembling and putting into readiness for war: \"mobilization of the troops\""));
+        assertEquals(List.of("he heard the call", "go"),
+                WordNet.examples("a demand, as in \"the call of duty\"; \" he  heard \t the call \"; \"\"; \"go\" - Shakespeare"),
+                "a quote inside the definition is not an example; empty passages are skipped; attributions are not text");
+        assertEquals(List.of(), WordNet.examples("an entity that has physical existence"));
+    }
+
+    @Test
+    void rejectsAnUnpairedQuoteAfterTheDefinitionQuotingTheGloss() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WordNet.examples("a thing; \"half a sentence"));
+        assertTrue(e.getMessage().contains("a thing; \"half a sentence") && e.getMessage().contains("character 9"), e.getMessage());
+    }
+
+    @Test
     void rejectsADataLineWithoutGloss() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> WordNet.parse(Pos.NOUN, "00001740 03 n 01 entity 0 000", 30));
