@@ -140,12 +140,12 @@ class AnalyzeCommandTest {
         var mean = new org.varitune.experiments.analysis.VariabilityPass.Options(32, 8, Pooling.MEAN_NON_SPECIAL,
                 Variant.PAPER_CLASS_BALANCED, 50, 17L, acc, 1);
         org.varitune.experiments.analysis.VariabilityPass.run(enc, tok, train, mean, null);
-        var first = new org.varitune.experiments.analysis.VariabilityPass.Options(32, 8, Pooling.FIRST_TOKEN,
+        var first = new org.varitune.experiments.analysis.VariabilityPass.Options(32, 8, Pooling.CLS,
                 Variant.PAPER_CLASS_BALANCED, 50, 17L, acc, 1);
         IOException e = assertThrows(IOException.class,
                 () -> org.varitune.experiments.analysis.VariabilityPass.run(enc, tok, train, first, null));
         assertTrue(e.getMessage().contains(acc.toString()) && e.getMessage().contains("pooling=" + Pooling.MEAN_NON_SPECIAL)
-                && e.getMessage().contains("pooling=" + Pooling.FIRST_TOKEN), e.getMessage());
+                && e.getMessage().contains("pooling=" + Pooling.CLS), e.getMessage());
     }
 
     @Test
