@@ -50,7 +50,7 @@ if [[ $WHAT == rss ]]; then
   rss "train --mode full" train "${C[@]}" --mode full --epochs 1 --batch-size 32 --out "$OUT/full"
   rss "train --mode partial" train "${C[@]}" --mode partial --head-layer 6 --tune-layers 2 --epochs 1 --batch-size 32 \
     --out "$OUT/partial"
-  rss "demo sweep (1 seed, 300 ex.) 0/3" sweep "$OUT/demo-short.yaml" --out "$OUT/demo" --shard 0/3
+  rss "demo sweep, shard 0 of 3" sweep "$OUT/demo-short.yaml" --out "$OUT/demo" --shard 0/3
   exit 0
 fi
 
