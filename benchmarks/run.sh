@@ -4,6 +4,9 @@
 # run on this machine. Prints every raw line and a summary table with the ratios.
 #
 #   benchmarks/run.sh [forward|train|all]      (default all; THREADS=2 ITERS=10 by default)
+#   benchmarks/run.sh rss                      peak resident memory (/usr/bin/time -v, apt package `time`) of the
+#                                              launcher's commands with its default heap: analyze, train full and
+#                                              partial (300 examples, 1 epoch), and one shard of a reduced demo sweep
 #
 # Both sides run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (the AVX-512 kernels; see DEVELOPERS.md), torch with
 # jemalloc preloaded (pages retained: MALLOC_CONF) and Debian's OpenMP OpenBLAS. Needs: python3-torch, libopenblas0-openmp, libjemalloc2 (apt).
@@ -24,6 +27,32 @@ mkdir -p "$CACHE"
 export -n OPENBLAS_CORETYPE OPENBLAS_L2_SIZE 2>/dev/null || true
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export OMP_NUM_THREADS="$THREADS"
+
+if [[ $WHAT == rss ]]; then
+  # the launcher's own heap sizing (see ./varitune); each command on the built-in task, shortened
+  [[ -x /usr/bin/time ]] || { echo "rss: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+  OUT="$(mktemp -d)"
+  trap 'rm -rf "$OUT"' EXIT
+  sed -e 's/^seeds:.*/seeds: [1]/' -e 's/^  epochs:.*/  epochs: 1\n  max_train_examples: 300/' \
+      -e 's/^  variant: paper/  variant: paper\n  max_examples: 300/' experiments/configs/demo.yaml > "$OUT/demo-short.yaml"
+  C=(--task wordnet-bigram-shift --max-examples 300 --max-length 64)
+  rss() {  # label, varitune arguments...
+    local label=$1; shift
+    VARITUNE_HEAP_VERBOSE=1 /usr/bin/time -v -o "$OUT/$label.time" ./varitune "$@" > "$OUT/$label.log" 2>&1 \
+      || { echo "$label failed:"; tail -5 "$OUT/$label.log"; return 1; }
+    printf "%-34s %6d MiB peak RSS  %8s wall  heap %s\n" "$label" \
+      $(( $(awk '/Maximum resident/ {print $NF}' "$OUT/$label.time") / 1024 )) "$(awk '/Elapsed/ {print $NF}' "$OUT/$label.time")" \
+      "$(grep -o -- '-Xms[0-9]*m -Xmx[0-9]*m' "$OUT/$label.log" | head -1)"
+  }
+  ./varitune --version > /dev/null                 # builds first, so the build is not measured
+  echo "== peak RSS, default heap of the launcher (VARITUNE_PROCESSES=${VARITUNE_PROCESSES:-3})"
+  rss "analyze" analyze "${C[@]}" --out "$OUT/analyze"
+  rss "train --mode full" train "${C[@]}" --mode full --epochs 1 --batch-size 32 --out "$OUT/full"
+  rss "train --mode partial" train "${C[@]}" --mode partial --head-layer 6 --tune-layers 2 --epochs 1 --batch-size 32 \
+    --out "$OUT/partial"
+  rss "demo sweep, shard 0 of 3" sweep "$OUT/demo-short.yaml" --out "$OUT/demo" --shard 0/3
+  exit 0
+fi
 
 echo "== build" >&2
 mvn -q -B package -DskipTests >&2

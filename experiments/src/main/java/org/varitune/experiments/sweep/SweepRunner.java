@@ -31,8 +31,11 @@ import org.varitune.training.trainer.Trainer;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -44,7 +47,10 @@ import java.util.function.LongConsumer;
 /**
  * Runs the runs of an experiment config (or one shard of them), each in its own directory
  * {@code <out>/runs/<task>/<method>-k<k>/seed-<s>/}: nu is computed once per (task, pooling, variant) under
- * {@code <out>/variability/<task>-<pooling>-<variant>/} and reused to resolve {@code head_layer: auto}.
+ * {@code <out>/variability/<task>-<pooling>-<variant>/} and reused to resolve {@code head_layer: auto}. Shards may
+ * run as concurrent processes into one {@code <out>} (a job array): their runs are disjoint, and nu of a task is
+ * computed by the first shard to need it under an exclusive file lock ({@code variability/.<name>.lock}, held
+ * while the directory is checked, computed or read) while the others wait, then read it.
  *
  * <p>Every run and every nu computation is identified by its {@link Fingerprint} ({@link RunIdentity}), recorded in
  * its directory before anything else ({@link ResultGuard}) and copied into {@code result.json} /
@@ -212,7 +218,20 @@ public final class SweepRunner {
         JsonNode known = variabilities.get(task);
         if (known != null) return known;
         ExperimentConfig.Variability v = config.variability();
-        Path dir = out.resolve("variability").resolve(task + "-" + v.pooling().spelling() + "-" + v.variant().spelling());
+        String name = task + "-" + v.pooling().spelling() + "-" + v.variant().spelling();
+        Path dir = out.resolve("variability").resolve(name);
+        // shards of one sweep share this directory: one computes nu while the others wait for it, then read it
+        Files.createDirectories(dir.getParent());
+        try (FileChannel ch = FileChannel.open(dir.resolveSibling("." + name + ".lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock lock = ch.lock()) {
+            JsonNode j = variabilityLocked(task, v, dir);
+            variabilities.put(task, j);
+            return j;
+        }
+    }
+
+    /** {@link #variability} while holding the directory's lock. */
+    private JsonNode variabilityLocked(String task, ExperimentConfig.Variability v, Path dir) throws IOException {
         Path json = dir.resolve("variability.json");
         TaskData d = data(task, v.maxExamples());
         VariabilityPass.Options o = new VariabilityPass.Options(v.maxLength(), 32, v.pooling(), v.variant(),
@@ -243,7 +262,6 @@ public final class SweepRunner {
             Analysis.printTable(log, r.report(), r.recommendation());
             j = stamp(json, fp);
         }
-        variabilities.put(task, j);
         return j;
     }
 

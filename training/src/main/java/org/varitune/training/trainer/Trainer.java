@@ -40,7 +40,8 @@ import java.util.TreeMap;
  * a seed and a counter (data order of (dataSeed, epoch), dropout of (dropoutSeed, microStep), the head init of
  * initSeed), and the checkpoint holds the trainable weights, AdamW's moments and step counts, and the counters, so a
  * run killed anywhere and resumed ends with bit-identical weights to an uninterrupted run (same kernels, same thread
- * count). A non-finite loss or gradient norm throws {@link TrainingDivergedException} before the update, leaving the
+ * count). A {@code last} that is damaged (a file truncated or changed since its manifest, the manifest missing) is
+ * skipped for {@code last.prev}, with a message naming the defect ({@link Checkpoints#locate}). A non-finite loss or gradient norm throws {@link TrainingDivergedException} before the update, leaving the
  * last checkpoint intact.
  */
 public final class Trainer {
@@ -150,7 +151,7 @@ public final class Trainer {
         LrSchedule schedule = LrSchedule.linearWarmupDecay(config.lr(), warmup, totalSteps);
 
         State st = new State();
-        Path last = Checkpoints.locate(ckDir, Checkpoints.LAST);
+        Path last = Checkpoints.locate(ckDir, Checkpoints.LAST, listener::onMessage);
         if (last != null) {
             JsonNode saved = Checkpoints.readState(last);
             checkCompatible(saved, last);
@@ -314,8 +315,12 @@ public final class Trainer {
     private TrainResult finish(Path ckDir, State st) throws IOException {
         Path metrics = writeMetrics(st);
         if (config.loadBestAtEnd() && st.bestEpoch > 0) {
-            Path best = Checkpoints.locate(ckDir, Checkpoints.BEST);
+            Path best = Checkpoints.locate(ckDir, Checkpoints.BEST, listener::onMessage);
             if (best == null) throw new IOException(ckDir + ": the best checkpoint (epoch " + st.bestEpoch + ") is missing");
+            int epoch = Checkpoints.readState(best).path("best_epoch").asInt();
+            if (epoch != st.bestEpoch) {
+                throw new IOException(best + " holds epoch " + epoch + ", the run's best epoch is " + st.bestEpoch);
+            }
             Checkpoints.loadWeights(best, trainable);
         }
         Map<String, Double> bestDev = st.bestEpoch > 0 ? st.history.get(st.bestEpoch - 1).flatDev() : Map.of();
