@@ -1,4 +1,4 @@
-package org.varitune.training.trainer;
+package org.varitune.training;
 
 import org.varitune.transformer.io.Spelled;
 
