@@ -9,7 +9,6 @@ import org.varitune.transformer.layers.Adapter;
 
 import org.varitune.training.Pooling;
 import org.varitune.training.TuningMode;
-import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.layers.Adapter;
 
