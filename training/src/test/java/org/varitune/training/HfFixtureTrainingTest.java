@@ -55,7 +55,7 @@ class HfFixtureTrainingTest extends TestBase {
             head.loadFrom(w);
         }
         SequenceClassifier model = new SequenceClassifier(enc, head, enc.numLayers());
-        FreezePolicy.full().apply(model);
+        FreezePolicy.of(Plans.full(enc.numLayers())).apply(model);
         try (WeightSource f = Fixtures.open(fixture, "forward")) {
             int[] shape = f.info("input_ids").shape();
             return new Setup(model, cfg.isRoberta() ? "roberta." : "bert.", Fixtures.ints(f, "input_ids"),

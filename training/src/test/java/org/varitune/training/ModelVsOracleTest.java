@@ -98,7 +98,7 @@ class ModelVsOracleTest extends TestBase {
     void everyGradientOfTheWholeClassifierMatchesTheOracle(Kernels k, boolean roberta, boolean dropout) {
         Pooling.Mode pooling = roberta ? Pooling.Mode.MEAN_NON_PAD : Pooling.Mode.MEAN_NON_SPECIAL;
         SequenceClassifier m = TinyClassifiers.model(roberta, k, 3, pooling, true, rand);
-        FreezePolicy.full().apply(m);
+        FreezePolicy.of(Plans.full(3)).apply(m);
         Run r = run(m, roberta, dropout ? DropoutContext.training(42, 7) : DropoutContext.OFF);
         AllClose.assertAllClose("loss", new double[] {r.loss()}, new double[] {r.expectedLoss()}, LOGITS);
         assertEquals(m.parameters().size(), compareGrads(k.name() + (roberta ? " roberta" : " bert"), r),
@@ -107,20 +107,21 @@ class ModelVsOracleTest extends TestBase {
 
     static Stream<Arguments> policies() {
         return Stream.of(
-                Arguments.of(FreezePolicy.of(TuningMode.PARTIAL, 2, 1), 2),     // layer 2 only; layer 1 frozen
-                Arguments.of(FreezePolicy.of(TuningMode.TOP_K, 0, 2), 2),       // layers 2, 3
-                Arguments.of(FreezePolicy.of(TuningMode.ADAPTERS, 3, 1), 3),    // layer 3's adapters and LayerNorms
-                Arguments.of(FreezePolicy.of(TuningMode.PROBE, 2, 0), 3),       // head only
+                Arguments.of(Plans.of(3, TuningMode.PARTIAL, 2, 1), 2),     // layer 2 only; layer 1 frozen
+                Arguments.of(Plans.of(3, TuningMode.TOP_K, 3, 2), 2),       // layers 2, 3
+                Arguments.of(Plans.of(3, TuningMode.ADAPTERS, 3, 1), 3),    // layer 3's adapters and LayerNorms
+                Arguments.of(Plans.of(3, TuningMode.PROBE, 2, 0), 3),       // head only
                 // tuned blocks ending below the head: the gradient reaches them through frozen layers 2..3 / 3
-                Arguments.of(FreezePolicy.of(TuningMode.PARTIAL, 3, 1, 1), 1),  // layer 1 only, head on 3
-                Arguments.of(FreezePolicy.of(TuningMode.ADAPTERS, 3, 1, 2), 2)); // layer 2's adapters, head on 3
+                Arguments.of(Plans.of(3, TuningMode.PARTIAL, 3, 1, 1), 1),  // layer 1 only, head on 3
+                Arguments.of(Plans.of(3, TuningMode.ADAPTERS, 3, 1, 2), 2)); // layer 2's adapters, head on 3
     }
 
     @ParameterizedTest
     @MethodSource("policies")
-    void frozenPartsGetNoGradientAndBackwardStopsBelowTheLowestTrainableLayer(FreezePolicy policy, int lowestLayer) {
+    void frozenPartsGetNoGradientAndBackwardStopsBelowTheLowestTrainableLayer(LayerPlan plan, int lowestLayer) {
         Kernels k = Kernels.fromSystemProperty();
-        int headLayer = policy.headLayer(3);
+        FreezePolicy policy = FreezePolicy.of(plan);
+        int headLayer = plan.headLayer();
         SequenceClassifier m = TinyClassifiers.model(false, k, headLayer, Pooling.Mode.FIRST_TOKEN, false, rand);
         policy.insertAdapters(m.encoder(), 4, Adapter.Activation.GELU, new Random(1));
         // adapters start at identity with up = 0; randomise them so that every gradient is exercised
@@ -129,8 +130,8 @@ class ModelVsOracleTest extends TestBase {
         }
         policy.apply(m);
         Run r = run(m, false, DropoutContext.training(1, 2));
-        int compared = compareGrads(policy.mode().toString(), r);
-        assertTrue(compared >= 4, policy.mode() + ": at least the head is compared");
+        int compared = compareGrads(plan.mode().toString(), r);
+        assertTrue(compared >= 4, plan.mode() + ": at least the head is compared");
         // nothing below the lowest trainable layer was touched: not even the embeddings' LayerNorm
         for (Parameter p : m.encoder().parameters()) {
             java.util.regex.Matcher mt = java.util.regex.Pattern.compile("^encoder\\.layer\\.(\\d+)\\.").matcher(p.name());
@@ -138,13 +139,13 @@ class ModelVsOracleTest extends TestBase {
             if (layer < lowestLayer) assertFalse(p.hasGrad(), p.name() + " is below the lowest trainable layer " + lowestLayer);
             if (layer > headLayer) assertFalse(p.trainable() || p.hasGrad(), p.name() + " is above the head");
         }
-        int[] tuned = policy.tunedLayers(3);
+        int[] tuned = {plan.firstTuned(), plan.lastTuned()};
         for (Parameter p : m.encoder().parameters()) {
             java.util.regex.Matcher mt = java.util.regex.Pattern.compile("^encoder\\.layer\\.(\\d+)\\.").matcher(p.name());
             int layer = mt.find() ? Integer.parseInt(mt.group(1)) + 1 : 0;
             if (layer > tuned[1] && layer <= headLayer) assertFalse(p.trainable(), p.name() + " is above the tuned block");
         }
-        int expectLowest = policy.mode() == TuningMode.PROBE ? 4 : lowestLayer;
+        int expectLowest = plan.mode() == TuningMode.PROBE ? 4 : lowestLayer;
         assertEquals(expectLowest, m.encoder().lowestTrainable(), "lowest trainable block");
     }
 
@@ -155,7 +156,7 @@ class ModelVsOracleTest extends TestBase {
         Adapter.Site att = new Adapter.Site(4, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.2);
         Adapter.Site ffn = new Adapter.Site(6, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.2);
         SequenceClassifier m = TinyClassifiers.model(roberta, k, 3, Pooling.Mode.FIRST_TOKEN, att, ffn, rand);
-        FreezePolicy.full().apply(m);
+        FreezePolicy.of(Plans.full(3)).apply(m);
         Run r = run(m, roberta, dropout ? DropoutContext.training(42, 7) : DropoutContext.OFF);
         AllClose.assertAllClose("loss", new double[] {r.loss()}, new double[] {r.expectedLoss()}, MODEL);
         assertEquals(m.parameters().size(), compareGrads(k.name() + " authors' adapters", r), "every parameter compared");

@@ -1,5 +1,6 @@
 package org.varitune.experiments.analysis;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.varitune.experiments.data.TaskData;
@@ -36,6 +37,31 @@ public final class Analysis {
 
     public record Result(VariabilityReport report, LayerSelection.Recommendation recommendation, long examples,
                          Path json, Path csv, Path png) {}
+
+    /**
+     * An analysis as stored in {@code variability.json}, its recommendation typed: what the sweep and the demo read
+     * l* and k from (never by a JSON path of their own).
+     *
+     * @param file       the {@code variability.json} it was read from
+     * @param json       its whole content
+     * @param headLayer  l*, the recommended head layer, a hidden_states index in 1..L ({@code recommendation.head_layer})
+     * @param tuneLayers k, the recommended tuned-layer count ({@code recommendation.tune_layers})
+     */
+    public record Stored(Path file, JsonNode json, int headLayer, int tuneLayers) {
+        /** The analysis in {@code json}, read from {@code file}; fails naming the file and key of a missing or bad value. */
+        public static Stored of(Path file, JsonNode json) {
+            return new Stored(file, json, positiveInt(file, json, "head_layer"), positiveInt(file, json, "tune_layers"));
+        }
+
+        private static int positiveInt(Path file, JsonNode json, String key) {
+            JsonNode v = json.path("recommendation").path(key);
+            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 1) {
+                throw new IllegalArgumentException(file + ": recommendation." + key + " must be a layer count >= 1, got "
+                        + (v.isMissingNode() ? "nothing" : v.toString()));
+            }
+            return v.asInt();
+        }
+    }
 
     private Analysis() {}
 

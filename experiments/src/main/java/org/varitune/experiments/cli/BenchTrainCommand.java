@@ -2,15 +2,15 @@ package org.varitune.experiments.cli;
 
 import org.varitune.training.AdamW;
 import org.varitune.training.GradClip;
+import org.varitune.training.LayerPlan;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
 import org.varitune.training.trainer.Classifiers;
 import org.varitune.training.trainer.PrefixCache;
-import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.trainer.TokenizedDataset;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.training.trainer.TrainStep;
-import org.varitune.training.trainer.Trainer;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.layers.DropoutContext;
 import org.varitune.transformer.model.Encoder;
@@ -19,8 +19,6 @@ import org.varitune.transformer.tensor.Parameter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -44,7 +42,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--seq", defaultValue = "128") int seq;
     @Option(names = "--mode", defaultValue = "full", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     TuningMode mode;
-    @Option(names = "--head-layer", defaultValue = "0", description = "0 = top.") int headLayer;
+    @Option(names = "--head-layer", defaultValue = "top", description = "Layer l (1..L), or top (default).") String headLayer;
     @Option(names = "--tune-layers", defaultValue = "1") int tuneLayers;
     @Option(names = "--prefix-policy", defaultValue = "cached", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     PrefixCachePolicy prefixPolicy;
@@ -68,15 +66,14 @@ public final class BenchTrainCommand implements Callable<Integer> {
         Kernels kernels = Kernels.fromSystemProperty();
         Encoder enc = ModelSpec.load(model, kernels);
         EncoderConfig c = enc.config();
-        TrainConfig cfg = TrainConfig.builder().mode(mode).headLayer(headLayer)
+        TrainConfig cfg = TrainConfig.builder().mode(mode).headLayer(LayerPlan.parseHeadLayer("--head-layer", headLayer))
                 .tuneLayers(tuneLayers).prefixPolicy(prefixPolicy).batchSize(batch).maxLength(seq).build();
-        SequenceClassifier clf = Classifiers.build(enc, cfg, 2);
+        LayerPlan plan = cfg.layerPlan(enc.numLayers());
+        SequenceClassifier clf = Classifiers.build(enc, cfg, plan, 2);
         TokenizedDataset data = randomBatch(c, batch, seq, new Random(42));
-        Path scratch = Files.createTempDirectory("varitune-bench");
-        Trainer plan = new Trainer(cfg, clf, data, List.of(data), "bench", "accuracy", scratch, null, null);
-        int from = plan.fromLayer(), l = clf.headLayer();
-        PrefixCache prefix = plan.usesCache() ? PrefixCache.build(enc, data, from, batch, Long.MAX_VALUE, null, null) : null;
-        TrainStep step = new TrainStep(clf, data, from, prefix);
+        int from = plan.prefixEnd(), l = plan.headLayer();
+        PrefixCache prefix = plan.cachesPrefix() ? PrefixCache.build(enc, data, from, batch, Long.MAX_VALUE, null, null) : null;
+        TrainStep step = new TrainStep(clf, data, plan, prefix);
         List<Parameter> trainable = clf.parameters().stream().filter(Parameter::trainable).toList();
         AdamW opt = AdamW.withDefaults(clf.parameters(), cfg.weightDecay());
         int[] all = new int[batch];
@@ -103,7 +100,6 @@ public final class BenchTrainCommand implements Callable<Integer> {
             }
         }
         if (prefix != null) prefix.close();
-        Files.deleteIfExists(scratch);
         Arrays.sort(sec);
         double med = sec[iters / 2];
         System.out.printf(Locale.ROOT, "median %.4f s, %.1f GFLOP/s (model: %.3g FLOP per step)%n", med,

@@ -1,9 +1,12 @@
 package org.varitune.experiments.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import org.varitune.experiments.analysis.Analysis;
 import org.varitune.experiments.report.SweepReport;
 import org.varitune.experiments.sweep.ExperimentConfig;
 import org.varitune.experiments.sweep.SweepRunner;
+import org.varitune.training.LayerPlan;
+import org.varitune.training.PrefixCachePolicy;
+import org.varitune.training.TuningMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -13,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 /**
@@ -45,15 +49,15 @@ public final class DemoCommand implements Callable<Integer> {
         SweepRunner runner = new SweepRunner(c, out, List.of("demo", "--out", out.toString()), System.out,
                 new TrainCommand.Printer(), (label, total) -> { ProgressBar b = new ProgressBar(label, total); return b::set; });
         System.out.println("\n== 1. variability of every layer on the training set");
-        JsonNode v = runner.variability(task);
-        JsonNode rec = v.get("recommendation");
-        System.out.printf(Locale.ROOT, "l* = %d, k = %d (variability-guided partial tuning: head on layer %d, tune layers"
-                        + " %d..%d)%n", rec.get("head_layer").asInt(), rec.get("tune_layers").asInt(),
-                rec.get("head_layer").asInt(), rec.get("head_layer").asInt() - rec.get("tune_layers").asInt() + 1,
-                rec.get("head_layer").asInt());
+        Analysis.Stored v = runner.variability(task);
         int L = org.varitune.transformer.model.EncoderConfig.read(
                 org.varitune.transformer.models.ModelResolver.resolve(c.model())).numHiddenLayers();
-        if (rec.get("head_layer").asInt() == L) {
+        LayerPlan guided = LayerPlan.of(L, TuningMode.PARTIAL, OptionalInt.of(v.headLayer()), v.tuneLayers(),
+                OptionalInt.empty(), PrefixCachePolicy.CACHED);
+        System.out.printf(Locale.ROOT, "l* = %d, k = %d (variability-guided partial tuning: head on layer %d, tune layers"
+                        + " %d..%d)%n", v.headLayer(), v.tuneLayers(), guided.headLayer(), guided.firstTuned(),
+                guided.lastTuned());
+        if (guided.droppedLayers().isEmpty()) {
             System.out.println("l* is the top layer for this model and task: guided tuning coincides with top-k tuning "
                     + "(the run is reused, not repeated)");
         }

@@ -3,7 +3,7 @@ package org.varitune.experiments.cli;
 import org.varitune.metrics.Pooling;
 import org.varitune.metrics.Variant;
 import org.varitune.training.TuningMode;
-import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.training.PrefixCachePolicy;
 import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.layers.Adapter;
 import picocli.CommandLine;

@@ -2,12 +2,13 @@ package org.varitune.experiments.cli;
 
 import org.varitune.experiments.data.Dataset;
 import org.varitune.experiments.data.TaskData;
+import org.varitune.training.LayerPlan;
 import org.varitune.training.Pooling;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
 import org.varitune.training.trainer.Classifiers;
 import org.varitune.training.trainer.EpochResult;
-import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.trainer.TokenizedDataset;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.training.trainer.TrainListener;
@@ -50,8 +51,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--mode", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     TuningMode mode = D.mode();
-    @Option(names = "--head-layer", description = "Layer l (1..L) the head sits on; 0 = top (default).")
-    int headLayer = D.headLayer();
+    @Option(names = "--head-layer", description = "Layer l (1..L) the head sits on, or top (default).")
+    String headLayer = "top";
     @Option(names = "--tune-layers", description = "k tuned layers (M-k+1..M) for top-k/partial/adapters (default ${DEFAULT-VALUE}).")
     int tuneLayers = D.tuneLayers();
     @Option(names = "--tune-last-layer", description = "M, the top of the tuned block for partial/adapters (default: the"
@@ -112,7 +113,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--pooling is the pooling of nu)");
         }
         if (oldCache != null) throw new IllegalArgumentException("--cache is now --prefix-policy (cached, recompute, authors-dropout)");
-        TrainConfig.Builder b = TrainConfig.builder().mode(mode).headLayer(headLayer).tuneLayers(tuneLayers).epochs(epochs)
+        TrainConfig.Builder b = TrainConfig.builder().mode(mode)
+                .headLayer(LayerPlan.parseHeadLayer("--head-layer", headLayer)).tuneLayers(tuneLayers).epochs(epochs)
                 .batchSize(batchSize).gradAccumulation(gradAccumulation).maxLength(maxLength).warmupRatio(warmupRatio)
                 .weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed)
                 .adapterActivation(adapterActivation).headPooling(headPooling).prefixPolicy(prefixPolicy)
@@ -150,17 +152,18 @@ public final class TrainCommand implements Callable<Integer> {
         Path dir = ModelSpec.directory(model);
         Tokenizer tok = Tokenizers.load(dir);
         EncoderConfig full = EncoderConfig.read(dir);
-        boolean top = cfg.headLayer() == 0 || cfg.mode() == TuningMode.TOP_K;
-        if (!top && cfg.headLayer() > full.numHiddenLayers()) {
-            throw new IllegalArgumentException("--head-layer " + cfg.headLayer() + " but " + model + " has "
-                    + full.numHiddenLayers() + " layers");
+        LayerPlan plan;
+        try {
+            plan = cfg.layerPlan(full.numHiddenLayers());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(model + ": " + e.getMessage(), e);
         }
-        Encoder enc = Encoder.load(dir, Kernels.fromSystemProperty(), top ? -1 : cfg.headLayer());
+        Encoder enc = Encoder.load(dir, Kernels.fromSystemProperty(), plan.headLayer());   // layers above l dropped
         TaskData data = task.load();
         TokenizedDataset train = TokenizedSplits.of(data.train(), "train", tok, cfg.maxLength());
         List<TokenizedDataset> devs = new ArrayList<>();
         for (Dataset d : data.devs()) devs.add(TokenizedSplits.of(d, d.split(), tok, cfg.maxLength()));
-        SequenceClassifier clf = Classifiers.build(enc, cfg, data.numLabels());
+        SequenceClassifier clf = Classifiers.build(enc, cfg, plan, data.numLabels());
 
         Map<String, String> run = new LinkedHashMap<>();
         run.put("model", model);
@@ -169,7 +172,7 @@ public final class TrainCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, kernels %s; task %s: %d training examples; dev splits: %s%n",
                 model, full.numHiddenLayers(), full.hiddenSize(), enc.kernels().name(), data.name(), train.size(),
                 devSizes(devs));
-        Trainer trainer = new Trainer(cfg, clf, train, devs, data.name(), data.mainMetric(), out, run, new Printer());
+        Trainer trainer = new Trainer(cfg, plan, clf, train, devs, data.name(), data.mainMetric(), out, run, new Printer());
         TrainResult r = trainer.run();
         if (r.bestEpoch() > 0) {
             System.out.printf(Locale.ROOT, "best epoch %d: %s%n", r.bestEpoch(), metrics(r.bestDev()));
@@ -177,8 +180,7 @@ public final class TrainCommand implements Callable<Integer> {
         // the best epoch's weights are loaded: export them as a standard HF directory (+ head, + adapters file)
         Path exported = out.resolve("model");
         org.varitune.training.export.ModelExport.save(clf, dir, exported,
-                org.varitune.training.export.ExportInfo.of(clf, model, full.numHiddenLayers(), data.name(),
-                        data.labelNames(), cfg.mode(), trainer.tunedLayerCount()));
+                org.varitune.training.export.ExportInfo.of(clf, model, plan, data.name(), data.labelNames()));
         System.out.println("wrote " + r.metricsFile() + " and the tuned model under " + exported);
         return 0;
     }

@@ -14,7 +14,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.varitune.metrics.Pooling;
 import org.varitune.metrics.Variant;
 import org.varitune.training.TuningMode;
-import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.layers.Adapter;
@@ -92,12 +92,11 @@ public record ExperimentConfig(
                          @JsonProperty("k") List<Integer> k,
                          @JsonProperty("train") Train train) {
         public Method {
-            Spelled.parse(TuningMode.class, mode, "method '" + name + "': mode");
+            boolean needsK = Spelled.parse(TuningMode.class, mode, "method '" + name + "': mode").usesK();
             headLayer = headLayer == null ? "top" : headLayer;
             if (!headLayer.equals("auto") && !headLayer.equals("top") && !headLayer.matches("\\d+")) {
                 throw new IllegalArgumentException("method '" + name + "': head_layer must be auto, top or a layer number, got '" + headLayer + "'");
             }
-            boolean needsK = !mode.equals("full") && !mode.equals("probe");
             if (needsK && (k == null || k.isEmpty())) throw new IllegalArgumentException("method '" + name + "' (" + mode + ") needs k: [..]");
             if (!needsK && k != null && !k.isEmpty()) throw new IllegalArgumentException("method '" + name + "' (" + mode + ") takes no k");
             k = k == null ? List.of(0) : List.copyOf(k);

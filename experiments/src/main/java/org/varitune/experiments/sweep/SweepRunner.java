@@ -20,6 +20,7 @@ import org.varitune.transformer.models.ModelResolver;
 import org.varitune.transformer.models.ProgressListener;
 import org.varitune.transformer.tokenize.Tokenizer;
 import org.varitune.transformer.tokenize.Tokenizers;
+import org.varitune.training.LayerPlan;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
 import org.varitune.training.trainer.Classifiers;
@@ -42,6 +43,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.function.LongConsumer;
 
 /**
@@ -75,7 +77,7 @@ public final class SweepRunner {
     private Path modelDir;
     private RunIdentity.ModelHashes modelHashes;
     private Kernels kernels;
-    private final Map<String, JsonNode> variabilities = new HashMap<>();   // task -> its checked variability.json
+    private final Map<String, Analysis.Stored> variabilities = new HashMap<>();   // task -> its checked variability.json
     private final Map<String, String> exampleHashes = new HashMap<>();    // "task#maxTrain" -> examples hash
     private String dataKey;                                                // the last data loaded, kept
     private TaskData data;
@@ -107,7 +109,7 @@ public final class SweepRunner {
     }
 
     /** One run with everything resolved, and what its directory holds. */
-    private record Planned(RunSpec spec, Path dir, int layers, int head, ExperimentConfig.Train train, TrainConfig tc,
+    private record Planned(RunSpec spec, Path dir, LayerPlan plan, ExperimentConfig.Train train, TrainConfig tc,
                            Fingerprint fingerprint, ResultGuard.Check check) {}
 
     /**
@@ -214,8 +216,8 @@ public final class SweepRunner {
      * @throws ResultGuard.ChangedResultsException when the directory holds an analysis of other inputs and
      *                                             rerunChanged is off
      */
-    public JsonNode variability(String task) throws IOException {
-        JsonNode known = variabilities.get(task);
+    public Analysis.Stored variability(String task) throws IOException {
+        Analysis.Stored known = variabilities.get(task);
         if (known != null) return known;
         ExperimentConfig.Variability v = config.variability();
         String name = task + "-" + v.pooling().spelling() + "-" + v.variant().spelling();
@@ -224,14 +226,14 @@ public final class SweepRunner {
         Files.createDirectories(dir.getParent());
         try (FileChannel ch = FileChannel.open(dir.resolveSibling("." + name + ".lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock lock = ch.lock()) {
-            JsonNode j = variabilityLocked(task, v, dir);
-            variabilities.put(task, j);
-            return j;
+            Analysis.Stored stored = variabilityLocked(task, v, dir);
+            variabilities.put(task, stored);
+            return stored;
         }
     }
 
     /** {@link #variability} while holding the directory's lock. */
-    private JsonNode variabilityLocked(String task, ExperimentConfig.Variability v, Path dir) throws IOException {
+    private Analysis.Stored variabilityLocked(String task, ExperimentConfig.Variability v, Path dir) throws IOException {
         Path json = dir.resolve("variability.json");
         TaskData d = data(task, v.maxExamples());
         VariabilityPass.Options o = new VariabilityPass.Options(v.maxLength(), 32, v.pooling(), v.variant(),
@@ -262,7 +264,7 @@ public final class SweepRunner {
             Analysis.printTable(log, r.report(), r.recommendation());
             j = stamp(json, fp);
         }
-        return j;
+        return Analysis.Stored.of(json, j);
     }
 
     /** Adds the fingerprint to a JSON result file written without it; returns the stamped content. */
@@ -273,30 +275,37 @@ public final class SweepRunner {
         return o;
     }
 
-    /** Resolves a run (head layer, training config), fingerprints it, and checks its directory. */
+    /**
+     * Resolves a run into its training config and {@link LayerPlan} (head_layer {@code auto} = l* of the task's
+     * {@link Analysis.Stored}), fingerprints it, and checks its directory. A k above the tuned block's top is planned
+     * with k = that top and skipped by {@link #runOne}.
+     */
     private Planned plan(RunSpec r) throws IOException {
         Path dir = out.resolve("runs").resolve(r.id());
-        EncoderConfig full = EncoderConfig.read(modelDir());
-        int L = full.numHiddenLayers();
-        int head = switch (r.headLayer()) {
-            case "top" -> L;
-            case "auto" -> variability(r.task()).path("recommendation").path("head_layer").asInt();
-            default -> Integer.parseInt(r.headLayer());
-        };
-        if (head < 1 || head > L) throw new IllegalArgumentException(r.id() + ": head layer " + head + " outside 1.." + L);
+        int L = EncoderConfig.read(modelDir()).numHiddenLayers();
+        String where = r.id() + ": ";
+        OptionalInt asked = r.headLayer().equals("auto") ? OptionalInt.of(variability(r.task()).headLayer())
+                : LayerPlan.parseHeadLayer(where + "head_layer", r.headLayer());
         TuningMode mode = Spelled.parse(TuningMode.class, r.mode(), "method '" + r.method() + "': mode");
         ExperimentConfig.Train t = config.trainFor(r.task(), r.method());
-        // the tuned block ends at tune_last_layer (default: the head layer); above the head is an error
-        int top = t.tuneLastLayer() == null ? head : t.tuneLastLayer();
-        if (top > head) throw new IllegalArgumentException(r.id() + ": tune_last_layer " + top + " is above the head layer " + head);
-        TrainConfig.Builder b = t.applyTo(TrainConfig.builder().mode(mode)).seed(r.seed());
-        if (mode == TuningMode.FULL || mode == TuningMode.TOP_K) b.headLayer(0);
-        else b.headLayer(head == L ? 0 : head);
-        if (mode != TuningMode.FULL && mode != TuningMode.PROBE) b.tuneLayers(Math.min(r.k(), top));  // k > top: skipped
-        if (top != head) b.tuneLastLayer(top);
-        // partial tuning of the k layers ending at the top layer is top-k tuning: same run
-        if (mode == TuningMode.PARTIAL && head == L && top == L) b.mode(TuningMode.TOP_K).headLayer(0);
-        TrainConfig tc = b.build();
+        int head = asked.orElse(L);
+        OptionalInt last = t.tuneLastLayer() == null ? OptionalInt.empty() : OptionalInt.of(t.tuneLastLayer());
+        // the head on the top layer is stored as 'top' (so a guided l* = L is the top-k run), a block ending at the
+        // head as no tune_last_layer, and partial tuning of the k layers under a head on the top layer as top-k
+        TrainConfig.Builder b = t.applyTo(TrainConfig.builder().mode(mode)).seed(r.seed())
+                .headLayer(head == L ? OptionalInt.empty() : asked);
+        if (last.isPresent() && last.getAsInt() != head) b.tuneLastLayer(last.getAsInt());
+        boolean blockAtTop = head == L && (last.isEmpty() || last.getAsInt() == L);
+        if (mode == TuningMode.PARTIAL && blockAtTop) b.mode(TuningMode.TOP_K);
+        if (mode.usesK()) b.tuneLayers(Math.min(r.k(), last.orElse(head)));   // k > the block's top: skipped
+        TrainConfig tc;
+        LayerPlan plan;
+        try {
+            tc = b.build();
+            plan = tc.layerPlan(L);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + e.getMessage(), e);
+        }
         String key = r.task() + "#" + t.maxTrainExamples();
         String examples = exampleHashes.get(key);
         if (examples == null) {
@@ -304,14 +313,14 @@ public final class SweepRunner {
             exampleHashes.put(key, examples);
         }
         Fingerprint fp = RunIdentity.training(modelHashes(), r.task(), examples, t.maxTrainExamples(), tc, r.method(),
-                r.k(), r.seed(), head, kernels());
-        return new Planned(r, dir, L, head, t, tc, fp, ResultGuard.check(dir, fp, ResultGuard.contents(dir)));
+                r.k(), r.seed(), plan.headLayer(), kernels());
+        return new Planned(r, dir, plan, t, tc, fp, ResultGuard.check(dir, fp, ResultGuard.contents(dir)));
     }
 
     private JsonNode runOne(Planned p) throws IOException {
         RunSpec r = p.spec();
         Path dir = p.dir();
-        int L = p.layers(), head = p.head();
+        LayerPlan plan = p.plan();
         TrainConfig tc = p.tc();
         ResultGuard.record(dir, p.fingerprint());                     // before anything else lands in the directory
         ObjectNode res = AtomicFiles.JSON.createObjectNode();
@@ -324,14 +333,13 @@ public final class SweepRunner {
         res.put("head_rule", r.headLayer());                  // auto | top | a number: how the report pairs methods
         res.put("k", r.k());
         res.put("seed", r.seed());
-        res.put("head_layer", head);
-        res.put("num_hidden_layers", L);
+        res.put("head_layer", plan.headLayer());
+        res.put("num_hidden_layers", plan.numLayers());
         p.fingerprint().writeTo(res);
-        // the tuned block ends at tune_last_layer (default: the head layer)
-        int top = tc.tuneLastLayer() == 0 ? head : tc.tuneLastLayer();
-        if (r.k() > top) {                                     // e.g. guided k = 4 with l* = 2: no such block
+        if (plan.mode().usesK() && r.k() > plan.lastTuned()) {  // e.g. guided k = 4 with l* = 2: no such block
             res.put("status", SKIPPED);
-            res.put("reason", "k = " + r.k() + " exceeds " + (top == head ? "the head layer " : "tune_last_layer ") + top);
+            res.put("reason", "k = " + r.k() + " exceeds " + (plan.lastTuned() == plan.headLayer() ? "the head layer "
+                    : "tune_last_layer ") + plan.lastTuned());
             AtomicFiles.writeJson(dir.resolve("result.json"), res);
             log.printf("  skipped: %s%n", res.get("reason").asText());
             return res;
@@ -345,12 +353,12 @@ public final class SweepRunner {
             }
             res.put("equivalent_to", same.get("id").asText());
             AtomicFiles.writeJson(dir.resolve("result.json"), res);
-            log.printf("  same training as %s (resolved head layer %d): result reused%n", same.get("id").asText(), head);
+            log.printf("  same training as %s (resolved head layer %d): result reused%n", same.get("id").asText(),
+                    plan.headLayer());
             return res;
         }
-        int keep = tc.headLayer() == 0 ? -1 : tc.headLayer();
         Path md = modelDir();
-        Encoder enc = Encoder.load(md, kernels(), keep);
+        Encoder enc = Encoder.load(md, kernels(), plan.headLayer());      // layers above the head dropped
         Tokenizer tok = Tokenizers.load(md);
         TaskData data = data(r.task(), p.train().maxTrainExamples());
         String examples = RunIdentity.examples(splits(data));
@@ -361,7 +369,7 @@ public final class SweepRunner {
         TokenizedDataset train = TokenizedSplits.of(data.train(), "train", tok, tc.maxLength());
         List<TokenizedDataset> devs = new ArrayList<>();
         for (Dataset d : data.devs()) devs.add(TokenizedSplits.of(d, d.split(), tok, tc.maxLength()));
-        SequenceClassifier clf = Classifiers.build(enc, tc, data.numLabels());
+        SequenceClassifier clf = Classifiers.build(enc, tc, plan, data.numLabels());
         Map<String, String> info = new LinkedHashMap<>();
         info.put("model", config.model());
         info.put("experiment", config.name());
@@ -369,18 +377,16 @@ public final class SweepRunner {
         info.put("fingerprint_sha256", p.fingerprint().sha256());   // the trainer resumes only this run's checkpoint
         ObjectNode resolved = AtomicFiles.JSON.valueToTree(tc.toMap());
         resolved.put("task", r.task());
-        resolved.put("head_layer_resolved", head);
+        resolved.put("head_layer_resolved", plan.headLayer());
         RunEnvironment.write(dir, argv, enc.kernels().name(), resolved);
-        Trainer trainer = new Trainer(tc, clf, train, devs, data.name(), data.mainMetric(), dir, info, listener);
+        Trainer trainer = new Trainer(tc, plan, clf, train, devs, data.name(), data.mainMetric(), dir, info, listener);
         long t0 = System.nanoTime();
         TrainResult tr = trainer.run();
         double seconds = (System.nanoTime() - t0) / 1e9;
 
-        int tuned = trainer.tunedLayerCount();
-        int fwdLayers = trainer.usesCache() ? head - trainer.fromLayer() : head;
         long total = fullParameters(EncoderConfig.read(md), data.numLabels());
         res.put("status", DONE);
-        res.put("tune_layers", tuned);
+        res.put("tune_layers", plan.tunedLayerCount());
         res.put("main_metric", data.mainMetric());
         res.put("best_epoch", tr.bestEpoch());
         res.set("best_dev", AtomicFiles.JSON.valueToTree(tr.bestDev()));
@@ -388,9 +394,8 @@ public final class SweepRunner {
         res.put("trainable_parameters", tr.trainableParameters());
         res.put("full_parameters", total);
         res.put("trainable_fraction", (double) tr.trainableParameters() / total);
-        res.put("uses_prefix_cache", trainer.usesCache());
-        // compute of a training step relative to full fine-tuning (forward ≈ 1, backward ≈ 2 units per layer)
-        res.put("relative_compute", (fwdLayers + 2.0 * tuned) / (3.0 * L));
+        res.put("uses_prefix_cache", plan.cachesPrefix());
+        res.put("relative_compute", plan.relativeCompute());   // (forward + 2·tuned layers) / 3L of a training step
         res.put("seconds", seconds);
         res.put("epochs", tr.epochs().size());
         res.put("metrics_file", dir.relativize(tr.metricsFile()).toString());

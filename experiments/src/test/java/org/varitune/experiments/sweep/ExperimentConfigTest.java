@@ -3,13 +3,12 @@ package org.varitune.experiments.sweep;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.varitune.training.TuningMode;
-import org.varitune.training.trainer.PrefixCachePolicy;
+import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.layers.Adapter;
 
 import org.varitune.training.Pooling;
 import org.varitune.training.TuningMode;
-import org.varitune.training.trainer.PrefixCachePolicy;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.layers.Adapter;
 

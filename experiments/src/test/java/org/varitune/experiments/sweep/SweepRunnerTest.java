@@ -261,7 +261,7 @@ class SweepRunnerTest {
         assertEquals(16, c.variability().maxLength(), "nu's max_length defaults to the shared train.max_length");
         Path out = tmp.resolve("sweep");
         SweepRunner first = new SweepRunner(c, out, List.of("test"), QUIET, null, null);
-        JsonNode nu = first.variability("rte");
+        JsonNode nu = first.variability("rte").json();
         assertEquals(16, nu.get("fingerprint").get("max_length").asInt());
         first.run(0, 1);
         ExperimentConfig shorter = tiny(model, glue, guided, new ExperimentConfig.Variability(null, null, 12, 10));

@@ -7,6 +7,7 @@ import org.varitune.experiments.cli.TokenizedSplits;
 import org.varitune.experiments.data.BuiltinTasks;
 import org.varitune.experiments.data.TaskData;
 import org.varitune.training.Pooling;
+import org.varitune.training.LayerPlan;
 import org.varitune.training.TuningMode;
 import org.varitune.training.trainer.Classifiers;
 import org.varitune.training.trainer.TokenizedDataset;
@@ -15,6 +16,7 @@ import org.varitune.training.trainer.TrainResult;
 import org.varitune.training.trainer.Trainer;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.model.Encoder;
+import org.varitune.transformer.model.EncoderConfig;
 import org.varitune.transformer.tokenize.Tokenizer;
 import org.varitune.transformer.tokenize.Tokenizers;
 
@@ -47,10 +49,11 @@ class RealTrainingTest {
                 .batchSize(16).lr(1e-3).maxLength(32).headPooling(Pooling.Mode.MEAN_NON_SPECIAL).build();
         TokenizedDataset train = TokenizedSplits.of(data.train(), "train", tok, c.maxLength());
         TokenizedDataset dev = TokenizedSplits.of(data.dev(), "dev", tok, c.maxLength());
-        Encoder enc = Encoder.load(dir, Kernels.fromSystemProperty(), c.headLayer());
-        Trainer t = new Trainer(c, Classifiers.build(enc, c, data.numLabels()), train, List.of(dev), data.name(),
-                data.mainMetric(), tmp, null, null);
-        assertTrue(t.usesCache(), "layers 1-2 are frozen: their output is cached");
+        LayerPlan plan = c.layerPlan(EncoderConfig.read(dir).numHiddenLayers());
+        Encoder enc = Encoder.load(dir, Kernels.fromSystemProperty(), plan.headLayer());
+        Trainer t = new Trainer(c, plan, Classifiers.build(enc, c, plan, data.numLabels()), train, List.of(dev),
+                data.name(), data.mainMetric(), tmp, null, null);
+        assertTrue(plan.cachesPrefix(), "layers 1-2 are frozen: their output is cached");
         TrainResult r = t.run();
         double acc = r.epochs().get(0).mainDev().get("accuracy");
         assertTrue(acc > MIN_ACCURACY, "dev accuracy " + acc + " (majority class 0.125)");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.varitune.training.BertClassificationHead;
 import org.varitune.training.ClassificationHead;
+import org.varitune.training.LayerPlan;
 import org.varitune.training.Pooling;
 import org.varitune.training.RobertaClassificationHead;
 import org.varitune.training.SequenceClassifier;
@@ -31,7 +32,7 @@ import java.util.Set;
  *                          default to HF's {@code LABEL_<i>}. For regression, the single target's name.
  * @param mode              how it was tuned; null for a name-based {@link org.varitune.training.FreezePolicy}
  * @param headLayer         1-based layer whose hidden states the head reads = the layers kept in the export
- * @param tuneLayers        the k of {@link org.varitune.training.FreezePolicy#of}: 1..headLayer for TOP_K, PARTIAL,
+ * @param tuneLayers        tuned encoder layers ({@link LayerPlan#tunedLayerCount()}): k in 1..headLayer for TOP_K, PARTIAL,
  *                          ADAPTERS; any value &gt;= 0 (as given, unused) for the other modes
  * @param pooling           the head's pooling ({@link Pooling.Mode#FIRST_TOKEN} is what HF computes)
  * @param headKind          which head: BERT's (pooler + classifier) or RoBERTa's (classifier.dense + out_proj)
@@ -101,9 +102,8 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         if (sourceNumLayers < headLayer) {
             throw new IllegalArgumentException("source has " + sourceNumLayers + " layers, below the head layer " + headLayer);
         }
-        boolean usesK = mode == TuningMode.TOP_K || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS;
         if (tuneLayers < 0) throw new IllegalArgumentException("tuneLayers " + tuneLayers + " must be >= 0");
-        if (usesK && (tuneLayers < 1 || tuneLayers > headLayer)) {
+        if (mode != null && mode.usesK() && (tuneLayers < 1 || tuneLayers > headLayer)) {
             throw new IllegalArgumentException(mode + ": tuneLayers " + tuneLayers + " outside [1, headLayer = "
                     + headLayer + "]");
         }
@@ -153,6 +153,21 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         Path name = sourceModelDir.toAbsolutePath().normalize().getFileName();
         return of(model, name == null ? sourceModelDir.toString() : name.toString(), src.numHiddenLayers(), taskName,
                 labels, mode, tuneLayers);
+    }
+
+    /**
+     * The info of {@code model}, tuned under {@code plan} from the model named {@code sourceModel}: mode, tuned-layer
+     * count ({@link LayerPlan#tunedLayerCount()}) and the source's L come from the plan, the rest off the model as in
+     * {@link #of(SequenceClassifier, Path, String, List, TuningMode, int)}. Fails when the model's head is not on the
+     * plan's head layer. Modifies nothing.
+     */
+    public static ExportInfo of(SequenceClassifier model, String sourceModel, LayerPlan plan, String taskName,
+                                List<String> labels) {
+        if (model.headLayer() != plan.headLayer()) {
+            throw new IllegalArgumentException("the model's head is on layer " + model.headLayer() + ", the plan's on "
+                    + plan.headLayer());
+        }
+        return of(model, sourceModel, plan.numLayers(), taskName, labels, plan.mode(), plan.tunedLayerCount());
     }
 
     /** As {@link #of(SequenceClassifier, Path, String, List, TuningMode, int)} with the source named explicitly. */

@@ -3,6 +3,7 @@ package org.varitune.training.trainer;
 import org.varitune.training.BertClassificationHead;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.FreezePolicy;
+import org.varitune.training.LayerPlan;
 import org.varitune.training.Pooling;
 import org.varitune.training.RobertaClassificationHead;
 import org.varitune.training.SequenceClassifier;
@@ -18,25 +19,22 @@ public final class Classifiers {
 
     private Classifiers() {}
 
-    /** The freezing policy of a config. */
-    public static FreezePolicy policy(TrainConfig c) {
-        return FreezePolicy.of(c.mode(), c.headLayer(), c.tuneLayers(), c.tuneLastLayer());
-    }
-
     /**
-     * The classifier of {@code config}: adapters inserted into the tuned layers at the config's sites (ADAPTERS),
-     * then a BERT or RoBERTa head (by {@code model_type}) on layer l, initialised from {@code new Random(initSeed)}
+     * The classifier of {@code plan} and {@code config}: adapters inserted into the plan's tuned layers at the config's
+     * sites (ADAPTERS), then a BERT or RoBERTa head (by {@code model_type}) on the plan's head layer l, initialised from {@code new Random(initSeed)}
      * (adapters first, bottom layer first, attention site before the FFN site, then the head, HF's N(0, 0.02²) weights and zero biases), BERT's {@code pooler.dense} copied from the encoder when it
-     * holds one; then the freezing applied. Modifies the encoder (adapters, trainable flags), so build once per
-     * encoder.
+     * holds one; then the plan's freezing applied ({@link FreezePolicy#of(LayerPlan)}). Modifies the encoder
+     * (adapters, trainable flags), so build once per encoder.
      *
+     * @param encoder   holds at least layers 1..l (loaded with {@code keepLayers = plan.headLayer()} or whole)
      * @param numLabels classes, or 1 for regression
      */
-    public static SequenceClassifier build(Encoder encoder, TrainConfig config, int numLabels) {
-        FreezePolicy policy = policy(config);
-        int L = encoder.numLayers();
-        int l = policy.headLayer(L);
-        policy.tunedLayers(L);                                            // validates k against l
+    public static SequenceClassifier build(Encoder encoder, TrainConfig config, LayerPlan plan, int numLabels) {
+        if (encoder.numLayers() < plan.headLayer() || encoder.numLayers() > plan.numLayers()) {
+            throw new IllegalArgumentException("the plan (head on layer " + plan.headLayer() + " of " + plan.numLayers()
+                    + ") does not fit the encoder's " + encoder.numLayers() + " loaded layers");
+        }
+        FreezePolicy policy = FreezePolicy.of(plan);
         Random rng = new Random(config.initSeed());
         policy.insertAdapters(encoder, config.attentionAdapter(), config.outputAdapter(), config.adapterActivation(), rng);
         EncoderConfig c = encoder.config();
@@ -46,7 +44,7 @@ public final class Classifiers {
                 : new BertClassificationHead(encoder.kernels(), c.hiddenSize(), numLabels, c.hiddenDropoutProb(), pooling);
         head.initialize(rng, INITIALIZER_RANGE);
         head.copyFromEncoder(encoder);
-        SequenceClassifier model = new SequenceClassifier(encoder, head, l);
+        SequenceClassifier model = new SequenceClassifier(encoder, head, plan.headLayer());
         policy.apply(model);
         return model;
     }

@@ -20,8 +20,8 @@ public final class Evaluator {
 
     /**
      * @param task      GLUE task id or built-in name, for {@link TaskMetrics#forTask}
-     * @param fromLayer when a cache is given, the layer it holds; otherwise ignored
-     * @param cache     cached prefix of {@code ds} (hidden state fromLayer), or null to run the whole model
+     * @param cache     cached prefix of {@code ds} (hidden state {@link PrefixCache#layer()}, the plan's
+     *                  {@link org.varitune.training.LayerPlan#prefixEnd()}), or null to run the whole model
      * @return metric name → value, in {@link TaskMetrics#forTask}'s order, then {@code loss}
      */
     public static Map<String, Double> evaluate(SequenceClassifier model, TokenizedDataset ds, String task, int batchSize,

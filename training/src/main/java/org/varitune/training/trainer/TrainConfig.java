@@ -1,5 +1,7 @@
 package org.varitune.training.trainer;
 
+import org.varitune.training.LayerPlan;
+import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.Pooling;
 import org.varitune.training.TuningMode;
 import org.varitune.transformer.io.Spelled;
@@ -11,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -48,11 +51,12 @@ import java.util.Set;
  * defaults listed below.
  *
  * @param mode                  what trains ({@link TuningMode}); default {@code full}
- * @param headLayer             layer l (1..L) the head sits on; 0 = the top layer L (default)
+ * @param headLayer             layer l (1..L) the head sits on, as requested; 0 = the top layer L (default). Stored so
+ *                              for stable run records; {@link #layerPlan} resolves it
  * @param tuneLayers            k, the number of tuned layers for TOP_K / PARTIAL / ADAPTERS (layers M−k+1..M);
  *                              ignored by FULL and PROBE; default 1
  * @param tuneLastLayer         M, the top layer of the tuned block (1-based) for PARTIAL / ADAPTERS; 0 = the head
- *                              layer l (default). With M &lt; l, layers M+1..l are frozen but run in every step (with
+ *                              layer l (default; resolved by {@link #layerPlan}). With M &lt; l, layers M+1..l are frozen but run in every step (with
  *                              dropout, like the head), and the gradient flows through them to the tuned block: the
  *                              authors' {@code --last_finetune_layer} below {@code --head_layer}. Only the layers at or
  *                              below M−k can be a cached prefix.
@@ -116,12 +120,11 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         require(headLayer >= 0, "headLayer", headLayer, ">= 0 (0 = top layer)");
         require(tuneLayers >= 0, "tuneLayers", tuneLayers, ">= 0");
         require(tuneLastLayer >= 0, "tuneLastLayer", tuneLastLayer, ">= 0 (0 = the head layer)");
-        require(tuneLastLayer == 0 || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS, "tuneLastLayer",
+        require(tuneLastLayer == 0 || mode.tunesBelowHead(), "tuneLastLayer",
                 tuneLastLayer, "0 (the head layer) for " + mode + "; a block ending below the head needs partial or adapters");
         require(tuneLastLayer == 0 || tuneLastLayer >= tuneLayers, "tuneLastLayer", tuneLastLayer,
                 ">= tuneLayers = " + tuneLayers + " (the block M-k+1..M starts at layer 1 or above)");
-        boolean usesK = mode == TuningMode.TOP_K || mode == TuningMode.PARTIAL || mode == TuningMode.ADAPTERS;
-        require(!usesK || tuneLayers >= 1, "tuneLayers", tuneLayers, ">= 1 for " + mode);
+        require(!mode.usesK() || tuneLayers >= 1, "tuneLayers", tuneLayers, ">= 1 for " + mode);
         require(epochs >= 1, "epochs", epochs, ">= 1");
         require(lr > 0 && Double.isFinite(lr), "lr", lr, "finite and > 0");
         require(batchSize >= 1, "batchSize", batchSize, ">= 1");
@@ -143,6 +146,18 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
 
     private static void require(boolean ok, String field, Object value, String what) {
         if (!ok) throw new IllegalArgumentException("train config: " + field + " = " + value + " must be " + what);
+    }
+
+    /**
+     * The layers of this run on an encoder of {@code numLayers} layers: {@link LayerPlan#of}(L, mode, headLayer or the
+     * top layer when 0, tuneLayers, tuneLastLayer or the head layer when 0, prefixPolicy). The one place the stored 0s
+     * of headLayer and tuneLastLayer are read; build it once, at the boundary, and hand it on.
+     *
+     * @throws IllegalArgumentException naming the option, when the layers do not fit L (see {@link LayerPlan#of})
+     */
+    public LayerPlan layerPlan(int numLayers) {
+        return LayerPlan.of(numLayers, mode, headLayer == 0 ? OptionalInt.empty() : OptionalInt.of(headLayer), tuneLayers,
+                tuneLastLayer == 0 ? OptionalInt.empty() : OptionalInt.of(tuneLastLayer), prefixPolicy);
     }
 
     /**
@@ -234,6 +249,8 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
 
         public Builder mode(TuningMode v) { mode = v; return this; }
         public Builder headLayer(int v) { headLayer = v; return this; }
+        /** The head layer l, or empty for the top layer (stored as 0). */
+        public Builder headLayer(OptionalInt v) { headLayer = v.orElse(0); return this; }
         public Builder tuneLayers(int v) { tuneLayers = v; return this; }
         public Builder tuneLastLayer(int v) { tuneLastLayer = v; return this; }
         public Builder epochs(int v) { epochs = v; return this; }

@@ -18,7 +18,8 @@ public interface TrainListener {
      * @param stepsPerEpoch       optimizer updates per epoch
      * @param totalSteps          updates of the whole run (the schedule's length)
      * @param warmupSteps         linear warmup updates
-     * @param fromLayer           the tuned block starts above this layer (0 = from the embeddings)
+     * @param fromLayer           the plan's {@link org.varitune.training.LayerPlan#prefixEnd()}: the step starts from this
+     *                            hidden state (0 = from the token ids)
      * @param cache               how the frozen prefix is handled, in words
      * @param resumedAtStep       the global step a resume starts from, or −1 for a fresh run
      */

@@ -1,39 +1,46 @@
 package org.varitune.training.trainer;
 
+import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.CrossEntropyLoss;
+import org.varitune.training.LayerPlan;
 import org.varitune.training.MseLoss;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.transformer.layers.DropoutContext;
 import org.varitune.transformer.tokenize.Batch;
 
 /**
- * Forward and backward of one micro-batch of a {@link TokenizedDataset}, through the path the prefix policy chose:
+ * Forward and backward of one micro-batch of a {@link TokenizedDataset}, through the path the {@link LayerPlan} chose,
+ * with s = {@link LayerPlan#prefixEnd()}:
  * <ul>
- *   <li>{@code fromLayer == 0}: the whole model from the token ids, dropout per the context everywhere (FULL, or
- *       {@link PrefixCachePolicy#AUTHORS_DROPOUT});</li>
- *   <li>{@code fromLayer >= 1} with a cache: hidden state {@code fromLayer} gathered from the {@link PrefixCache},
- *       then layers fromLayer+1..l and the head in training mode;</li>
- *   <li>{@code fromLayer >= 1} without a cache: the same, with hidden state {@code fromLayer} recomputed by an
- *       evaluation-mode forward ({@link PrefixCachePolicy#RECOMPUTE}).</li>
+ *   <li>s = 0: the whole model from the token ids, dropout per the context everywhere (FULL, a tuned block starting
+ *       at layer 1, or {@link PrefixCachePolicy#AUTHORS_DROPOUT});</li>
+ *   <li>s &gt;= 1 with a cache ({@link LayerPlan#cachesPrefix()}): hidden state s gathered from the
+ *       {@link PrefixCache}, then layers s+1..l and the head in training mode;</li>
+ *   <li>s &gt;= 1 without a cache: the same, with hidden state s recomputed by an evaluation-mode forward
+ *       ({@link PrefixCachePolicy#RECOMPUTE}).</li>
  * </ul>
  * The loss is cross-entropy (classification) or MSE on the single output (regression), a mean over the micro-batch.
  */
 public final class TrainStep {
     private final SequenceClassifier model;
     private final TokenizedDataset data;
-    private final int fromLayer;
+    private final int fromLayer;                // s, the plan's prefix end
     private final PrefixCache cache;
 
     /**
-     * @param fromLayer 0..headLayer; layers at or below it must be frozen when &gt; 0
-     * @param cache     the training set's cache of hidden state {@code fromLayer}, or null
+     * @param plan  the run's layers; the model's head must be on its head layer
+     * @param cache the training set's cache of hidden state {@link LayerPlan#prefixEnd()} when the plan caches the
+     *              prefix, else null
      */
-    public TrainStep(SequenceClassifier model, TokenizedDataset data, int fromLayer, PrefixCache cache) {
-        if (fromLayer < 0 || fromLayer > model.headLayer()) {
-            throw new IllegalArgumentException("fromLayer " + fromLayer + " outside [0, " + model.headLayer() + "]");
+    public TrainStep(SequenceClassifier model, TokenizedDataset data, LayerPlan plan, PrefixCache cache) {
+        int fromLayer = plan.prefixEnd();
+        if (model.headLayer() != plan.headLayer()) {
+            throw new IllegalArgumentException("the model's head is on layer " + model.headLayer() + ", the plan's on "
+                    + plan.headLayer());
         }
-        if (cache != null && cache.layer() != fromLayer) {
-            throw new IllegalArgumentException("prefix cache holds layer " + cache.layer() + ", not " + fromLayer);
+        if ((cache != null) != plan.cachesPrefix() || cache != null && cache.layer() != fromLayer) {
+            throw new IllegalArgumentException("the plan " + (plan.cachesPrefix() ? "caches hidden state " + fromLayer
+                    : "caches no prefix") + " but the cache given " + (cache == null ? "is none" : "holds layer " + cache.layer()));
         }
         this.model = model;
         this.data = data;

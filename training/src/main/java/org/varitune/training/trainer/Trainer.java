@@ -5,11 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.varitune.training.AdamW;
-import org.varitune.training.FreezePolicy;
 import org.varitune.training.GradClip;
+import org.varitune.training.LayerPlan;
 import org.varitune.training.LrSchedule;
 import org.varitune.training.SequenceClassifier;
-import org.varitune.training.TuningMode;
 import org.varitune.transformer.layers.DropoutContext;
 import org.varitune.transformer.tensor.Parameter;
 
@@ -48,6 +47,7 @@ public final class Trainer {
     private static final int STATE_FORMAT = 1;
 
     private final TrainConfig config;
+    private final LayerPlan plan;
     private final SequenceClassifier model;
     private final TokenizedDataset train;
     private final List<TokenizedDataset> devs;
@@ -56,19 +56,21 @@ public final class Trainer {
     private final Map<String, String> runInfo;
     private final TrainListener listener;
     private final List<Parameter> trainable;
-    private final int fromLayer;
-    private final boolean useCache;
 
     /**
-     * @param model      built from {@code config} ({@link Classifiers#build}); its trainable parameters are trained
+     * @param plan       the run's layers, {@code config.layerPlan(L)} built at the boundary: the prefix split, the
+     *                   cache, and the run records read it
+     * @param model      built from {@code config} and {@code plan} ({@link Classifiers#build}); its trainable
+     *                   parameters are trained
      * @param devs       dev splits, each evaluated every epoch; the first selects the best epoch (MNLI: matched)
      * @param task       task id for {@link org.varitune.metrics.task.TaskMetrics#forTask}
      * @param mainMetric the selecting metric, a key of the task's metrics (higher is better)
      * @param runInfo    identity of the run (model, task, data...): written to metrics.json and checked on resume
      */
-    public Trainer(TrainConfig config, SequenceClassifier model, TokenizedDataset train, List<TokenizedDataset> devs,
+    public Trainer(TrainConfig config, LayerPlan plan, SequenceClassifier model, TokenizedDataset train, List<TokenizedDataset> devs,
                    String task, String mainMetric, Path runDir, Map<String, String> runInfo, TrainListener listener) {
         this.config = config;
+        this.plan = plan;
         this.model = model;
         this.train = train;
         this.devs = List.copyOf(devs);
@@ -78,11 +80,14 @@ public final class Trainer {
         this.runInfo = runInfo == null ? Map.of() : new TreeMap<>(runInfo);
         this.listener = listener == null ? TrainListener.NONE : listener;
         if (this.devs.isEmpty()) throw new IllegalArgumentException("no dev split to evaluate");
-        FreezePolicy policy = Classifiers.policy(config);
-        int L = model.encoder().numLayers();
-        if (model.headLayer() != policy.headLayer(L)) {
-            throw new IllegalArgumentException("the model's head is on layer " + model.headLayer() + " but the config ("
-                    + config.mode() + ", headLayer " + config.headLayer() + ") puts it on " + policy.headLayer(L));
+        if (!plan.equals(config.layerPlan(plan.numLayers()))) {            // the run records describe the plan
+            throw new IllegalArgumentException(plan + " is not the plan of the config (" + config.mode() + ", headLayer "
+                    + config.headLayer() + ", tuneLayers " + config.tuneLayers() + ", tuneLastLayer "
+                    + config.tuneLastLayer() + ", " + config.prefixPolicy() + ")");
+        }
+        if (model.headLayer() != plan.headLayer()) {
+            throw new IllegalArgumentException("the model's head is on layer " + model.headLayer() + " but the plan puts it"
+                    + " on " + plan.headLayer());
         }
         for (TokenizedDataset d : this.devs) {
             if (d.numLabels() != train.numLabels() || d.regression() != train.regression()) {
@@ -96,17 +101,10 @@ public final class Trainer {
         }
         this.trainable = model.parameters().stream().filter(Parameter::trainable).toList();
         if (trainable.isEmpty()) throw new IllegalArgumentException("no trainable parameter under " + config.mode());
-        int lowest = model.encoder().lowestTrainable();                    // 0 = embeddings
-        int lo = Math.min(lowest, model.headLayer() + 1) - 1;              // highest frozen layer below the tuned block
-        this.fromLayer = config.prefixPolicy() == PrefixCachePolicy.AUTHORS_DROPOUT ? 0 : Math.max(lo, 0);
-        this.useCache = config.prefixPolicy() == PrefixCachePolicy.CACHED && fromLayer >= 1;
     }
 
-    /** The tuned block starts above this layer: the frozen prefix is layers 1..fromLayer (0 = none split off). */
-    public int fromLayer() { return fromLayer; }
-
-    /** Whether the frozen prefix is cached. */
-    public boolean usesCache() { return useCache; }
+    /** The run's layers. */
+    public LayerPlan plan() { return plan; }
 
     /** Number of trainable scalars. */
     public long trainableParameters() { return count(trainable); }
@@ -174,16 +172,16 @@ public final class Trainer {
         PrefixCache trainCache = null;
         List<PrefixCache> devCaches = new ArrayList<>();
         try {
-            String cacheText = describePrefix();
-            if (useCache) {
+            String cacheText = plan.describePrefix();
+            if (plan.cachesPrefix()) {
                 trainCache = buildCache(train, "train");
                 for (TokenizedDataset d : devs) devCaches.add(buildCache(d, "dev-" + devCaches.size()));
                 cacheText += String.format(Locale.ROOT, ": %.1f MB %s", trainCache.bytes() / 1e6,
                         trainCache.onDisk() ? "memory-mapped from " + runDir.resolve("cache") : "in memory");
             }
             listener.onStart(new TrainListener.Start(trainableParameters(), count(model.parameters()), stepsPerEpoch,
-                    totalSteps, warmup, fromLayer, cacheText, last != null ? st.globalStep : -1));
-            TrainStep step = new TrainStep(model, train, fromLayer, trainCache);
+                    totalSteps, warmup, plan.prefixEnd(), cacheText, last != null ? st.globalStep : -1));
+            TrainStep step = new TrainStep(model, train, plan, trainCache);
             int[] lengths = train.lengths();
             while (st.epoch < config.epochs() && !st.finished) {
                 List<int[]> plan = BatchPlan.trainEpoch(lengths, config.batchSize(), config.bucketChunkBatches(),
@@ -231,18 +229,9 @@ public final class Trainer {
         return finish(ckDir, st);
     }
 
-    private String describePrefix() {
-        if (config.prefixPolicy() == PrefixCachePolicy.AUTHORS_DROPOUT) {
-            return "authors' semantics: dropout on in the frozen layers, no prefix split";
-        }
-        if (fromLayer == 0) return "no frozen prefix (the embeddings train)";
-        return (useCache ? "prefix cache of hidden state " : "frozen prefix recomputed in eval mode up to hidden state ")
-                + fromLayer;
-    }
-
     private PrefixCache buildCache(TokenizedDataset ds, String file) throws IOException {
-        return PrefixCache.build(model.encoder(), ds, fromLayer, config.evalBatchSize(), config.cacheMemoryLimitBytes(),
-                runDir.resolve("cache").resolve(file + ".prefix" + fromLayer + ".f32"),
+        return PrefixCache.build(model.encoder(), ds, plan.prefixEnd(), config.evalBatchSize(), config.cacheMemoryLimitBytes(),
+                runDir.resolve("cache").resolve(file + ".prefix" + plan.prefixEnd() + ".f32"),
                 done -> listener.onCacheProgress(ds.name(), done, ds.size()));
     }
 
@@ -259,7 +248,7 @@ public final class Trainer {
         Map<String, Map<String, Double>> dev = new LinkedHashMap<>();
         for (int i = 0; i < devs.size(); i++) {
             TokenizedDataset d = devs.get(i);
-            dev.put(d.name(), Evaluator.evaluate(model, d, task, config.evalBatchSize(), useCache ? devCaches.get(i) : null));
+            dev.put(d.name(), Evaluator.evaluate(model, d, task, config.evalBatchSize(), plan.cachesPrefix() ? devCaches.get(i) : null));
         }
         double evalSeconds = (System.nanoTime() - t0) / 1e9;
         Map<String, Double> main = dev.values().iterator().next();
@@ -333,26 +322,17 @@ public final class Trainer {
 
     // ---- run records -------------------------------------------------------------------------------------------
 
-    /** The CLI spelling of a mode: full, top-k, partial, adapters, probe. */
-    public static String modeName(TuningMode m) { return m.spelling(); }
-
-    /** Number of tuned encoder layers (FULL: l; PROBE: 0; others: k). */
-    public int tunedLayerCount() {
-        int[] t = Classifiers.policy(config).tunedLayers(model.encoder().numLayers());
-        return Math.max(0, t[1] - t[0] + 1);
-    }
-
     private Path writeMetrics(State st) throws IOException {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("task", task);
         runInfo.forEach(o::put);
-        o.put("mode", modeName(config.mode()));
-        o.put("head_layer", model.headLayer());
-        o.put("tune_layers", tunedLayerCount());
+        o.put("mode", plan.mode().spelling());
+        o.put("head_layer", plan.headLayer());
+        o.put("tune_layers", plan.tunedLayerCount());
         o.put("trainable_parameters", trainableParameters());
         o.put("total_parameters", count(model.parameters()));
         o.put("main_metric", mainMetric);
-        o.put("prefix", describePrefix());
+        o.put("prefix", plan.describePrefix());
         ArrayNode epochs = o.putArray("epochs");
         for (EpochResult r : st.history) epochs.add(r.toJson());
         if (st.bestEpoch > 0) {

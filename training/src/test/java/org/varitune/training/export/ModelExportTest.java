@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.varitune.training.BertClassificationHead;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.FreezePolicy;
+import org.varitune.training.Plans;
 import org.varitune.training.Pooling;
 import org.varitune.training.RobertaClassificationHead;
 import org.varitune.training.SequenceClassifier;
@@ -393,7 +394,8 @@ class ModelExportTest extends TestBase {
     private SequenceClassifier tuned(Path src, boolean roberta, Case c) throws IOException {
         Encoder enc = Encoder.load(src, k);
         if (c.adapters()) {
-            FreezePolicy.of(c.mode, c.headLayer, c.tuneLayers, c.tuneLastLayer).insertAdapters(enc, c.attention, c.output,
+            FreezePolicy.of(Plans.of(3, c.mode, c.headLayer, c.tuneLayers, c.tuneLastLayer == 0 ? c.headLayer
+                    : c.tuneLastLayer)).insertAdapters(enc, c.attention, c.output,
                     Adapter.Activation.RELU, rand);
         }
         int hidden = enc.config().hiddenSize();

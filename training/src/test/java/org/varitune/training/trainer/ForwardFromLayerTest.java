@@ -2,6 +2,7 @@ package org.varitune.training.trainer;
 
 import org.junit.jupiter.api.Test;
 import org.varitune.training.FreezePolicy;
+import org.varitune.training.Plans;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
 import org.varitune.transformer.layers.DropoutContext;
@@ -27,7 +28,7 @@ class ForwardFromLayerTest extends TestBase {
     @Test
     void forwardFromAFrozenLayerGivesTheFullForwardsLogitsAndGradients() {
         TrainConfig c = TrainConfig.builder().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(1).build();
-        SequenceClassifier m = Classifiers.build(TinyTraining.encoder(0.0), c, TinyTraining.CLASSES);
+        SequenceClassifier m = Classifiers.build(TinyTraining.encoder(0.0), c, c.layerPlan(3), TinyTraining.CLASSES);
         TokenizedDataset d = TinyTraining.train();
         int[] idx = {0, 5, 9, 11};
         Batch b = d.batch(idx);
@@ -51,13 +52,13 @@ class ForwardFromLayerTest extends TestBase {
     @Test
     void backwardOfAForwardFromALayerThatTrainsIsAnError() {
         TrainConfig c = TrainConfig.builder().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(2).build();
-        SequenceClassifier m = Classifiers.build(TinyTraining.encoder(0.0), c, TinyTraining.CLASSES);
+        SequenceClassifier m = Classifiers.build(TinyTraining.encoder(0.0), c, c.layerPlan(3), TinyTraining.CLASSES);
         Batch b = TinyTraining.train().batch(new int[] {1, 2});
         float[] h2 = m.encoder().forward(b, 2).last();
         var from = m.forwardTrainFrom(h2, b.attentionMask(), b.specialTokensMask(), b.B(), b.T(), 2, DropoutContext.OFF);
         var e = assertThrows(IllegalStateException.class, () -> m.backward(from, from.logits().clone()));
         assertTrue(e.getMessage().contains("layer 2 is trainable"), e.getMessage());
-        FreezePolicy.of(TuningMode.PARTIAL, 3, 1).apply(m);                // now layers 1..2 are frozen: fine
+        FreezePolicy.of(Plans.of(3, TuningMode.PARTIAL, 3, 1)).apply(m);  // now layers 1..2 are frozen: fine
         m.backward(from, from.logits().clone());
     }
 }

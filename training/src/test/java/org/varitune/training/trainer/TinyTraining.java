@@ -68,8 +68,8 @@ final class TinyTraining {
     }
 
     static Trainer trainer(TrainConfig c, Path runDir, TrainListener listener, double dropout) {
-        SequenceClassifier m = Classifiers.build(encoder(dropout), c, CLASSES);
-        return new Trainer(c, m, train(), List.of(dev()), "synthetic", "accuracy", runDir, Map.of("model", "tiny"),
+        SequenceClassifier m = Classifiers.build(encoder(dropout), c, c.layerPlan(3), CLASSES);
+        return new Trainer(c, c.layerPlan(3), m, train(), List.of(dev()), "synthetic", "accuracy", runDir, Map.of("model", "tiny"),
                 listener);
     }
 

@@ -1,5 +1,6 @@
 package org.varitune.training.trainer;
 
+import org.varitune.training.PrefixCachePolicy;
 import org.junit.jupiter.api.Test;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.training.TuningMode;

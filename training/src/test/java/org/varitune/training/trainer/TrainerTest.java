@@ -1,9 +1,13 @@
 package org.varitune.training.trainer;
 
+import org.varitune.training.PrefixCachePolicy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.varitune.training.LayerPlan;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
 import org.varitune.transformer.layers.Adapter;
@@ -53,9 +57,9 @@ class TrainerTest extends TestBase {
 
     /** Trains and returns (before, after) snapshots of every parameter. */
     private Map<String, float[]>[] trainAndSnapshot(TrainConfig c, Path dir) throws Exception {
-        SequenceClassifier m = Classifiers.build(TinyTraining.encoder(0.1), c, TinyTraining.CLASSES);
+        SequenceClassifier m = Classifiers.build(TinyTraining.encoder(0.1), c, c.layerPlan(3), TinyTraining.CLASSES);
         Map<String, float[]> before = TinyTraining.snapshot(m);
-        new Trainer(c, m, TinyTraining.train(), java.util.List.of(TinyTraining.dev()), "synthetic", "accuracy", dir,
+        new Trainer(c, c.layerPlan(3), m, TinyTraining.train(), java.util.List.of(TinyTraining.dev()), "synthetic", "accuracy", dir,
                 null, null).run();
         @SuppressWarnings("unchecked")
         Map<String, float[]>[] r = new Map[] {before, TinyTraining.snapshot(m)};
@@ -92,13 +96,37 @@ class TrainerTest extends TestBase {
         assertEquals(2 * 2 * 4, adapters, "two adapters (down, up: weight, bias) in each of the two tuned layers");
     }
 
+    @ParameterizedTest
+    @EnumSource(TuningMode.class)
+    void theTrainersTrainableSetIsThePlans(TuningMode mode) {
+        TrainConfig.Builder b = base().mode(mode).tuneLayers(1);
+        if (mode == TuningMode.PARTIAL) b.headLayer(2);
+        if (mode == TuningMode.ADAPTERS) b.headLayer(3).tuneLastLayer(2);
+        if (mode == TuningMode.PROBE) b.headLayer(2);
+        TrainConfig c = b.build();
+        LayerPlan plan = c.layerPlan(3);
+        SequenceClassifier m = Classifiers.build(TinyTraining.encoder(0.1), c, plan, TinyTraining.CLASSES);
+        Trainer t = new Trainer(c, plan, m, TinyTraining.train(), java.util.List.of(TinyTraining.dev()), "synthetic",
+                "accuracy", tmp, null, null);
+        long expected = 0;
+        for (Parameter p : m.parameters()) {                     // the layer from the name, independently of the code
+            java.util.regex.Matcher mt = java.util.regex.Pattern.compile("^encoder\\.layer\\.(\\d+)\\.").matcher(p.name());
+            int layer = mt.find() ? Integer.parseInt(mt.group(1)) + 1 : p.name().startsWith("embeddings.") ? 0 : -1;
+            boolean kind = mode != TuningMode.ADAPTERS || p.name().contains(".adapter.") || p.name().contains("LayerNorm.");
+            boolean trains = layer < 0 || plan.tunes(layer) && kind;
+            assertEquals(trains, p.trainable(), mode + ": " + p.name());
+            if (trains) expected += p.numel();
+        }
+        assertEquals(expected, t.trainableParameters(), mode + ": the trainer trains exactly the plan's parameters");
+    }
+
     @Test
     void aTunedBlockBelowTheHeadTrainsOnlyItsLayersThroughTheFrozenLayersAbove() throws Exception {
         // head on layer 3, tuned block = layer 1 (tuneLastLayer 1, k 1): layers 2 and 3 are frozen but run
         TrainConfig c = base().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(1).tuneLastLayer(1).build();
         Trainer t = TinyTraining.trainer(c, tmp.resolve("probe"), null);
-        assertEquals(0, t.fromLayer(), "nothing below layer 1 to cache");
-        assertEquals(1, t.tunedLayerCount());
+        assertEquals(0, t.plan().prefixEnd(), "nothing below layer 1 to cache");
+        assertEquals(1, t.plan().tunedLayerCount());
         var s = trainAndSnapshot(c, tmp.resolve("run"));
         for (String name : s[0].keySet()) {
             boolean tuned = name.startsWith("encoder.layer.0.") || name.startsWith("classifier.") || name.startsWith("pooler.");
@@ -116,7 +144,7 @@ class TrainerTest extends TestBase {
         TrainConfig c = base().mode(TuningMode.ADAPTERS).headLayer(3).tuneLayers(1).tuneLastLayer(2)
                 .attentionAdapter(att).outputAdapter(ffn).build();
         Trainer t = TinyTraining.trainer(c, tmp.resolve("probe"), null);
-        assertEquals(1, t.fromLayer(), "layer 1 is the frozen prefix");
+        assertEquals(1, t.plan().prefixEnd(), "layer 1 is the frozen prefix");
         var s = trainAndSnapshot(c, tmp.resolve("run"));
         int adapters = 0;
         for (String name : s[0].keySet()) {
@@ -136,8 +164,8 @@ class TrainerTest extends TestBase {
     void prefixCacheGivesTheWeightsOfRecomputingTheFrozenPrefixOverAnEpoch() throws Exception {
         TrainConfig on = base().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(1).build();
         Trainer t = TinyTraining.trainer(on, tmp.resolve("probe"), null);
-        assertTrue(t.usesCache());
-        assertEquals(2, t.fromLayer());
+        assertTrue(t.plan().cachesPrefix());
+        assertEquals(2, t.plan().prefixEnd());
         Map<String, float[]> cached = trainAndSnapshot(on, tmp.resolve("on"))[1];
         Map<String, float[]> spilled = trainAndSnapshot(on.toBuilder().cacheMemoryLimitBytes(0).build(),
                 tmp.resolve("disk"))[1];
@@ -159,7 +187,7 @@ class TrainerTest extends TestBase {
     void authorsDropoutModeRunsTheFrozenLayersWithDropout() throws Exception {
         TrainConfig off = base().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(1).prefixPolicy(PrefixCachePolicy.RECOMPUTE).build();
         TrainConfig authors = off.toBuilder().prefixPolicy(PrefixCachePolicy.AUTHORS_DROPOUT).build();
-        assertEquals(0, TinyTraining.trainer(authors, tmp.resolve("p"), null).fromLayer());
+        assertEquals(0, TinyTraining.trainer(authors, tmp.resolve("p"), null).plan().prefixEnd());
         Map<String, float[]> a = trainAndSnapshot(off, tmp.resolve("off"))[1];
         Map<String, float[]> b = trainAndSnapshot(authors, tmp.resolve("authors"))[1];
         String tuned = "encoder.layer.2.output.dense.weight";
@@ -172,7 +200,7 @@ class TrainerTest extends TestBase {
     void gradientAccumulationEqualsTheLargeBatchUpdate() throws Exception {
         TrainConfig whole = base().mode(TuningMode.FULL).batchSize(12).lr(1e-3).build();
         Map<String, float[]> before = TinyTraining.snapshot(Classifiers.build(TinyTraining.encoder(0.0), whole,
-                TinyTraining.CLASSES));
+                whole.layerPlan(3), TinyTraining.CLASSES));
         Map<String, double[]> ref = update(before, trainWithoutDropout(whole, "whole"));
         double worst = 0;
         for (int m : new int[] {2, 5}) {                                  // 12 rows in 2 x 6, or 3+3+2+2+2
@@ -223,7 +251,7 @@ class TrainerTest extends TestBase {
         assertNotNull(last);
         assertEquals(e.globalStep(), Checkpoints.readState(last).get("global_step").asLong(),
                 "the last checkpoint is the step before the failure");
-        SequenceClassifier m = Classifiers.build(TinyTraining.encoder(0.1), c, TinyTraining.CLASSES);
+        SequenceClassifier m = Classifiers.build(TinyTraining.encoder(0.1), c, c.layerPlan(3), TinyTraining.CLASSES);
         var trainable = m.parameters().stream().filter(Parameter::trainable).toList();
         Checkpoints.loadWeights(last, trainable);
         for (Parameter p : trainable) {

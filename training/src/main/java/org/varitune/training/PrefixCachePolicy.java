@@ -1,4 +1,4 @@
-package org.varitune.training.trainer;
+package org.varitune.training;
 
 import org.varitune.transformer.io.Spelled;
 
@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * How the frozen layers under the tuned block run ({@code --prefix-policy}, YAML {@code train.prefix_policy}). Let
- * {@code lo} be the highest frozen layer below the tuned block (the embeddings and layers 1..lo are frozen; lo = l − k
- * for PARTIAL / ADAPTERS / TOP_K, lo = l for PROBE, 0 for FULL). {@code cached} and {@code recompute} compute the same
+ * {@code lo} be the highest frozen layer below the tuned block, {@link LayerPlan#prefixEnd()} (first tuned layer − 1;
+ * l for PROBE, 0 for FULL); the {@link LayerPlan} resolves each policy into its prefix split. {@code cached} and {@code recompute} compute the same
  * function (the cache is tested against the recomputation); {@code authors-dropout} is a different function.
  */
 public enum PrefixCachePolicy implements Spelled {
