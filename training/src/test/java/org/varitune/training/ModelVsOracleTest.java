@@ -30,10 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ModelVsOracleTest extends TestBase {
     /**
      * Per-tensor normalised error of the gradients, three layers deep (below Tolerances.F32_LAYER). Observed over
-     * every OpenBLAS core type and the pure-Java GEMM: at most 8.2e-6 (roberta, layer 0, a small gradient at the
-     * bottom of the backward).
+     * every OpenBLAS core type and the pure-Java GEMM: at most 1.7e-5 (the authors' adapter placement, pure-Java
+     * GEMM); 8.2e-6 for the other cases (roberta, layer 0, a small gradient at the bottom of the backward).
      */
-    static final double MODEL = 8e-5;
+    static final double MODEL = 1.5e-4;
     /** Logits and loss. Observed at most 9.9e-7 (logits, OPENBLAS_CORETYPE=Haswell). */
     static final double LOGITS = 1e-5;
     /**
