@@ -48,9 +48,7 @@ class HfFixtureTrainingTest extends TestBase {
         Encoder enc = Encoder.load(Fixtures.dir(fixture), kernels);
         var cfg = enc.config();
         Pooling first = new Pooling(Pooling.Mode.FIRST_TOKEN);
-        ClassificationHead head = cfg.isRoberta()
-                ? new RobertaClassificationHead(kernels, cfg.hiddenSize(), 3, cfg.hiddenDropoutProb(), first)
-                : new BertClassificationHead(kernels, cfg.hiddenSize(), 3, cfg.hiddenDropoutProb(), first);
+        ClassificationHead head = ClassificationHead.of(enc, 3, first);
         try (WeightSource w = Fixtures.open(fixture, "model")) {
             head.loadFrom(w);
         }
@@ -58,15 +56,15 @@ class HfFixtureTrainingTest extends TestBase {
         FreezePolicy.full().apply(model);
         try (WeightSource f = Fixtures.open(fixture, "forward")) {
             int[] shape = f.info("input_ids").shape();
-            return new Setup(model, cfg.isRoberta() ? "roberta." : "bert.", Fixtures.ints(f, "input_ids"),
+            return new Setup(model, cfg.family().prefix(), Fixtures.ints(f, "input_ids"),
                     Fixtures.ints(f, "token_type_ids"), Fixtures.ints(f, "attention_mask"), Fixtures.ints(f, "labels"),
                     shape[0], shape[1]);
         }
     }
 
-    /** The fixture name of a model parameter: encoder and pooler under the prefix, the classifier at the root. */
-    private static String hfName(Setup s, String name) {
-        return name.startsWith("classifier.") ? name : s.prefix() + name;
+    /** The fixture name of a model parameter: the encoder under the prefix, the head as its checkpoint names it. */
+    private static String hfName(Setup s, Parameter p) {
+        return s.model().head().parameters().contains(p) ? s.model().head().checkpointName(p) : s.prefix() + p.name();
     }
 
     private static double lossStep(Setup s) {
@@ -97,7 +95,7 @@ class HfFixtureTrainingTest extends TestBase {
             for (String name : g.names()) for (float v : g.readFloat(name)) maxG = Math.max(maxG, Math.abs(v));
             Set<String> seen = new HashSet<>();
             for (Parameter p : m.parameters()) {
-                String key = hfName(s, p.name());
+                String key = hfName(s, p);
                 assertTrue(g.contains(key), fixture + ": grads.safetensors has no " + key);
                 seen.add(key);
                 float[] expected = g.readFloat(key);
@@ -133,7 +131,7 @@ class HfFixtureTrainingTest extends TestBase {
             AllClose.assertAllClose(fixture + " losses", losses, expected, ADAMW_TOL);
             int compared = 0;
             for (Parameter p : s.model().parameters()) {
-                String key = "final." + hfName(s, p.name());
+                String key = "final." + hfName(s, p);
                 if (!a.contains(key)) continue;
                 AllClose.assertAllClose(fixture + " " + key, p.data(), a.readFloat(key), ADAMW_TOL, p.shape());
                 compared++;
