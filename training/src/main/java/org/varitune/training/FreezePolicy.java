@@ -2,12 +2,14 @@ package org.varitune.training;
 
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.model.Encoder;
+import org.varitune.transformer.model.ModelFamilies;
+import org.varitune.transformer.model.ModelFamily;
 import org.varitune.transformer.tensor.Parameter;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.regex.Matcher;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -23,7 +25,6 @@ import java.util.regex.Pattern;
  * Either can then freeze more with {@link #exceptMatching} (e.g. keep the embeddings frozen under FULL).
  */
 public final class FreezePolicy {
-    private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
 
     private final TuningMode mode;          // null for a name-based policy
     private final int headLayer, k;         // as given; resolved against L in apply
@@ -127,13 +128,14 @@ public final class FreezePolicy {
         for (Pattern p : frozen) if (p.matcher(name).matches()) return false;
         if (mode == null) return trainOnly.matcher(name).matches();
         if (name.startsWith("embeddings.")) return mode == TuningMode.FULL;
-        Matcher m = LAYER.matcher(name);
-        if (m.find()) {
-            int layer = Integer.parseInt(m.group(1)) + 1;
+        for (ModelFamily family : ModelFamilies.all()) {                  // encoder.layer.<i>., transformer.layer.<i>.
+            Optional<Integer> index = family.layerIndex(name);
+            if (index.isEmpty()) continue;
+            int layer = index.get() + 1;
             int[] tuned = tunedLayers(numLayers);
             if (layer < tuned[0] || layer > tuned[1]) return false;
             if (mode != TuningMode.ADAPTERS) return true;
-            return name.contains(".adapter.") || name.contains("LayerNorm.");
+            return name.contains(".adapter.") || family.layer(index.get()).isNorm(name);
         }
         if (name.startsWith("encoder.")) return false;
         return true;                                                       // the head

@@ -8,7 +8,7 @@ import java.util.stream.Collectors;
 public final class ModelFamilies {
     private ModelFamilies() {}
 
-    private static final List<ModelFamily> ALL = List.of(new BertFamily(), new RobertaFamily());
+    private static final List<ModelFamily> ALL = List.of(new BertFamily(), new RobertaFamily(), new DistilBertFamily());
 
     /** Every family, in a fixed order. */
     public static List<ModelFamily> all() { return ALL; }
