@@ -5,10 +5,11 @@ What it writes, under transformer/src/test/resources/fixtures/ (layout in tools/
 
     tiny-bert/     config.json  model.safetensors  forward.safetensors  grads.safetensors  adamw.safetensors
     tiny-roberta/  the same five files
+    tiny-distilbert/  the same five files
 
 The two models are tiny random-weight copies of Hugging Face's BertForSequenceClassification and
-RobertaForSequenceClassification (hidden 32, 2 layers, 4 heads, 3 labels), written here in plain PyTorch with HF's
-module tree, so that ``named_parameters()`` yields HF's checkpoint names verbatim (``bert.encoder.layer.0.attention.
+RobertaForSequenceClassification (hidden 32, 2 layers, 4 heads, 3 labels), and of DistilBertForSequenceClassification
+(dim 32, 2 layers, 4 heads: HF's modeling_distilbert.py), written here in plain PyTorch with HF's module tree, so that ``named_parameters()`` yields HF's checkpoint names verbatim (``bert.encoder.layer.0.attention.
 self.query.weight``, ...) and every operation follows HF's semantics: exact erf GELU, additive extended mask
 ``(1 - mask) * finfo(float32).min``, HF's embedding ``padding_idx`` rows, RoBERTa's position ids from
 ``create_position_ids_from_input_ids``, CLS pooling (BERT pooler; RoBERTa classification head), mean
@@ -276,6 +277,116 @@ class ForSequenceClassification(torch.nn.Module):
         return {"hidden": hidden, "pooled": pooled, "logits": logits, "loss": loss}
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# DistilBERT: HF's modeling_distilbert.py module tree and forward semantics, eval mode. No token types; LayerNorm eps
+# 1e-12 hard-coded; no dropout after attention.out_lin; the head is ReLU(pre_classifier(h[:, 0])) -> classifier.
+# ---------------------------------------------------------------------------------------------------------------
+class DistilEmbeddings(torch.nn.Module):
+    """Embeddings: dropout(LayerNorm(word[id] + position[t])); word_embeddings has padding_idx = pad_token_id."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.word_embeddings = torch.nn.Embedding(cfg["vocab_size"], cfg["dim"], padding_idx=cfg["pad_token_id"])
+        self.position_embeddings = torch.nn.Embedding(cfg["max_position_embeddings"], cfg["dim"])
+        self.LayerNorm = torch.nn.LayerNorm(cfg["dim"], eps=1e-12)
+        self.dropout = torch.nn.Dropout(cfg["dropout"])
+
+    def forward(self, input_ids, position_ids):
+        return self.dropout(self.LayerNorm(self.word_embeddings(input_ids) + self.position_embeddings(position_ids)))
+
+
+class MultiHeadSelfAttention(torch.nn.Module):
+    """out_lin(softmax(masked_fill((q/√d) kᵀ, mask == 0, finfo.min)) v), q/k/v = q_lin/k_lin/v_lin(x)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        c = cfg["dim"]
+        self.n_heads = cfg["n_heads"]
+        self.dropout = torch.nn.Dropout(cfg["attention_dropout"])
+        self.q_lin = torch.nn.Linear(c, c)
+        self.k_lin = torch.nn.Linear(c, c)
+        self.v_lin = torch.nn.Linear(c, c)
+        self.out_lin = torch.nn.Linear(c, c)
+
+    def forward(self, x, mask):
+        b, t, c = x.shape
+        d = c // self.n_heads
+
+        def split(y):  # (B, T, C) -> (B, H, T, d)
+            return y.view(b, -1, self.n_heads, d).transpose(1, 2)
+
+        q, k, v = split(self.q_lin(x)), split(self.k_lin(x)), split(self.v_lin(x))
+        q = q / (d ** 0.5)
+        scores = torch.matmul(q, k.transpose(2, 3))                        # (B, H, T, T)
+        masked = (mask == 0).view(b, 1, 1, t).expand_as(scores)
+        scores = scores.masked_fill(masked, torch.tensor(torch.finfo(scores.dtype).min))
+        weights = self.dropout(torch.softmax(scores, dim=-1))
+        context = torch.matmul(weights, v).transpose(1, 2).contiguous().view(b, -1, c)
+        return self.out_lin(context)
+
+
+class FFN(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.dropout = torch.nn.Dropout(cfg["dropout"])
+        self.lin1 = torch.nn.Linear(cfg["dim"], cfg["hidden_dim"])
+        self.lin2 = torch.nn.Linear(cfg["hidden_dim"], cfg["dim"])
+
+    def forward(self, x):
+        return self.dropout(self.lin2(torch.nn.functional.gelu(self.lin1(x))))  # activation "gelu" = exact erf GELU
+
+
+class TransformerBlock(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.attention = MultiHeadSelfAttention(cfg)
+        self.sa_layer_norm = torch.nn.LayerNorm(cfg["dim"], eps=1e-12)
+        self.ffn = FFN(cfg)
+        self.output_layer_norm = torch.nn.LayerNorm(cfg["dim"], eps=1e-12)
+
+    def forward(self, x, mask):
+        sa = self.sa_layer_norm(self.attention(x, mask) + x)
+        return self.output_layer_norm(self.ffn(sa) + sa)
+
+
+class Transformer(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.layer = torch.nn.ModuleList([TransformerBlock(cfg) for _ in range(cfg["n_layers"])])
+
+
+class DistilBertModel(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.embeddings = DistilEmbeddings(cfg)
+        self.transformer = Transformer(cfg)
+
+    def forward(self, input_ids, position_ids, attention_mask):
+        hidden = [self.embeddings(input_ids, position_ids)]
+        for layer in self.transformer.layer:
+            hidden.append(layer(hidden[-1], attention_mask))
+        return hidden
+
+
+class DistilBertForSequenceClassification(torch.nn.Module):
+    """classifier(dropout(ReLU(pre_classifier(h[:, 0])))), prefix "distilbert."."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.prefix = "distilbert"
+        self.distilbert = DistilBertModel(cfg)
+        self.pre_classifier = torch.nn.Linear(cfg["dim"], cfg["dim"])
+        self.classifier = torch.nn.Linear(cfg["dim"], NUM_LABELS)
+        self.dropout = torch.nn.Dropout(cfg["seq_classif_dropout"])
+
+    def forward(self, input_ids, token_type_ids, position_ids, attention_mask, labels):
+        hidden = self.distilbert(input_ids, position_ids, attention_mask)  # DistilBERT takes no token type ids
+        pooled = torch.nn.ReLU()(self.pre_classifier(hidden[-1][:, 0]))
+        logits = self.classifier(self.dropout(pooled))
+        loss = torch.nn.functional.cross_entropy(logits.view(-1, NUM_LABELS), labels.view(-1))
+        return {"hidden": hidden, "pooled": None, "logits": logits, "loss": loss}
+
+
 def create_position_ids_from_input_ids(input_ids, padding_idx):
     """HF RoBERTa: non-pad tokens get padding_idx+1, padding_idx+2, ...; pad tokens get padding_idx."""
     mask = input_ids.ne(padding_idx).int()
@@ -287,6 +398,15 @@ def create_position_ids_from_input_ids(input_ids, padding_idx):
 # Configs, weights and inputs
 # ---------------------------------------------------------------------------------------------------------------
 def hf_config(model_type):
+    if model_type == "distilbert":
+        cfg = {"architectures": ["DistilBertForSequenceClassification"], "model_type": "distilbert",
+               "vocab_size": 100, "dim": 32, "n_layers": 2, "n_heads": 4, "hidden_dim": 64, "activation": "gelu",
+               "dropout": 0.1, "attention_dropout": 0.1, "seq_classif_dropout": 0.2, "qa_dropout": 0.1,
+               "max_position_embeddings": 40, "sinusoidal_pos_embds": False, "pad_token_id": 0,
+               "initializer_range": WEIGHT_STD, "tie_weights_": True, "torch_dtype": "float32",
+               "id2label": {str(i): f"LABEL_{i}" for i in range(NUM_LABELS)},
+               "label2id": {f"LABEL_{i}": i for i in range(NUM_LABELS)}}
+        return {k: cfg[k] for k in sorted(cfg)}
     common = {
         "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
         "intermediate_size": 64, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
@@ -307,12 +427,18 @@ def hf_config(model_type):
     return {k: cfg[k] for k in sorted(cfg)}
 
 
+def layer_norm_weights(model):
+    """Names of the weights of LayerNorm modules (BERT's "*.LayerNorm.weight", DistilBERT's "*_layer_norm.weight")."""
+    return {f"{m}.weight" if m else "weight" for m, mod in model.named_modules() if isinstance(mod, torch.nn.LayerNorm)}
+
+
 def init_weights(model, cfg, generator):
     """Weights ~ N(0, 0.2²); biases ~ N(0, 0.1²); LayerNorm weights 1 + N(0, 0.1²); padding_idx rows zeroed (as HF)."""
+    norms = layer_norm_weights(model)
     with torch.no_grad():
         for name, p in model.named_parameters():
             noise = torch.randn(p.shape, generator=generator, dtype=torch.float32)
-            if name.endswith("LayerNorm.weight"):
+            if name in norms:
                 p.copy_(1.0 + NOISE_STD * noise)
             elif name.endswith(".bias"):
                 p.copy_(NOISE_STD * noise)
@@ -325,6 +451,17 @@ def init_weights(model, cfg, generator):
 
 def make_inputs(cfg):
     """B=3, T=7, right-padded: row 0 full length, row 1 with 2 pad positions, row 2 with 4."""
+    if cfg["model_type"] == "distilbert":
+        # BERT's vocabulary conventions ([CLS]=2, [SEP]=3, pad=0, an attended pad id at row 0, t=2); no token types.
+        ids = torch.tensor([[2, 17, 0, 17, 3, 42, 3],
+                            [2, 55, 55, 3, 9, 0, 0],
+                            [2, 71, 71, 0, 0, 0, 0]], dtype=torch.int64)
+        return {"input_ids": ids,
+                "attention_mask": torch.tensor([[1, 1, 1, 1, 1, 1, 1],
+                                                [1, 1, 1, 1, 1, 0, 0],
+                                                [1, 1, 1, 0, 0, 0, 0]], dtype=torch.int64),
+                "position_ids": torch.arange(ids.shape[1], dtype=torch.int64).expand_as(ids).contiguous(),
+                "labels": torch.tensor([2, 0, 1], dtype=torch.int64)}
     if cfg["model_type"] == "bert":
         # [CLS]=2, [SEP]=3 by our choice; ids repeat within rows. Row 0 deliberately holds the pad id 0 at an
         # attended position (t=2): HF gives word_embeddings row 0 a zero gradient even there (padding_idx).
@@ -361,7 +498,7 @@ def make_inputs(cfg):
 
 
 def run(model, x):
-    return model(x["input_ids"], x["token_type_ids"], x["position_ids"], x["attention_mask"], x["labels"])
+    return model(x["input_ids"], x.get("token_type_ids"), x["position_ids"], x["attention_mask"], x["labels"])
 
 
 def forward_tensors(model, x):
@@ -381,10 +518,11 @@ def forward_tensors(model, x):
 
 
 def adamw_param_groups(model):
-    """HF Trainer convention: no weight decay for biases and LayerNorm weights."""
+    """HF Trainer convention: no weight decay for biases and the weights of LayerNorm modules."""
     decay, no_decay = [], []
+    norms = layer_norm_weights(model)
     for name, p in model.named_parameters():
-        (no_decay if name.endswith(".bias") or name.endswith("LayerNorm.weight") else decay).append(p)
+        (no_decay if name.endswith(".bias") or name in norms else decay).append(p)
     return [{"params": decay, "weight_decay": ADAMW["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}]
 
 
@@ -405,6 +543,14 @@ FINAL_PARAMS = {
                 "roberta.encoder.layer.1.intermediate.dense.weight", "roberta.encoder.layer.1.output.dense.bias",
                 "classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight",
                 "classifier.out_proj.bias"],
+    "distilbert": ["distilbert.embeddings.word_embeddings.weight", "distilbert.embeddings.position_embeddings.weight",
+                   "distilbert.embeddings.LayerNorm.weight", "distilbert.embeddings.LayerNorm.bias",
+                   "distilbert.transformer.layer.0.attention.q_lin.weight",
+                   "distilbert.transformer.layer.0.attention.q_lin.bias",
+                   "distilbert.transformer.layer.0.output_layer_norm.weight",
+                   "distilbert.transformer.layer.1.sa_layer_norm.weight", "distilbert.transformer.layer.1.ffn.lin1.weight",
+                   "distilbert.transformer.layer.1.ffn.lin2.bias", "pre_classifier.weight", "pre_classifier.bias",
+                   "classifier.weight", "classifier.bias"],
 }
 
 
@@ -432,8 +578,8 @@ def build(model_type):
     """Returns ({file name: bytes}, float32 model, inputs) for one tiny model."""
     cfg = hf_config(model_type)
     torch.manual_seed(SEED)
-    generator = torch.Generator().manual_seed(SEED + (0 if model_type == "bert" else 1))
-    model = ForSequenceClassification(cfg)
+    generator = torch.Generator().manual_seed(SEED + {"bert": 0, "roberta": 1, "distilbert": 2}[model_type])
+    model = DistilBertForSequenceClassification(cfg) if model_type == "distilbert" else ForSequenceClassification(cfg)
     init_weights(model, cfg, generator)
     model.eval()  # dropout off everywhere
     x = make_inputs(cfg)
@@ -475,8 +621,41 @@ def float64_check(model, x, ref):
     return errors, zeros
 
 
+def distilbert_self_checks(model, x, ref, cfg):
+    """DistilBERT's counterpart of self_checks: attention (with out_lin) against torch's MultiheadAttention, masked
+    positions without influence, the word padding_idx row, the head reading position 0 through ReLU."""
+    m = copy.deepcopy(model).double()
+    mask = x["attention_mask"]
+    att = m.distilbert.transformer.layer[0].attention
+    c = cfg["dim"]
+    mha = torch.nn.MultiheadAttention(c, cfg["n_heads"], batch_first=True, dtype=torch.float64).eval()
+    with torch.no_grad():
+        mha.in_proj_weight.copy_(torch.cat([att.q_lin.weight, att.k_lin.weight, att.v_lin.weight]))
+        mha.in_proj_bias.copy_(torch.cat([att.q_lin.bias, att.k_lin.bias, att.v_lin.bias]))
+        mha.out_proj.weight.copy_(att.out_lin.weight)
+        mha.out_proj.bias.copy_(att.out_lin.bias)
+        h0 = ref["forward"]["hidden_states.0"].double()
+        ours = att(h0, mask)
+        theirs, _ = mha(h0, h0, h0, key_padding_mask=mask == 0, need_weights=False)
+    assert torch.allclose(ours, theirs, rtol=0, atol=1e-12), f"attention differs from MultiheadAttention: " \
+        f"{(ours - theirs).abs().max().item():.2e}"
+    x2 = dict(x)
+    x2["input_ids"] = torch.where(mask == 1, x["input_ids"], torch.full_like(mask, 5))
+    with torch.no_grad():
+        out2 = run(model, x2)
+    assert torch.equal(out2["logits"], ref["forward"]["logits"]), "masked positions changed the logits"
+    name, pad = "distilbert.embeddings.word_embeddings.weight", cfg["pad_token_id"]
+    assert not ref["weights"][name][pad].any() and not ref["grads"][name][pad].any(), f"{name}[{pad}] not zero"
+    with torch.no_grad():
+        h = ref["forward"]["hidden_states.2"]
+        logits = model.classifier(torch.relu(model.pre_classifier(h[:, 0])))
+    assert torch.equal(logits, ref["forward"]["logits"]), "logits are not classifier(relu(pre_classifier(h[:, 0])))"
+
+
 def self_checks(model, x, ref, cfg):
     """Assertions on the HF semantics of this re-implementation, independent of the fixtures' own numbers."""
+    if cfg["model_type"] == "distilbert":
+        return distilbert_self_checks(model, x, ref, cfg)
     m = copy.deepcopy(model).double()
     backbone = getattr(m, m.prefix)
     mask = x["attention_mask"]
@@ -538,9 +717,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="fixtures directory (default: %(default)s)")
     parser.add_argument("--check", action="store_true", help="compare with the files on disk instead of writing")
+    parser.add_argument("--models", nargs="+", default=["bert", "roberta", "distilbert"],
+                        choices=["bert", "roberta", "distilbert"], help="which fixtures (default: all)")
     args = parser.parse_args()
     failures = []
-    for model_type in ("bert", "roberta"):
+    for model_type in args.models:
         name = f"tiny-{model_type}"
         files, model, x, ref = build(model_type)
         again, _, _, _ = build(model_type)

@@ -53,9 +53,13 @@ public final class AdamW {
         return new AdamW(params, 0.9, 0.999, 1e-8, weightDecay);
     }
 
-    /** HF Trainer's grouping: no weight decay for names ending in {@code .bias} or containing {@code LayerNorm.weight}. */
+    /**
+     * HF Trainer's grouping: no weight decay for biases and LayerNorm weights: names ending in {@code .bias}, containing
+     * {@code LayerNorm.weight} (BERT) or ending in {@code layer_norm.weight} (DistilBERT's {@code sa_layer_norm},
+     * {@code output_layer_norm}).
+     */
     public static boolean decays(String name) {
-        return !name.endsWith(".bias") && !name.contains("LayerNorm.weight");
+        return !name.endsWith(".bias") && !name.contains("LayerNorm.weight") && !name.endsWith("layer_norm.weight");
     }
 
     /** Number of {@link #step} calls so far. */

@@ -3,6 +3,7 @@ package org.varitune.training;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.EncoderLayer;
 import org.varitune.transformer.model.Encoder;
+import org.varitune.transformer.model.LayerWiring;
 import org.varitune.transformer.tensor.Parameter;
 
 import java.util.ArrayList;
@@ -103,7 +104,8 @@ public final class FreezePolicy {
             }
             if (layer.attentionAdapter() != null) trains.addAll(layer.attentionAdapter().parameters());
             if (layer.outputAdapter() != null) trains.addAll(layer.outputAdapter().parameters());
-            for (Parameter p : layer.parameters()) if (p.name().contains("LayerNorm.")) trains.add(p);   // the kind, by name
+            LayerWiring wiring = enc.config().family().layer(l - 1);                 // the family names its LayerNorms
+            for (Parameter p : layer.parameters()) if (wiring.isNorm(p.name())) trains.add(p);
         }
         for (Parameter p : model.parameters()) p.setTrainable(trains.contains(p) && !extraFrozen(p));
     }

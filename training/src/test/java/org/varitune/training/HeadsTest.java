@@ -8,6 +8,7 @@ import org.varitune.transformer.io.WeightSource;
 import org.varitune.transformer.kernels.CpuKernels;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.Fixtures;
+import org.varitune.transformer.model.ModelFamilies;
 import org.varitune.transformer.tensor.Parameter;
 import org.varitune.transformer.testing.TestBase;
 
@@ -39,7 +40,7 @@ class HeadsTest extends TestBase {
     @Test
     void bertHeadTakesThePoolerFromTheEncoderCheckpoint() throws IOException {
         Encoder enc = Encoder.load(Fixtures.dir(Fixtures.TINY_BERT), new CpuKernels());
-        var head = new BertClassificationHead(new CpuKernels(), 32, 3, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
+        var head = new ClassificationHead(new CpuKernels(), ModelFamilies.of("bert"), 32, 3, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
         assertEquals(2, head.copyFromEncoder(enc));
         try (WeightSource w = Fixtures.open(Fixtures.TINY_BERT, "model")) {
             Parameter pw = head.parameters().get(0);
@@ -53,7 +54,7 @@ class HeadsTest extends TestBase {
         Path file = tmp.resolve("head.safetensors");
         new SafetensorsWriter().addF32("classifier.dense.weight", new float[32 * 32], 32, 32)
                 .addF32("classifier.dense.bias", new float[31], 31).write(file);
-        var head = new RobertaClassificationHead(new CpuKernels(), 32, 3, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
+        var head = new ClassificationHead(new CpuKernels(), ModelFamilies.of("roberta"), 32, 3, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
         try (WeightSource w = Safetensors.open(file)) {
             var ex = assertThrows(IOException.class, () -> head.loadFrom(w));
             assertTrue(ex.getMessage().contains("classifier.dense.bias has shape [31], expected [32]"), ex.getMessage());

@@ -31,7 +31,7 @@ class HfFixtureTrainingTest extends TestBase {
      */
     static final double GRAD_TOL = 4e-5;
     /**
-     * {@code *.attention.self.key.bias}: exact gradient 0, compared absolutely against {@code max|g|} over all
+     * {@code *.attention.self.key.bias} (DistilBERT {@code *.attention.k_lin.bias}): exact gradient 0, compared absolutely against {@code max|g|} over all
      * gradients of the model. Observed relative to max|g| over every kernel choice: at most 6.3e-8 (roberta); the
      * fixture's own noise 2.6e-8 / 3.3e-8.
      */
@@ -48,9 +48,7 @@ class HfFixtureTrainingTest extends TestBase {
         Encoder enc = Encoder.load(Fixtures.dir(fixture), kernels);
         var cfg = enc.config();
         Pooling first = new Pooling(Pooling.Mode.FIRST_TOKEN);
-        ClassificationHead head = cfg.isRoberta()
-                ? new RobertaClassificationHead(kernels, cfg.hiddenSize(), 3, cfg.hiddenDropoutProb(), first)
-                : new BertClassificationHead(kernels, cfg.hiddenSize(), 3, cfg.hiddenDropoutProb(), first);
+        ClassificationHead head = ClassificationHead.of(enc, 3, first);
         try (WeightSource w = Fixtures.open(fixture, "model")) {
             head.loadFrom(w);
         }
@@ -58,15 +56,15 @@ class HfFixtureTrainingTest extends TestBase {
         FreezePolicy.of(Plans.full(enc.numLayers())).apply(model);
         try (WeightSource f = Fixtures.open(fixture, "forward")) {
             int[] shape = f.info("input_ids").shape();
-            return new Setup(model, cfg.isRoberta() ? "roberta." : "bert.", Fixtures.ints(f, "input_ids"),
-                    Fixtures.ints(f, "token_type_ids"), Fixtures.ints(f, "attention_mask"), Fixtures.ints(f, "labels"),
+            return new Setup(model, cfg.family().prefix(), Fixtures.ints(f, "input_ids"),
+                    Fixtures.intsOrNull(f, "token_type_ids"), Fixtures.ints(f, "attention_mask"), Fixtures.ints(f, "labels"),
                     shape[0], shape[1]);
         }
     }
 
-    /** The fixture name of a model parameter: encoder and pooler under the prefix, the classifier at the root. */
-    private static String hfName(Setup s, String name) {
-        return name.startsWith("classifier.") ? name : s.prefix() + name;
+    /** The fixture name of a model parameter: the encoder under the prefix, the head as its checkpoint names it. */
+    private static String hfName(Setup s, Parameter p) {
+        return s.model().head().parameters().contains(p) ? s.model().head().checkpointName(p) : s.prefix() + p.name();
     }
 
     private static double lossStep(Setup s) {
@@ -79,7 +77,7 @@ class HfFixtureTrainingTest extends TestBase {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.TINY_BERT, Fixtures.TINY_ROBERTA})
+    @ValueSource(strings = {Fixtures.TINY_BERT, Fixtures.TINY_ROBERTA, Fixtures.TINY_DISTILBERT})
     void logitsLossAndEveryGradientMatchPyTorch(String fixture) throws IOException {
         Setup s = load(fixture);
         SequenceClassifier m = s.model();
@@ -97,11 +95,11 @@ class HfFixtureTrainingTest extends TestBase {
             for (String name : g.names()) for (float v : g.readFloat(name)) maxG = Math.max(maxG, Math.abs(v));
             Set<String> seen = new HashSet<>();
             for (Parameter p : m.parameters()) {
-                String key = hfName(s, p.name());
+                String key = hfName(s, p);
                 assertTrue(g.contains(key), fixture + ": grads.safetensors has no " + key);
                 seen.add(key);
                 float[] expected = g.readFloat(key);
-                if (p.name().endsWith("attention.self.key.bias")) {
+                if (p.name().endsWith("attention.self.key.bias") || p.name().endsWith("attention.k_lin.bias")) {
                     double[] scaled = new double[expected.length], zero = new double[expected.length];
                     for (int i = 0; i < expected.length; i++) scaled[i] = p.grad()[i] / maxG;
                     AllClose.assertAllClose(fixture + " grad " + key + " / max|g|", scaled, zero, KEY_BIAS_ABS_TOL);
@@ -116,7 +114,7 @@ class HfFixtureTrainingTest extends TestBase {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.TINY_BERT, Fixtures.TINY_ROBERTA})
+    @ValueSource(strings = {Fixtures.TINY_BERT, Fixtures.TINY_ROBERTA, Fixtures.TINY_DISTILBERT})
     void threeAdamWStepsMatchPyTorch(String fixture) throws IOException {
         Setup s = load(fixture);
         AdamW opt = new AdamW(s.model().parameters(), 0.9, 0.999, 1e-8, 0.01);
@@ -133,7 +131,7 @@ class HfFixtureTrainingTest extends TestBase {
             AllClose.assertAllClose(fixture + " losses", losses, expected, ADAMW_TOL);
             int compared = 0;
             for (Parameter p : s.model().parameters()) {
-                String key = "final." + hfName(s, p.name());
+                String key = "final." + hfName(s, p);
                 if (!a.contains(key)) continue;
                 AllClose.assertAllClose(fixture + " " + key, p.data(), a.readFloat(key), ADAMW_TOL, p.shape());
                 compared++;

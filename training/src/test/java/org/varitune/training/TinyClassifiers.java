@@ -62,9 +62,7 @@ public final class TinyClassifiers {
             for (int l = 0; l < headLayer; l++) enc.layers().get(l).addAdapters(attention, output, Adapter.Activation.GELU, rand);
         }
         Pooling p = new Pooling(pooling);
-        ClassificationHead head = roberta
-                ? new RobertaClassificationHead(k, c.hiddenSize(), LABELS, c.hiddenDropoutProb(), p)
-                : new BertClassificationHead(k, c.hiddenSize(), LABELS, c.hiddenDropoutProb(), p);
+        ClassificationHead head = new ClassificationHead(k, c.family(), c.hiddenSize(), LABELS, c.hiddenDropoutProb(), p);
         SequenceClassifier m = new SequenceClassifier(enc, head, headLayer);
         for (Parameter q : m.parameters()) {
             if (q.name().startsWith("embeddings.") || (q.name().startsWith("encoder.") && !q.name().contains(".adapter."))) {
@@ -87,7 +85,7 @@ public final class TinyClassifiers {
             if (isBefore(layer.attentionAdapter())) before.add(pr + "attention.output.adapter");
             if (isBefore(layer.outputAdapter())) before.add(pr + "output.adapter");
         }
-        return new DoubleModel(new DoubleModel.Config(c.isRoberta(), c.hiddenSize(), c.numAttentionHeads(),
+        return new DoubleModel(new DoubleModel.Config(c.modelType().equals("roberta"), c.hiddenSize(), c.numAttentionHeads(),
                 c.intermediateSize(), c.layerNormEps(), c.padTokenId(), m.headLayer(), m.head().pooling().mode().name(),
                 adapterAct, before), DoubleModel.params(m.parameters()), masks);
     }

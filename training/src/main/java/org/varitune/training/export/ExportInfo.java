@@ -3,16 +3,16 @@ package org.varitune.training.export;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.varitune.training.BertClassificationHead;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.LayerPlan;
 import org.varitune.training.Pooling;
-import org.varitune.training.RobertaClassificationHead;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.EncoderLayer;
 import org.varitune.transformer.model.EncoderConfig;
+import org.varitune.transformer.model.ModelFamilies;
+import org.varitune.transformer.model.ModelFamily;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -35,7 +35,8 @@ import java.util.Set;
  * @param tuneLayers        tuned encoder layers ({@link LayerPlan#tunedLayerCount()}): k in 1..headLayer for TOP_K, PARTIAL,
  *                          ADAPTERS; any value &gt;= 0 (as given, unused) for the other modes
  * @param pooling           the head's pooling ({@link Pooling.Mode#FIRST_TOKEN} is what HF computes)
- * @param headKind          which head: BERT's (pooler + classifier) or RoBERTa's (classifier.dense + out_proj)
+ * @param headKind          whose head ({@link ModelFamily#head()}): BERT's (pooler + classifier), RoBERTa's
+ *                          (classifier.dense + out_proj), ...; written as its {@code model_type}
  * @param numLabels         K; 1 = regression (HF {@code problem_type} "regression")
  * @param classifierDropout the head's dropout probability (HF {@code classifier_dropout})
  * @param attentionAdapter  the adapter site after {@code attention.output.dense} (the same in every adapter layer), or
@@ -47,7 +48,7 @@ import java.util.Set;
  * @param sourceNumLayers   {@code num_hidden_layers} of the source model, before truncation at the head layer
  */
 public record ExportInfo(String taskName, List<String> labels, TuningMode mode, int headLayer, int tuneLayers,
-                         Pooling.Mode pooling, HeadKind headKind, int numLabels, double classifierDropout,
+                         Pooling.Mode pooling, ModelFamily headKind, int numLabels, double classifierDropout,
                          Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation,
                          List<Integer> adapterLayers,
                          String sourceModel, int sourceNumLayers) {
@@ -60,37 +61,6 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
      * for both sites, near identity, after the dropouts.
      */
     public static final int FORMAT_VERSION = 2;
-
-    /** The two heads, named after their HF model types. */
-    public enum HeadKind {
-        BERT("bert", "BertForSequenceClassification"),
-        ROBERTA("roberta", "RobertaForSequenceClassification");
-
-        private final String modelType, architecture;
-
-        HeadKind(String modelType, String architecture) {
-            this.modelType = modelType;
-            this.architecture = architecture;
-        }
-
-        /** HF {@code model_type} this head belongs to. */
-        public String modelType() { return modelType; }
-
-        /** HF {@code architectures} entry. */
-        public String architecture() { return architecture; }
-
-        /** The kind of a head object; fails for a head class that cannot be exported. */
-        public static HeadKind of(ClassificationHead head) {
-            if (head instanceof BertClassificationHead) return BERT;
-            if (head instanceof RobertaClassificationHead) return ROBERTA;
-            throw new IllegalArgumentException("cannot export a head of class " + head.getClass().getName());
-        }
-
-        static HeadKind parse(String s) {
-            for (HeadKind k : values()) if (k.modelType.equals(s) || k.architecture.equals(s)) return k;
-            throw new IllegalArgumentException("unknown head kind '" + s + "' (expected bert or roberta)");
-        }
-    }
 
     public ExportInfo {
         Objects.requireNonNull(taskName, "taskName");
@@ -174,9 +144,8 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
     public static ExportInfo of(SequenceClassifier model, String sourceModel, int sourceNumLayers, String taskName,
                                 List<String> labels, TuningMode mode, int tuneLayers) {
         ClassificationHead head = model.head();
-        HeadKind kind = HeadKind.of(head);
-        float drop = kind == HeadKind.BERT ? ((BertClassificationHead) head).dropoutProb()
-                : ((RobertaClassificationHead) head).dropoutProb();
+        ModelFamily kind = head.family();
+        float drop = head.dropoutProb();
         Adapter.Site att = null, out = null;
         Adapter.Activation act = null;
         List<Integer> layers = new ArrayList<>();
@@ -217,7 +186,7 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
      * {@code config}. Modifies {@code config}.
      */
     void writeTo(ObjectNode config) {
-        config.putArray("architectures").add(headKind.architecture());
+        config.putArray("architectures").add(headKind.head().architecture());
         ObjectNode id2label = config.putObject("id2label");
         ObjectNode label2id = config.putObject("label2id");
         for (int i = 0; i < numLabels; i++) {
@@ -267,7 +236,8 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
     }
 
     private static ExportInfo parse(JsonNode config, Path file) {
-        int layers = requireInt(config, "num_hidden_layers");
+        EncoderConfig encoder = EncoderConfig.fromJson(config);
+        int layers = encoder.numHiddenLayers();
         List<String> labels = new ArrayList<>();
         JsonNode id2label = config.get("id2label");
         if (id2label != null && id2label.isObject()) {
@@ -280,15 +250,14 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         int numLabels = config.hasNonNull("num_labels") ? requireInt(config, "num_labels")
                 : labels.isEmpty() ? 2 : labels.size();
         JsonNode cd = config.get("classifier_dropout");
-        double dropout = cd != null && cd.isNumber() ? cd.asDouble()
-                : config.hasNonNull("hidden_dropout_prob") ? config.get("hidden_dropout_prob").asDouble() : 0.1;
+        double dropout = cd != null && cd.isNumber() ? cd.asDouble() : encoder.classifierDropout();
         JsonNode v = config.get(JSON_KEY);
         if (v == null || v.isNull()) {
             JsonNode arch = config.get("architectures");
             String kind = arch != null && arch.isArray() && arch.size() == 1 ? arch.get(0).asText()
                     : requireText(config, "model_type");
             return new ExportInfo("", labels, TuningMode.FULL, layers, layers, Pooling.Mode.FIRST_TOKEN,
-                    HeadKind.parse(kind), numLabels, dropout, null, null, null, List.of(), file.getParent() == null ? ""
+                    ModelFamilies.ofName(kind), numLabels, dropout, null, null, null, List.of(), file.getParent() == null ? ""
                     : String.valueOf(file.getParent().getFileName()), layers);
         }
         if (!v.isObject()) throw new IllegalArgumentException("'" + JSON_KEY + "' must be an object, got " + v);
@@ -323,7 +292,7 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
             }
         }
         return new ExportInfo(requireText(v, "task"), labels, mode, headLayer, requireInt(v, "tune_layers"),
-                Pooling.Mode.valueOf(requireText(v, "pooling")), HeadKind.parse(requireText(v, "head_kind")),
+                Pooling.Mode.valueOf(requireText(v, "pooling")), ModelFamilies.ofName(requireText(v, "head_kind")),
                 numLabels, dropout, att, out, act, adapterLayers, requireText(v, "source_model"),
                 requireInt(v, "source_num_hidden_layers"));
     }

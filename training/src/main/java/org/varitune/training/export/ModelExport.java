@@ -3,10 +3,8 @@ package org.varitune.training.export;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.varitune.training.BertClassificationHead;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.Pooling;
-import org.varitune.training.RobertaClassificationHead;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.transformer.io.Safetensors;
 import org.varitune.transformer.io.SafetensorsFile;
@@ -17,6 +15,7 @@ import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.EncoderLayer;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.EncoderConfig;
+import org.varitune.transformer.model.ModelFamily;
 import org.varitune.transformer.model.WeightLoader;
 import org.varitune.transformer.tensor.Parameter;
 
@@ -74,7 +73,6 @@ public final class ModelExport {
     public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "vocab.txt", "vocab.json",
             "merges.txt", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json");
 
-    private static final Set<String> ENCODER_ROOTS = Set.of("embeddings", "encoder", "pooler");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
@@ -161,7 +159,7 @@ public final class ModelExport {
         Path configFile = dir.resolve(CONFIG_FILE);
         EncoderConfig config = EncoderConfig.read(configFile);
         if (!info.headKind().modelType().equals(config.modelType())) {
-            throw new IOException(configFile + ": a " + info.headKind().architecture() + " head on a "
+            throw new IOException(configFile + ": a " + info.headKind().head().architecture() + " head on a "
                     + config.modelType() + " encoder");
         }
         Path adaptersFile = dir.resolve(ADAPTERS_FILE);
@@ -172,10 +170,8 @@ public final class ModelExport {
         try (WeightSource src = Safetensors.open(dir)) {
             Encoder enc = WeightLoader.load(src, config, kernels, config.numHiddenLayers());
             if (info.hasAdapters()) loadAdapters(enc, adaptersFile, info);
-            Pooling pooling = new Pooling(info.pooling());
-            ClassificationHead head = info.headKind() == ExportInfo.HeadKind.BERT
-                    ? new BertClassificationHead(kernels, config.hiddenSize(), info.numLabels(), info.classifierDropout(), pooling)
-                    : new RobertaClassificationHead(kernels, config.hiddenSize(), info.numLabels(), info.classifierDropout(), pooling);
+            ClassificationHead head = new ClassificationHead(kernels, info.headKind(), config.hiddenSize(), info.numLabels(),
+                    info.classifierDropout(), new Pooling(info.pooling()));
             head.loadFrom(src);
             checkNoStrayTensors(src, head);
             return new SequenceClassifier(enc, head, info.headLayer());
@@ -206,7 +202,7 @@ public final class ModelExport {
         compare(bad, "sourceNumLayers (" + sourceFile + ")", info.sourceNumLayers(), actual.sourceNumLayers());
         if (!bad.isEmpty()) throw new IllegalArgumentException("export info does not describe the model: " + bad);
         if (!actual.headKind().modelType().equals(enc.modelType())) {
-            throw new IllegalArgumentException("a " + actual.headKind().architecture() + " head on a " + enc.modelType()
+            throw new IllegalArgumentException("a " + actual.headKind().head().architecture() + " head on a " + enc.modelType()
                     + " encoder has no HF architecture");
         }
         if (model.encoder().config().numHiddenLayers() > source.numHiddenLayers()) {
@@ -235,7 +231,7 @@ public final class ModelExport {
      */
     private static void splitWeights(SequenceClassifier model, SafetensorsWriter weights, SafetensorsWriter adapters) {
         Encoder enc = model.encoder();
-        String prefix = enc.config().modelType() + ".";
+        String prefix = enc.config().family().prefix();
         for (Parameter p : enc.embeddings().parameters()) weights.addF32(prefix + p.name(), p.data(), p.shape());
         for (int l = 0; l < model.headLayer(); l++) {
             for (Parameter p : enc.layers().get(l).parameters()) {
@@ -244,8 +240,7 @@ public final class ModelExport {
             }
         }
         for (Parameter p : model.head().parameters()) {
-            String name = p.name().startsWith("pooler.") ? prefix + p.name() : p.name();   // bert.pooler.dense.*
-            weights.addF32(name, p.data(), p.shape());
+            weights.addF32(model.head().checkpointName(p), p.data(), p.shape());   // bert.pooler.dense.*, classifier.*
         }
     }
 
@@ -373,18 +368,15 @@ public final class ModelExport {
      * {@link WeightLoader}) nor read by the head.
      */
     private static void checkNoStrayTensors(WeightSource src, ClassificationHead head) throws IOException {
+        ModelFamily family = head.family();
         Set<String> headKeys = new HashSet<>();
-        for (Parameter p : head.parameters()) {
-            for (String prefix : List.of("", "bert.", "roberta.")) {
-                if (src.contains(prefix + p.name())) { headKeys.add(prefix + p.name()); break; }
-            }
-        }
+        for (Parameter p : head.parameters()) headKeys.add(head.checkpointKey(src, p));
         List<String> stray = new ArrayList<>();
         for (String name : src.names()) {
             if (headKeys.contains(name)) continue;
-            String local = name.startsWith("bert.") ? name.substring(5) : name.startsWith("roberta.") ? name.substring(8) : name;
+            String local = name.startsWith(family.prefix()) ? name.substring(family.prefix().length()) : name;
             String root = local.contains(".") ? local.substring(0, local.indexOf('.')) : local;
-            if (!ENCODER_ROOTS.contains(root)) stray.add(name);
+            if (!family.encoderRoots().contains(root)) stray.add(name);
         }
         if (!stray.isEmpty()) throw new IOException(src.source() + ": tensors neither encoder nor head: " + stray);
     }

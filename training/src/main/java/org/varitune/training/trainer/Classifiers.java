@@ -1,14 +1,11 @@
 package org.varitune.training.trainer;
 
-import org.varitune.training.BertClassificationHead;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.FreezePolicy;
 import org.varitune.training.LayerPlan;
 import org.varitune.training.Pooling;
-import org.varitune.training.RobertaClassificationHead;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.transformer.model.Encoder;
-import org.varitune.transformer.model.EncoderConfig;
 
 import java.util.Random;
 
@@ -20,8 +17,8 @@ public final class Classifiers {
     private Classifiers() {}
 
     /**
-     * The classifier of {@code plan} and {@code config}: adapters inserted into the plan's tuned layers at the config's
-     * sites (ADAPTERS), then a BERT or RoBERTa head (by {@code model_type}) on the plan's head layer l, initialised from {@code new Random(initSeed)}
+     * The classifier of {@code plan} and {@code config}: adapters inserted into the plan's tuned layers at the config's sites (ADAPTERS),
+     * then the encoder family's head ({@link ClassificationHead#of}) on the plan's head layer l, initialised from {@code new Random(initSeed)}
      * (adapters first, bottom layer first, attention site before the FFN site, then the head, HF's N(0, 0.02²) weights and zero biases), BERT's {@code pooler.dense} copied from the encoder when it
      * holds one; then the plan's freezing applied ({@link FreezePolicy#of(LayerPlan)}). Modifies the encoder
      * (adapters, trainable flags), so build once per encoder.
@@ -37,11 +34,7 @@ public final class Classifiers {
         FreezePolicy policy = FreezePolicy.of(plan);
         Random rng = new Random(config.initSeed());
         policy.insertAdapters(encoder, config.attentionAdapter(), config.outputAdapter(), config.adapterActivation(), rng);
-        EncoderConfig c = encoder.config();
-        Pooling pooling = new Pooling(config.headPooling());
-        ClassificationHead head = c.isRoberta()
-                ? new RobertaClassificationHead(encoder.kernels(), c.hiddenSize(), numLabels, c.hiddenDropoutProb(), pooling)
-                : new BertClassificationHead(encoder.kernels(), c.hiddenSize(), numLabels, c.hiddenDropoutProb(), pooling);
+        ClassificationHead head = ClassificationHead.of(encoder, numLabels, new Pooling(config.headPooling()));
         head.initialize(rng, INITIALIZER_RANGE);
         head.copyFromEncoder(encoder);
         SequenceClassifier model = new SequenceClassifier(encoder, head, plan.headLayer());

@@ -8,12 +8,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.varitune.training.BertClassificationHead;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.FreezePolicy;
 import org.varitune.training.Plans;
 import org.varitune.training.Pooling;
-import org.varitune.training.RobertaClassificationHead;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TinyClassifiers;
 import org.varitune.training.TuningMode;
@@ -25,6 +23,7 @@ import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.EncoderConfig;
+import org.varitune.transformer.model.ModelFamilies;
 import org.varitune.transformer.model.TinyModels;
 import org.varitune.transformer.tensor.Parameter;
 import org.varitune.transformer.testing.TestBase;
@@ -326,11 +325,11 @@ class ModelExportTest extends TestBase {
 
         ExportInfo info = ModelExport.info(dir);
         assertEquals(List.of("no", "yes"), info.labels());
-        assertEquals(ExportInfo.HeadKind.BERT, info.headKind());
+        assertEquals(ModelFamilies.of("bert"), info.headKind());
         assertEquals(3, info.headLayer());
         SequenceClassifier loaded = ModelExport.load(dir, k);
         Encoder enc = Encoder.load(dir, k);
-        var expectedHead = new BertClassificationHead(k, 16, 2, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
+        var expectedHead = new ClassificationHead(k, ModelFamilies.of("bert"), 16, 2, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
         try (WeightSource w = Safetensors.open(dir)) {
             expectedHead.loadFrom(w);
         }
@@ -401,8 +400,8 @@ class ModelExportTest extends TestBase {
         int hidden = enc.config().hiddenSize();
         Pooling pooling = new Pooling(c.pooling);
         ClassificationHead head = roberta
-                ? new RobertaClassificationHead(k, hidden, c.numLabels, 0.1, pooling)
-                : new BertClassificationHead(k, hidden, c.numLabels, 0.1, pooling);
+                ? new ClassificationHead(k, ModelFamilies.of("roberta"), hidden, c.numLabels, 0.1, pooling)
+                : new ClassificationHead(k, ModelFamilies.of("bert"), hidden, c.numLabels, 0.1, pooling);
         head.initialize(rand, 0.02);
         head.copyFromEncoder(enc);
         SequenceClassifier m = new SequenceClassifier(enc, head, c.headLayer);

@@ -1,6 +1,7 @@
 package org.varitune.transformer.layers;
 
 import org.varitune.transformer.kernels.Kernels;
+import org.varitune.transformer.model.LayerWiring;
 import org.varitune.transformer.tensor.Parameter;
 
 import java.util.ArrayList;
@@ -8,8 +9,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * One post-LN transformer encoder layer, HF {@code BertLayer} / {@code RobertaLayer}, parameters under
- * {@code encoder.layer.<i>.}:
+ * One post-LN transformer encoder layer, HF {@code BertLayer} / {@code RobertaLayer} / DistilBERT's
+ * {@code TransformerBlock}, parameters named by its family's {@link LayerWiring} (BERT: under
+ * {@code encoder.layer.<i>.}):
  * <pre>
  *   ctx = attention.self(x)                                              // SelfAttention (dropout on the probabilities)
  *   h1  = attention.output.LayerNorm(adapter₁(dropout(attention.output.dense(ctx))) + x)
@@ -23,7 +25,7 @@ import java.util.Random;
  */
 public final class EncoderLayer {
     private final Kernels kernels;
-    private final String prefix;
+    private final LayerWiring wiring;
     private final SelfAttention attention;
     private final Linear attentionOutput, intermediate, output;
     private final LayerNorm attentionNorm, outputNorm;
@@ -44,27 +46,45 @@ public final class EncoderLayer {
     }
 
     /**
+     * A layer with BERT's names ({@link LayerWiring#bert}).
+     *
      * @param hiddenDropoutProb         HF {@code hidden_dropout_prob}: after both dense outputs
      * @param attentionProbsDropoutProb HF {@code attention_probs_dropout_prob}: on the attention probabilities
      */
     public EncoderLayer(Kernels kernels, int index, int hidden, int heads, int intermediateSize, double eps,
                         double hiddenDropoutProb, double attentionProbsDropoutProb) {
+        this(kernels, index, LayerWiring.bert(index), hidden, heads, intermediateSize, eps, hiddenDropoutProb,
+                attentionProbsDropoutProb);
+    }
+
+    /**
+     * A layer named and wired per {@code wiring} (its family's).
+     *
+     * @param hiddenDropoutProb         HF {@code hidden_dropout_prob}: after {@code output} and, when the wiring says
+     *                                  so, after {@code attentionOutput}
+     * @param attentionProbsDropoutProb HF {@code attention_probs_dropout_prob}: on the attention probabilities
+     */
+    public EncoderLayer(Kernels kernels, int index, LayerWiring wiring, int hidden, int heads, int intermediateSize,
+                        double eps, double hiddenDropoutProb, double attentionProbsDropoutProb) {
         this.kernels = kernels;
         this.index = index;
         this.hidden = hidden;
         this.inter = intermediateSize;
-        this.prefix = "encoder.layer." + index + ".";
-        String p = prefix;
-        this.attention = new SelfAttention(kernels, p + "attention.self", hidden, heads,
+        this.wiring = wiring;
+        this.attention = new SelfAttention(kernels, wiring.query(), wiring.key(), wiring.value(), hidden, heads,
                 new Dropout(attentionProbsDropoutProb, Dropout.site(index, Dropout.ATTENTION_PROBS)));
-        this.attentionOutput = new Linear(kernels, p + "attention.output.dense", hidden, hidden);
-        this.attentionOutputDropout = new Dropout(hiddenDropoutProb, Dropout.site(index, Dropout.ATTENTION_OUTPUT));
-        this.attentionNorm = new LayerNorm(kernels, p + "attention.output.LayerNorm", hidden, eps);
-        this.intermediate = new Linear(kernels, p + "intermediate.dense", hidden, intermediateSize);
-        this.output = new Linear(kernels, p + "output.dense", intermediateSize, hidden);
+        this.attentionOutput = new Linear(kernels, wiring.attentionOutput(), hidden, hidden);
+        this.attentionOutputDropout = new Dropout(wiring.attentionOutputDropout() ? hiddenDropoutProb : 0,
+                Dropout.site(index, Dropout.ATTENTION_OUTPUT));
+        this.attentionNorm = new LayerNorm(kernels, wiring.attentionNorm(), hidden, eps);
+        this.intermediate = new Linear(kernels, wiring.intermediate(), hidden, intermediateSize);
+        this.output = new Linear(kernels, wiring.output(), intermediateSize, hidden);
         this.outputDropout = new Dropout(hiddenDropoutProb, Dropout.site(index, Dropout.OUTPUT));
-        this.outputNorm = new LayerNorm(kernels, p + "output.LayerNorm", hidden, eps);
+        this.outputNorm = new LayerNorm(kernels, wiring.outputNorm(), hidden, eps);
     }
+
+    /** The names and wiring of this layer. */
+    public LayerWiring wiring() { return wiring; }
 
     /**
      * Inserts Houlsby adapters {@code encoder.layer.<i>.attention.output.adapter} and
@@ -75,9 +95,9 @@ public final class EncoderLayer {
         addAdapters(Adapter.Site.houlsby(bottleneck), Adapter.Site.houlsby(bottleneck), activation, rng);
     }
 
-    /** {@link #addAdapters(int, Adapter.Activation, Random)} with a fixed seed per layer prefix (reproducible). */
+    /** {@link #addAdapters(int, Adapter.Activation, Random)} with a fixed seed per layer index (reproducible). */
     public void addAdapters(int bottleneck, Adapter.Activation activation) {
-        addAdapters(bottleneck, activation, new Random(prefix.hashCode()));
+        addAdapters(bottleneck, activation, new Random(("encoder.layer." + index + ".").hashCode()));
     }
 
     /**
@@ -87,15 +107,15 @@ public final class EncoderLayer {
      * it already has adapters or both sites are null.
      */
     public void addAdapters(Adapter.Site attention, Adapter.Site output, Adapter.Activation activation, Random rng) {
-        if (hasAdapters()) throw new IllegalStateException(prefix + " already has adapters");
-        if (attention == null && output == null) throw new IllegalArgumentException(prefix + ": no adapter site given");
+        if (hasAdapters()) throw new IllegalStateException("layer " + index + " already has adapters");
+        if (attention == null && output == null) throw new IllegalArgumentException("layer " + index + ": no adapter site given");
         if (attention != null) {
-            attentionAdapter = new Adapter(kernels, prefix + "attention.output.adapter", hidden, attention, activation,
+            attentionAdapter = new Adapter(kernels, wiring.attentionAdapter(), hidden, attention, activation,
                     Dropout.site(index, Dropout.ATTENTION_ADAPTER));
             attentionAdapter.initialize(rng);
         }
         if (output != null) {
-            outputAdapter = new Adapter(kernels, prefix + "output.adapter", hidden, output, activation,
+            outputAdapter = new Adapter(kernels, wiring.outputAdapter(), hidden, output, activation,
                     Dropout.site(index, Dropout.OUTPUT_ADAPTER));
             outputAdapter.initialize(rng);
         }

@@ -12,8 +12,11 @@ public final class Pooler {
 
     public record Saved(Linear.Saved dense, float[] pooled, int b, int t) {}   // pooled: (B, C)
 
-    public Pooler(Kernels kernels, int hidden) {
-        this.dense = new Linear(kernels, "pooler.dense", hidden, hidden);
+    public Pooler(Kernels kernels, int hidden) { this(kernels, "pooler.dense", hidden); }
+
+    /** A pooler whose Linear is named {@code name}. */
+    public Pooler(Kernels kernels, String name, int hidden) {
+        this.dense = new Linear(kernels, name, hidden, hidden);
         this.c = hidden;
     }
 

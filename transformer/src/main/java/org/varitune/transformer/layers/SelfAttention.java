@@ -35,12 +35,22 @@ public final class SelfAttention {
 
     /** @param probsDropout the dropout on the attention probabilities */
     public SelfAttention(Kernels kernels, String prefix, int hidden, int heads, Dropout probsDropout) {
+        this(kernels, prefix + ".query", prefix + ".key", prefix + ".value", hidden, heads, probsDropout);
+    }
+
+    /**
+     * Attention whose three Linears have the given names (e.g. DistilBERT's {@code attention.q_lin}).
+     *
+     * @param probsDropout the dropout on the attention probabilities
+     */
+    public SelfAttention(Kernels kernels, String query, String key, String value, int hidden, int heads,
+                         Dropout probsDropout) {
         this.kernels = kernels;
         this.heads = heads;
         this.headSize = hidden / heads;
-        this.query = new Linear(kernels, prefix + ".query", hidden, hidden);
-        this.key = new Linear(kernels, prefix + ".key", hidden, hidden);
-        this.value = new Linear(kernels, prefix + ".value", hidden, hidden);
+        this.query = new Linear(kernels, query, hidden, hidden);
+        this.key = new Linear(kernels, key, hidden, hidden);
+        this.value = new Linear(kernels, value, hidden, hidden);
         this.probsDropout = probsDropout;
     }
 

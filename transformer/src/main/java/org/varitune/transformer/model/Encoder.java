@@ -20,8 +20,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A BERT or RoBERTa encoder (post-LN, exact GELU), HF {@code BertModel} / {@code RobertaModel}: embeddings, then
- * {@code L} {@link EncoderLayer}s, then an optional pooler. An encoder may hold fewer layers than its checkpoint
+ * A post-LN encoder with exact GELU (HF {@code BertModel}, {@code RobertaModel}, ...; the names and wiring are its
+ * {@link ModelFamily}'s): embeddings, then {@code L} {@link EncoderLayer}s, then an optional pooler. An encoder may hold fewer layers than its checkpoint
  * (truncated at a head layer): layers above are never loaded nor computed.
  */
 public final class Encoder {
@@ -43,20 +43,22 @@ public final class Encoder {
     /**
      * A zero-initialised encoder (LayerNorm weights 1) with {@code config.numHiddenLayers()} layers.
      *
-     * @param withPooler whether to hold {@code pooler.dense}
+     * @param withPooler whether to hold the family's pooler ({@code pooler.dense}); an error for a family without one
      */
     public Encoder(EncoderConfig config, Kernels kernels, boolean withPooler) {
         this.config = config;
         this.kernels = kernels;
         this.embeddings = new Embeddings(kernels, config);
+        ModelFamily family = config.family();
         List<EncoderLayer> ls = new ArrayList<>();
         for (int i = 0; i < config.numHiddenLayers(); i++) {
-            ls.add(new EncoderLayer(kernels, i, config.hiddenSize(), config.numAttentionHeads(),
+            ls.add(new EncoderLayer(kernels, i, family.layer(i), config.hiddenSize(), config.numAttentionHeads(),
                     config.intermediateSize(), config.layerNormEps(), config.hiddenDropoutProb(),
                     config.attentionProbsDropoutProb()));
         }
         this.layers = Collections.unmodifiableList(ls);
-        this.pooler = withPooler ? new Pooler(kernels, config.hiddenSize()) : null;
+        if (withPooler && family.pooler().isEmpty()) throw new IllegalArgumentException(config.modelType() + " has no pooler");
+        this.pooler = withPooler ? new Pooler(kernels, family.pooler().get(), config.hiddenSize()) : null;
     }
 
     /** Loads {@code config.json} and the weights of a HF model directory; all layers. */
@@ -201,7 +203,7 @@ public final class Encoder {
     private void checkBatch(int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int B, int T) {
         int n = B * T;
         if (B <= 0 || T <= 0) throw new IllegalArgumentException("empty batch: B=" + B + ", T=" + T);
-        if (T > config.maxPositionEmbeddings() - (config.isRoberta() ? config.padTokenId() + 1 : 0)) {
+        if (T > config.family().maxSequenceLength(config)) {
             throw new IllegalArgumentException("sequence length " + T + " exceeds what max_position_embeddings "
                     + config.maxPositionEmbeddings() + " allows for " + config.modelType());
         }

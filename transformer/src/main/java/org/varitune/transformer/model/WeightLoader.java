@@ -9,33 +9,30 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Loads HF checkpoints into an {@link Encoder} by exact parameter name (nanoGPT {@code from_pretrained}): the encoder
- * prefix is detected among {@code ""}, {@code "bert."}, {@code "roberta."}; legacy {@code LayerNorm.gamma/beta}
- * names are read as {@code weight/bias}; every expected tensor must exist with the expected shape; tensors in the
- * encoder's namespace that nothing uses are an error (both listed by name). Heads and other top-level modules
- * ({@code cls.*}, {@code lm_head.*}, {@code classifier.*}, ...) are ignored, as are the buffers
- * {@code embeddings.position_ids} and {@code embeddings.token_type_ids}, and the layers above {@code keepLayers}.
+ * prefix is detected among {@code ""} and the families' ({@link ModelFamilies#prefixes()}: {@code bert.},
+ * {@code roberta.}, ...); legacy {@code LayerNorm.gamma/beta} names are read as {@code weight/bias}; every expected
+ * tensor must exist with the expected shape; tensors in the encoder's namespace ({@link ModelFamily#encoderRoots()})
+ * that nothing uses are an error (both listed by name). Heads and other top-level modules ({@code cls.*},
+ * {@code lm_head.*}, {@code classifier.*}, ...) are ignored, as are the family's buffers
+ * ({@code embeddings.position_ids}, ...) and the layers above {@code keepLayers}.
  */
 public final class WeightLoader {
     private WeightLoader() {}
 
-    static final List<String> PREFIXES = List.of("", "bert.", "roberta.");
-    private static final Set<String> BUFFERS = Set.of("embeddings.position_ids", "embeddings.token_type_ids");
-    private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
-    private static final Set<String> ENCODER_ROOTS = Set.of("embeddings", "encoder", "pooler");
 
     /** Builds the encoder for {@code config} truncated to {@code keepLayers} layers and fills it from {@code src}. */
     public static Encoder load(WeightSource src, EncoderConfig config, Kernels kernels, int keepLayers)
             throws IOException {
         Set<String> names = src.names();
-        String prefix = detectPrefix(names, src);
-        boolean hasPooler = names.contains(prefix + "pooler.dense.weight");
+        ModelFamily family = config.family();
+        String prefix = detectPrefix(names, src, family);
+        boolean hasPooler = family.pooler().isPresent() && names.contains(prefix + family.pooler().get() + ".weight");
         boolean keepPooler = hasPooler && keepLayers == config.numHiddenLayers();
         Encoder enc = new Encoder(config.withNumHiddenLayers(keepLayers), kernels, keepPooler);
 
@@ -59,11 +56,10 @@ public final class WeightLoader {
             if (used.contains(name) || !name.startsWith(prefix)) continue;
             String local = name.substring(prefix.length());
             String root = local.contains(".") ? local.substring(0, local.indexOf('.')) : local;
-            if (!ENCODER_ROOTS.contains(root) || BUFFERS.contains(local)) continue;       // heads, buffers
-            Matcher m = LAYER.matcher(local);
-            if (m.find() && Integer.parseInt(m.group(1)) >= keepLayers
-                    && Integer.parseInt(m.group(1)) < config.numHiddenLayers()) continue;  // truncated away
-            if (local.startsWith("pooler.") && !keepPooler) continue;
+            if (!family.encoderRoots().contains(root) || family.buffers().contains(local)) continue;   // heads, buffers
+            Optional<Integer> layer = family.layerIndex(local);
+            if (layer.isPresent() && layer.get() >= keepLayers && layer.get() < config.numHiddenLayers()) continue;  // truncated away
+            if (family.pooler().isPresent() && local.startsWith(family.pooler().get() + ".") && !keepPooler) continue;
             unused.add(name);
         }
         if (!missing.isEmpty() || !misshapen.isEmpty() || !unused.isEmpty()) {
@@ -77,13 +73,18 @@ public final class WeightLoader {
         return enc;
     }
 
-    private static String detectPrefix(Set<String> names, WeightSource src) throws IOException {
+    /**
+     * The encoder prefix of a checkpoint of {@code family}: {@code ""} or any registered family's prefix
+     * ({@link ModelFamilies#prefixes()}; the config, not the prefix, decides the architecture).
+     */
+    public static String detectPrefix(Set<String> names, WeightSource src, ModelFamily family) throws IOException {
+        List<String> prefixes = ModelFamilies.prefixes();
         List<String> found = new ArrayList<>();
-        for (String p : PREFIXES) if (names.contains(p + "embeddings.word_embeddings.weight")) found.add(p);
+        for (String p : prefixes) if (names.contains(p + "embeddings.word_embeddings.weight")) found.add(p);
         if (found.size() == 1) return found.get(0);
         if (found.isEmpty()) {
             throw new IOException(src.source() + ": no embeddings.word_embeddings.weight under any of the prefixes "
-                    + PREFIXES + " - is this a BERT/RoBERTa checkpoint?");
+                    + prefixes + " - is this a " + family.modelType() + " checkpoint?");
         }
         throw new IOException(src.source() + ": ambiguous checkpoint, encoder weights under several prefixes " + found);
     }

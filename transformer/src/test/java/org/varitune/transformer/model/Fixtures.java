@@ -17,6 +17,7 @@ public final class Fixtures {
 
     public static final String TINY_BERT = "tiny-bert";
     public static final String TINY_ROBERTA = "tiny-roberta";
+    public static final String TINY_DISTILBERT = "tiny-distilbert";
 
     private static final java.util.Map<String, Path> EXTRACTED = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -63,6 +64,11 @@ public final class Fixtures {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The ids stored under {@code name}, or null when the fixture has none (DistilBERT takes no token type ids). */
+    public static int[] intsOrNull(WeightSource src, String name) throws IOException {
+        return src.contains(name) ? ints(src, name) : null;
     }
 
     public static int[] ints(WeightSource src, String name) throws IOException {

@@ -97,7 +97,7 @@ public final class EncoderRef {
             int count = 0;
             for (int t = 0; t < T; t++) {
                 int i = b * T + t;
-                if (!cfg.isRoberta()) { pos[i] = t; continue; }
+                if (!cfg.modelType().equals("roberta")) { pos[i] = t; continue; }
                 if (ids[i] != pad) count++;
                 pos[i] = ids[i] != pad ? count + pad : pad;
             }
