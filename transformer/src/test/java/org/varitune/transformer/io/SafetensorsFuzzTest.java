@@ -79,7 +79,7 @@ class SafetensorsFuzzTest extends TestBase {
                     String idx = indexJson(r, weightMap);
                     int what = r.nextInt(4);
                     if (what == 0) {
-                        idx = mutateText(k, idx);
+                        idx = FuzzCampaign.mutateText(k, idx);
                     } else if (what == 1 && !files.isEmpty()) {
                         String victim = new ArrayList<>(files.keySet()).get(r.nextInt(files.size()));
                         files.put(victim, mutate(k, files.get(victim)));
@@ -211,40 +211,9 @@ class SafetensorsFuzzTest extends TestBase {
                 return RawSafetensors.concat(Arrays.copyOf(b, p), Arrays.copyOfRange(b, p + 1, b.length));
             }
             default -> {
-                byte[] h = mutateText(k, new String(header, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+                byte[] h = FuzzCampaign.mutateText(k, new String(header, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
                 return RawSafetensors.concat(le64(h.length), h, data);
             }
-        }
-    }
-
-    private static final String[] TOKENS = {"{", "}", "[", "]", "\"", ",", ":", "0", "1", "9", "-1", " ", "\u0000",
-            "4294967296", "9223372036854775807", "18446744073709551616", "1e3", "1.5", "null", "\"F32\"", "\"U64\"",
-            "\"F8_E4M3\"", "\"__metadata__\"", "\t", "\n", "\uFEFF", "\uD800"};
-
-    /** Replaces, inserts or deletes a JSON-significant token, or changes a digit. */
-    static String mutateText(FuzzCampaign.Case k, String s) {
-        Random r = k.random();
-        int p = s.isEmpty() ? 0 : r.nextInt(s.length());
-        String t = TOKENS[r.nextInt(TOKENS.length)];
-        switch (r.nextInt(4)) {
-            case 0: {
-                List<Integer> digits = new ArrayList<>();
-                for (int i = 0; i < s.length(); i++) if (Character.isDigit(s.charAt(i))) digits.add(i);
-                if (!digits.isEmpty()) {
-                    int d = digits.get(r.nextInt(digits.size()));
-                    k.note("digit changed at " + d);
-                    return s.substring(0, d) + (char) ('0' + r.nextInt(10)) + s.substring(d + 1);
-                }
-            } // fall through: no digit
-            case 1:
-                k.note("inserted " + JSON.valueToTree(t) + " at " + p);
-                return s.substring(0, p) + t + s.substring(p);
-            case 2:
-                k.note("replaced char " + p + " by " + JSON.valueToTree(t));
-                return s.isEmpty() ? t : s.substring(0, p) + t + s.substring(p + 1);
-            default:
-                k.note("deleted char " + p);
-                return s.isEmpty() ? s : s.substring(0, p) + s.substring(p + 1);
         }
     }
 

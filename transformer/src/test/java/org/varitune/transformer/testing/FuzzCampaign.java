@@ -101,6 +101,40 @@ public final class FuzzCampaign {
 
     public int rejected() { return rejected; }
 
+    private static final String[] TOKENS = {"{", "}", "[", "]", "\"", ",", ":", "0", "1", "9", "-1", " ", "\u0000",
+            "4294967296", "9223372036854775807", "18446744073709551616", "1e3", "1.5", "null", "\"F32\"", "\"U64\"",
+            "\"F8_E4M3\"", "\"__metadata__\"", "\t", "\n", "\uFEFF", "\uD800", "~", "- ", "&a ", "*a", "!!str ", "2147483648",
+            ".nan", "-.inf", "# ", "'", "|", "\n  ", "\n    - ", "[~]", "{}", "2147483647", "1e9", "0x10", "true"};
+
+    /** Replaces, inserts or deletes a JSON- or YAML-significant token at a random place, or changes a digit. */
+    public static String mutateText(Case k, String s) {
+        Random r = k.random();
+        int p = s.isEmpty() ? 0 : r.nextInt(s.length());
+        String t = TOKENS[r.nextInt(TOKENS.length)];
+        switch (r.nextInt(4)) {
+            case 0: {
+                List<Integer> digits = new ArrayList<>();
+                for (int i = 0; i < s.length(); i++) if (Character.isDigit(s.charAt(i))) digits.add(i);
+                if (!digits.isEmpty()) {
+                    int d = digits.get(r.nextInt(digits.size()));
+                    k.note("digit changed at " + d);
+                    return s.substring(0, d) + (char) ('0' + r.nextInt(10)) + s.substring(d + 1);
+                }
+            } // fall through: no digit
+            case 1:
+                k.note("inserted " + quoted(t) + " at " + p);
+                return s.substring(0, p) + t + s.substring(p);
+            case 2:
+                k.note("replaced char " + p + " by " + quoted(t));
+                return s.isEmpty() ? t : s.substring(0, p) + t + s.substring(p + 1);
+            default:
+                k.note("deleted char " + p);
+                return s.isEmpty() ? s : s.substring(0, p) + s.substring(p + 1);
+        }
+    }
+
+    private static String quoted(String t) { return "'" + t + "'"; }
+
     private static String describe(Case c, Throwable t) {
         StringBuilder b = new StringBuilder("  case " + c.index + " [" + c.note + "]: " + t);
         for (StackTraceElement e : t.getStackTrace()) {
