@@ -115,6 +115,9 @@ public record ExperimentConfig(
                         + "number in [1, 2^31 - 1], got '" + headLayer + "'");
             }
             noNulls("k", k);
+            if (k != null && k.stream().anyMatch(x -> x < 1)) {
+                throw new IllegalArgumentException("method '" + name + "': k values must be >= 1, got " + k);
+            }
             boolean needsK = !mode.equals("full") && !mode.equals("probe");
             if (needsK && (k == null || k.isEmpty())) throw new IllegalArgumentException("method '" + name + "' (" + mode + ") needs k: [..]");
             if (!needsK && k != null && !k.isEmpty()) throw new IllegalArgumentException("method '" + name + "' (" + mode + ") takes no k");
