@@ -86,7 +86,7 @@ public record ExperimentConfig(
 
     /** Rejects a null element ({@code ~} or an empty item in YAML) of a list or map naming the key. */
     private static void noNulls(String key, java.util.Collection<?> values) {
-        if (values != null && values.contains(null)) {
+        if (values != null && values.stream().anyMatch(java.util.Objects::isNull)) {  // List.of rejects contains(null)
             throw new IllegalArgumentException("'" + key + "' holds a null element (~ or an empty item): " + values);
         }
     }
