@@ -80,12 +80,12 @@ class TokenizerFuzzTest extends TestBase {
             List<String> keys = new ArrayList<>();
             o.fieldNames().forEachRemaining(keys::add);
             String key = keys.get(r.nextInt(keys.size()));
-            if (remove) o.remove(key); else o.set(key, v);
+            if (remove) o.remove(key); else o.set(key, v.deepCopy());   // VALUES are shared: never insert one itself
             note.append(paths.get(i)).append('.').append(key).append(remove ? " removed; " : " = " + v + "; ");
         } else if (n instanceof ArrayNode a) {
             if (a.isEmpty()) return;
             int at = r.nextInt(a.size());
-            if (remove) a.remove(at); else a.set(at, v);
+            if (remove) a.remove(at); else a.set(at, v.deepCopy());
             note.append(paths.get(i)).append('[').append(at).append(']').append(remove ? " removed; " : " = " + v + "; ");
         }
     }
