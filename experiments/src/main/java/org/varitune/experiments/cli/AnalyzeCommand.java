@@ -68,6 +68,9 @@ public final class AnalyzeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("analyze has no --head-pooling (that is train's head); the pooling of "
                     + "nu is --pooling");
         }
+        Main.requireFlag(maxLength >= 2, "--max-length", maxLength, ">= 2");
+        Main.requireFlag(batchSize >= 1, "--batch-size", batchSize, ">= 1");
+        Main.requireFlag(task.maxExamples >= 0, "--max-examples", task.maxExamples, ">= 0 (0 = all)");
         Path dir = ModelSpec.directory(model);
         Tokenizer tok = Tokenizers.load(dir);
         Kernels kernels = Kernels.fromSystemProperty();

@@ -33,6 +33,10 @@ public final class Main implements Runnable {
             if (System.getenv("VARITUNE_DEBUG") != null) ex.printStackTrace(cmd.getErr());
             return 2;
         });
+        cl.registerConverter(Double.class, Main::finiteDouble);
+        cl.registerConverter(Double.TYPE, Main::finiteDouble);
+        cl.registerConverter(Float.class, v -> (float) finiteDouble(v));
+        cl.registerConverter(Float.TYPE, v -> (float) finiteDouble(v));
         spelled(cl, Pooling.class);
         spelled(cl, Variant.class);
         spelled(cl, org.varitune.training.Pooling.Mode.class);
@@ -40,6 +44,25 @@ public final class Main implements Runnable {
         spelled(cl, PrefixCachePolicy.class);
         spelled(cl, Adapter.Activation.class);
         return cl;
+    }
+
+    /**
+     * Every floating-point option on every subcommand: a finite decimal number. NaN, infinities and Java literal
+     * forms ({@code 0x1p-3}, {@code 1e-3f}) are errors naming the value; picocli's default converter would pass NaN on,
+     * and a NaN learning rate used to be taken for "unset" and silently replaced by the default.
+     */
+    static double finiteDouble(String v) {
+        if (!v.strip().matches("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?")) {
+            throw new CommandLine.TypeConversionException("'" + v + "' is not a finite decimal number");
+        }
+        double d = Double.parseDouble(v.strip());
+        if (!Double.isFinite(d)) throw new CommandLine.TypeConversionException("'" + v + "' overflows a double");
+        return d;
+    }
+
+    /** An out-of-range option value: an error naming the option, the value and the allowed range. */
+    static void requireFlag(boolean ok, String option, Object value, String range) {
+        if (!ok) throw new IllegalArgumentException(option + " " + value + " must be " + range);
     }
 
     /**

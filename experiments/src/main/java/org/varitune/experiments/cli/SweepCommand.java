@@ -59,8 +59,8 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int[] sh = RunSpec.parseShard(shard);                 // a bad --shard fails before the config is read
         ExperimentConfig c = ExperimentConfig.read(config, vars(sets));
-        int[] sh = RunSpec.parseShard(shard);
         List<RunSpec> mine = RunSpec.shard(RunSpec.expand(c), sh[0], sh[1]);
         System.out.printf("experiment %s: %d runs in all, %d in shard %s%n", c.name(), RunSpec.expand(c).size(),
                 mine.size(), shard);

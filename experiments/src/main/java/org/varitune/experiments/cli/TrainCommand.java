@@ -113,6 +113,10 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--pooling is the pooling of nu)");
         }
         if (oldCache != null) throw new IllegalArgumentException("--cache is now --prefix-policy (cached, recompute, authors-dropout)");
+        Main.requireFlag(cacheMemoryMb >= 0 && cacheMemoryMb <= Long.MAX_VALUE >> 20, "--cache-memory-mb", cacheMemoryMb,
+                "in [0, 2^43 - 1]");
+        Main.requireFlag(adapterSize == null || adapterSize >= 1, "--adapter-size", adapterSize, ">= 1");
+        Main.requireFlag(task.maxExamples >= 0, "--max-examples", task.maxExamples, ">= 0 (0 = all)");
         TrainConfig.Builder b = TrainConfig.builder().mode(mode)
                 .headLayer(LayerPlan.parseHeadLayer("--head-layer", headLayer)).tuneLayers(tuneLayers).epochs(epochs)
                 .batchSize(batchSize).gradAccumulation(gradAccumulation).maxLength(maxLength).warmupRatio(warmupRatio)

@@ -116,14 +116,20 @@ public final class GlueReader {
         return id;
     }
 
+    /** A plain decimal: digits with an optional fraction, as GLUE writes scores (no sign, exponent or suffix). */
+    private static final java.util.regex.Pattern PLAIN_DECIMAL = java.util.regex.Pattern.compile("[0-9]+(\\.[0-9]*)?|\\.[0-9]+");
+
+    /**
+     * An STS-B score: a plain decimal ({@link #PLAIN_DECIMAL}) in [0, 5]. Java literals that
+     * {@link Double#parseDouble} would also take ({@code 0x1p2}, {@code 2.5f}, {@code 1e0}, {@code NaN},
+     * surrounding spaces) are errors.
+     */
     private static double score(Path file, int line, GlueTask task, String value) throws MalformedDataException {
-        double s;
-        try {
-            s = Double.parseDouble(value);
-        } catch (NumberFormatException e) {
+        if (!PLAIN_DECIMAL.matcher(value).matches()) {
             throw new MalformedDataException(file, line, "score '" + value + "' in column '" + task.targetColumn()
-                    + "' is not a number");
+                    + "' is not a plain decimal number such as 3.8");
         }
+        double s = Double.parseDouble(value);
         if (!(s >= STSB_MIN_SCORE && s <= STSB_MAX_SCORE))
             throw new MalformedDataException(file, line, "score " + value + " in column '" + task.targetColumn()
                     + "' is outside [" + STSB_MIN_SCORE + ", " + STSB_MAX_SCORE + "]");

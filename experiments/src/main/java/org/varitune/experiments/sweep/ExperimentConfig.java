@@ -1,6 +1,7 @@
 package org.varitune.experiments.sweep;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -56,8 +57,14 @@ public record ExperimentConfig(
         @JsonProperty("task_overrides") Map<String, Train> taskOverrides) {
 
     public ExperimentConfig {
+        if (name == null) throw new IllegalArgumentException("'name' is required");
+        if (model == null) throw new IllegalArgumentException("'model' is required");
         if (tasks == null || tasks.isEmpty()) throw new IllegalArgumentException("'tasks' must list at least one task");
         if (methods == null || methods.isEmpty()) throw new IllegalArgumentException("'methods' must list at least one method");
+        noNulls("tasks", tasks);
+        noNulls("methods", methods);
+        noNulls("seeds", seeds);
+        if (taskOverrides != null) noNulls("task_overrides", taskOverrides.values());
         seeds = seeds == null ? List.of(1L, 2L, 3L) : List.copyOf(seeds);
         if (seeds.isEmpty()) throw new IllegalArgumentException("'seeds' must not be empty");
         train = train == null ? Train.DEFAULTS : Train.DEFAULTS.overriddenBy(train);
@@ -77,6 +84,13 @@ public record ExperimentConfig(
         }
     }
 
+    /** Rejects a null element ({@code ~} or an empty item in YAML) of a list or map naming the key. */
+    private static void noNulls(String key, java.util.Collection<?> values) {
+        if (values != null && values.stream().anyMatch(java.util.Objects::isNull)) {  // List.of rejects contains(null)
+            throw new IllegalArgumentException("'" + key + "' holds a null element (~ or an empty item): " + values);
+        }
+    }
+
     /**
      * A tuning method.
      *
@@ -92,14 +106,27 @@ public record ExperimentConfig(
                          @JsonProperty("k") List<Integer> k,
                          @JsonProperty("train") Train train) {
         public Method {
+            if (name == null) throw new IllegalArgumentException("a method needs a 'name'");
+            if (mode == null) throw new IllegalArgumentException("method '" + name + "' needs a 'mode'");
             boolean needsK = Spelled.parse(TuningMode.class, mode, "method '" + name + "': mode").usesK();
             headLayer = headLayer == null ? "top" : headLayer;
-            if (!headLayer.equals("auto") && !headLayer.equals("top") && !headLayer.matches("\\d+")) {
-                throw new IllegalArgumentException("method '" + name + "': head_layer must be auto, top or a layer number, got '" + headLayer + "'");
+            if (!headLayer.equals("auto") && !headLayer.equals("top") && !isLayerNumber(headLayer)) {
+                throw new IllegalArgumentException("method '" + name + "': head_layer must be auto, top or a layer "
+                        + "number in [1, 2^31 - 1], got '" + headLayer + "'");
+            }
+            noNulls("k", k);
+            if (k != null && k.stream().anyMatch(x -> x < 1)) {
+                throw new IllegalArgumentException("method '" + name + "': k values must be >= 1, got " + k);
             }
             if (needsK && (k == null || k.isEmpty())) throw new IllegalArgumentException("method '" + name + "' (" + mode + ") needs k: [..]");
             if (!needsK && k != null && !k.isEmpty()) throw new IllegalArgumentException("method '" + name + "' (" + mode + ") takes no k");
             k = k == null ? List.of(0) : List.copyOf(k);
+        }
+
+        private static boolean isLayerNumber(String s) {
+            if (!s.matches("[0-9]{1,10}")) return false;
+            long v = Long.parseLong(s);
+            return v >= 1 && v <= Integer.MAX_VALUE;
         }
     }
 
@@ -345,9 +372,32 @@ public record ExperimentConfig(
             .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-    /** Reads a config, resolving {@code ${NAME}} from {@code vars} then the environment. */
+    /**
+     * Reads a config, resolving {@code ${NAME}} from {@code vars} then the environment.
+     *
+     * @throws IOException whose message names the file, the line and the key, for every defect found at load time:
+     *                     invalid UTF-8, a YAML syntax error (tab indentation, unclosed brackets, nesting deeper than
+     *                     the YAML reader's limit), a duplicate key, an empty document, an unknown key, a missing
+     *                     required key, a null list element, a wrong type, an out-of-range number, a misspelled value,
+     *                     or hyperparameters {@link TrainConfig} rejects
+     */
     public static ExperimentConfig read(Path file, Map<String, String> vars) throws IOException {
-        return parse(Files.readString(file), file, vars);
+        return parse(utf8(file, Files.readAllBytes(file)), file, vars);
+    }
+
+    /** Strict UTF-8; a malformed byte is an error naming the file, its line and byte offset. */
+    private static String utf8(Path file, byte[] bytes) throws IOException {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(in).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            int at = in.position(), line = 1;
+            for (int i = 0; i < at && i < bytes.length; i++) if (bytes[i] == '\n') line++;
+            throw new IOException(file + ": line " + line + ": not valid UTF-8 (byte 0x"
+                    + String.format("%02X", at < bytes.length ? bytes[at] & 0xFF : 0) + " at byte offset " + at + ")", e);
+        }
     }
 
     /** Parses config text; {@code source} names it in errors. */
@@ -363,10 +413,31 @@ public record ExperimentConfig(
                     + " (in " + path(e) + ")" + (hint == null ? "" : ": " + hint) + "; known keys: "
                     + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")), e);
         } catch (JsonMappingException e) {
+            if (e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("No content to map")) {
+                throw new IOException(file + ": line 1: the document is empty; expected a mapping with the keys name, "
+                        + "model, tasks and methods", e);
+            }
             Throwable root = e;
             while (root.getCause() != null && root.getCause() != root) root = root.getCause();
             String msg = root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
             throw new IOException(file + ": " + msg + " (at " + path(e) + ", " + where(e) + ")", e);
+        } catch (JacksonException e) {                     // syntax, duplicate key, number out of range, nesting
+            int line = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
+            String msg = e.getOriginalMessage();
+            if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null) {
+                line = m.getProblemMark().getLine() + 1;  // SnakeYAML's own mark: where the problem is, 0-based
+                msg = m.getContext() == null ? m.getProblem() : m.getContext() + ": " + m.getProblem();
+            }
+            throw new IOException(file + ": " + oneLine(msg) + " (at " + key(e) + ", "
+                    + (line < 0 ? "unknown position" : "line " + line) + ")", e);
+        } catch (RuntimeException e) {                     // SnakeYAML errors Jackson does not wrap
+            throw new IOException(file + ": not valid YAML: " + oneLine(String.valueOf(e.getMessage())), e);
+        } catch (StackOverflowError e) {
+            throw new IOException(file + ": not readable: the YAML is nested too deeply", e);
+        }
+        if (c == null) {
+            throw new IOException(file + ": line 1: the document is empty or null; expected a mapping with the keys "
+                    + "name, model, tasks and methods");
         }
         try {
             c.validateTrainSettings();
@@ -397,9 +468,32 @@ public record ExperimentConfig(
         return e.getLocation() == null ? "unknown position" : "line " + e.getLocation().getLineNr();
     }
 
+    /** The key being read when a parse error occurred, as a dotted path, or "the top level". */
+    private static String key(JacksonException e) {
+        if (e.getProcessor() instanceof JsonParser p) {
+            List<String> parts = new java.util.ArrayList<>();
+            for (var ctx = p.getParsingContext(); ctx != null && !ctx.inRoot(); ctx = ctx.getParent()) {
+                if (ctx.inArray()) parts.add(0, "[" + Math.max(0, ctx.getCurrentIndex()) + "]");
+                else if (ctx.getCurrentName() != null) parts.add(0, ctx.getCurrentName());
+            }
+            StringBuilder b = new StringBuilder();
+            for (String part : parts) b.append(b.length() == 0 || part.startsWith("[") ? "" : ".").append(part);
+            if (b.length() > 0) return "key " + b;
+        }
+        return "the top level";
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "parse error" : s.strip().replaceAll("\\s*\n\\s*", "; ");
+    }
+
     private static String path(JsonMappingException e) {
-        return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                .collect(Collectors.joining("."));
+        StringBuilder b = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) b.append(b.length() == 0 ? "" : ".").append(r.getFieldName());
+            else b.append('[').append(r.getIndex()).append(']');
+        }
+        return b.length() == 0 ? "the top level" : b.toString();
     }
 
     static String substitute(String text, Map<String, String> vars, Path file) throws IOException {

@@ -93,7 +93,24 @@ class GlueReaderErrorTest extends TestBase {
     void rejectsAnUnparsableStsbScore() throws IOException {
         Path f = write(GlueTask.STSB, "dev", "index\tsentence1\tsentence2\tscore\n0\tA.\tB.\tfive\n");
         MalformedDataException e = fails(GlueTask.STSB, "dev");
-        assertMentions(e.getMessage(), f.toString(), "line 2", "'five'", "not a number");
+        assertMentions(e.getMessage(), f.toString(), "line 2", "'five'", "not a plain decimal");
+    }
+
+    @Test
+    void rejectsStsbScoresWrittenAsJavaLiteralsThatParseDoubleAccepts() throws IOException {
+        for (String bad : new String[] {"0x1p2", "2.5f", "2.5d", "1e0", "NaN", " 2.5", "+2.5", "2,5", "Infinity"}) {
+            Path f = write(GlueTask.STSB, "dev", "index\tsentence1\tsentence2\tscore\n0\tA.\tB.\t" + bad + "\n");
+            MalformedDataException e = fails(GlueTask.STSB, "dev");
+            assertMentions(e.getMessage(), f.toString(), "line 2", "'" + bad + "'", "not a plain decimal");
+        }
+    }
+
+    @Test
+    void acceptsPlainDecimalStsbScores() throws IOException {
+        write(GlueTask.STSB, "dev", "index\tsentence1\tsentence2\tscore\n0\tA.\tB.\t3.800\n1\tA.\tB.\t5\n"
+                + "2\tA.\tB.\t0.\n3\tA.\tB.\t.25\n");
+        Dataset d = GlueReader.read(GlueTask.STSB, dir, "dev", 0);
+        assertEquals(java.util.List.of(3.8, 5.0, 0.0, 0.25), d.examples().stream().map(Example::score).toList());
     }
 
     @Test

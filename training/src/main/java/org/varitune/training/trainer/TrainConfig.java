@@ -233,7 +233,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
     public static final class Builder {
         private TuningMode mode = TuningMode.FULL;
         private int headLayer = 0, tuneLayers = 1, tuneLastLayer = 0, epochs = 10;
-        private double lr = Double.NaN;                 // NaN = the mode's default, resolved in build()
+        private Double lr;                              // null = unset: the mode's default, resolved in build()
         private int batchSize = 32, gradAccumulation = 1, maxLength = 128;
         private double warmupRatio = 0.06;
         private int warmupSteps = -1;
@@ -254,6 +254,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         public Builder tuneLayers(int v) { tuneLayers = v; return this; }
         public Builder tuneLastLayer(int v) { tuneLastLayer = v; return this; }
         public Builder epochs(int v) { epochs = v; return this; }
+        /** Sets the peak learning rate; every value, NaN included, reaches {@link TrainConfig}'s validation. */
         public Builder lr(double v) { lr = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
         public Builder gradAccumulation(int v) { gradAccumulation = v; return this; }
@@ -289,7 +290,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
 
         public TrainConfig build() {
             return new TrainConfig(mode, headLayer, tuneLayers, tuneLastLayer, epochs,
-                    Double.isNaN(lr) ? defaultLr(mode) : lr, batchSize, gradAccumulation, maxLength, warmupRatio,
+                    lr == null ? defaultLr(mode) : lr, batchSize, gradAccumulation, maxLength, warmupRatio,
                     warmupSteps, weightDecay, maxGradNorm, initSeed, dropoutSeed, dataSeed, attentionAdapter,
                     outputAdapter, adapterActivation, headPooling, prefixPolicy,
                     cacheMemoryLimitBytes, earlyStoppingPatience, evalBatchSize, checkpointEverySteps,

@@ -11,6 +11,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,6 +27,13 @@ import java.util.TreeMap;
 /**
  * Reads and validates the header of a safetensors file: an unsigned 64-bit little-endian length N, then N bytes of
  * UTF-8 JSON, then the data buffer. Every error names the file and, where there is one, the tensor or key.
+ *
+ * <p>The checks are those of the reference implementation (HF {@code safetensors}, {@code SafeTensors::read_metadata}
+ * and {@code Metadata::validate}): the header is UTF-8 (no byte-order mark, no UTF-16) JSON; sorted by
+ * {@code data_offsets}, the tensors tile the data buffer exactly: the first begins at 0, each begins where the
+ * previous ends, and the last ends at the end of the file, so a header length that is off by a few bytes (the
+ * header is space-padded, so its JSON still parses) leaves bytes over and is rejected instead of shifting every
+ * tensor; element and byte counts overflow no 64-bit integer.
  */
 final class HeaderParser {
     /** The header size limit of the reference implementation: 100 MB. */
@@ -93,7 +104,7 @@ final class HeaderParser {
      * @param dataLength size of the data buffer
      */
     static Header parse(Path file, byte[] json, long dataStart, long dataLength) throws SafetensorsFormatException {
-        JsonNode root = parseStrict(file, json, "header");
+        JsonNode root = parseStrict(file, utf8(file, json, "header"), "header");
         if (root == null || !root.isObject()) {
             throw new SafetensorsFormatException(file + ": header is not a JSON object but "
                     + (root == null || root.isMissingNode() ? "empty" : root.getNodeType().toString().toLowerCase()));
@@ -108,7 +119,7 @@ final class HeaderParser {
                 tensors.put(name, parseEntry(file, name, e.getValue(), dataLength));
             }
         }
-        checkNoOverlap(file, tensors);
+        checkTiling(file, tensors, dataLength);
         return new Header(dataStart, dataLength, Collections.unmodifiableMap(tensors), metadata);
     }
 
@@ -117,7 +128,7 @@ final class HeaderParser {
      *
      * @param what what the bytes are, for messages ("header", "index")
      */
-    static JsonNode parseStrict(Path file, byte[] json, String what) throws SafetensorsFormatException {
+    static JsonNode parseStrict(Path file, String json, String what) throws SafetensorsFormatException {
         try {
             return STRICT_JSON.readTree(json);
         } catch (JacksonException e) {
@@ -126,10 +137,34 @@ final class HeaderParser {
                 throw new SafetensorsFormatException(file + ": " + what + " has a duplicate key: " + msg
                         + " (a tensor name or key may appear only once)", e);
             }
-            throw new SafetensorsFormatException(file + ": " + what + " is not valid JSON: " + msg + " at "
-                    + (e.getLocation() == null ? "?" : "byte " + e.getLocation().getByteOffset()), e);
+            throw new SafetensorsFormatException(file + ": " + what + " is not valid JSON: " + msg
+                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr()), e);
         } catch (IOException e) {
             throw new SafetensorsFormatException(file + ": " + what + " could not be parsed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Decodes strict UTF-8, as the reference's {@code str::from_utf8}: a byte-order mark, a malformed or truncated
+     * sequence (hence UTF-16 text with a BOM) is an error naming the byte offset. Jackson alone would detect UTF-16
+     * and UTF-32 and skip a BOM.
+     *
+     * @param what what the bytes are, for messages ("header", "index")
+     */
+    static String utf8(Path file, byte[] bytes, String what) throws SafetensorsFormatException {
+        if (bytes.length >= 3 && (bytes[0] & 0xFF) == 0xEF && (bytes[1] & 0xFF) == 0xBB && (bytes[2] & 0xFF) == 0xBF) {
+            throw new SafetensorsFormatException(file + ": " + what + " starts with a UTF-8 byte-order mark, which "
+                    + "the format does not allow");
+        }
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        try {
+            return dec.decode(in).toString();
+        } catch (CharacterCodingException e) {
+            throw new SafetensorsFormatException(file + ": " + what + " is not valid UTF-8 at byte " + in.position()
+                    + " of the " + what, e);
         }
     }
 
@@ -225,21 +260,34 @@ final class HeaderParser {
         return n;
     }
 
-    /** Rejects two non-empty tensors whose byte ranges intersect. Gaps between tensors are allowed. */
-    private static void checkNoOverlap(Path file, Map<String, TensorInfo> tensors) throws SafetensorsFormatException {
-        List<TensorInfo> byOffset = new ArrayList<>();
-        for (TensorInfo t : tensors.values()) {
-            if (t.byteLength() > 0) byOffset.add(t);
-        }
-        byOffset.sort(Comparator.comparingLong(TensorInfo::byteOffset).thenComparing(TensorInfo::name));
-        for (int i = 1; i < byOffset.size(); i++) {
-            TensorInfo prev = byOffset.get(i - 1);
-            TensorInfo cur = byOffset.get(i);
-            if (cur.byteOffset() < prev.byteOffset() + prev.byteLength()) {
-                throw new SafetensorsFormatException(file + ": tensors '" + prev.name() + "' [" + prev.byteOffset()
-                        + ", " + (prev.byteOffset() + prev.byteLength()) + ") and '" + cur.name() + "' ["
-                        + cur.byteOffset() + ", " + (cur.byteOffset() + cur.byteLength()) + ") overlap");
+    /**
+     * Checks that the tensors, sorted by (begin, end) of their {@code data_offsets}, tile [0, dataLength) exactly:
+     * no hole, no overlap, no byte left over at the end (the reference's {@code InvalidOffset} and
+     * {@code MetadataIncompleteBuffer}). Empty tensors sit at any offset where a tensor begins or ends.
+     */
+    private static void checkTiling(Path file, Map<String, TensorInfo> tensors, long dataLength)
+            throws SafetensorsFormatException {
+        List<TensorInfo> byOffset = new ArrayList<>(tensors.values());
+        byOffset.sort(Comparator.comparingLong(TensorInfo::byteOffset).thenComparingLong(TensorInfo::byteLength)
+                .thenComparing(TensorInfo::name));
+        long end = 0;
+        TensorInfo prev = null;
+        for (TensorInfo t : byOffset) {
+            if (t.byteOffset() != end) {
+                String after = prev == null ? "the data buffer begins at 0" : "the previous tensor '" + prev.name()
+                        + "' ends at " + end;
+                throw new SafetensorsFormatException(file + ": tensor '" + t.name() + "' begins at data offset "
+                        + t.byteOffset() + " but " + after + " (" + (t.byteOffset() > end ? "a hole of "
+                        + (t.byteOffset() - end) + " bytes" : "an overlap of " + (end - t.byteOffset()) + " bytes")
+                        + "; tensors must be contiguous)");
             }
+            end = t.byteOffset() + t.byteLength();
+            prev = t;
+        }
+        if (end != dataLength) {
+            throw new SafetensorsFormatException(file + ": the tensors cover " + end + " data bytes but the file holds "
+                    + dataLength + " after the header: " + (dataLength - end) + " bytes left over (a header length "
+                    + "that is too short shifts every tensor; the data must end exactly at the end of the file)");
         }
     }
 }

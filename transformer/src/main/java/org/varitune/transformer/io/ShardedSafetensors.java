@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,7 +52,8 @@ public final class ShardedSafetensors implements WeightSource {
      */
     public static ShardedSafetensors open(Path index) throws IOException {
         if (!Files.isRegularFile(index)) throw new NoSuchFileException(index.toString(), null, "no index file");
-        JsonNode root = HeaderParser.parseStrict(index, Files.readAllBytes(index), "index");
+        JsonNode root = HeaderParser.parseStrict(index, HeaderParser.utf8(index, Files.readAllBytes(index), "index"),
+                "index");
         if (root == null || !root.isObject()) {
             throw new SafetensorsFormatException(index + ": index is not a JSON object");
         }
@@ -68,10 +70,10 @@ public final class ShardedSafetensors implements WeightSource {
                         + "' must be a shard file name, got " + e.getValue());
             }
             String shard = e.getValue().textValue();
-            if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals(".")
-                    || shard.equals("..")) {
+            String bad = badShardName(shard);
+            if (bad != null) {
                 throw new SafetensorsFormatException(index + ": weight_map maps tensor '" + tensor + "' to shard '"
-                        + shard + "', which is not a plain file name in the index's directory");
+                        + printable(shard) + "', which is not a plain file name in the index's directory: " + bad);
             }
             weightMap.put(tensor, shard);
         }
@@ -87,6 +89,32 @@ public final class ShardedSafetensors implements WeightSource {
             }
         }
         return new ShardedSafetensors(index, weightMap, metadata);
+    }
+
+    /**
+     * Why {@code shard} is not a plain relative file name, or null when it is one: empty, {@code .} or {@code ..}, a
+     * path separator ({@code /}, {@code \\}), a drive colon, or a control character such as NUL (which makes
+     * {@link Path#resolve} throw an untyped {@code InvalidPathException}).
+     */
+    static String badShardName(String shard) {
+        if (shard.isEmpty()) return "it is empty";
+        if (shard.equals(".") || shard.equals("..")) return "it names a directory";
+        for (int i = 0; i < shard.length(); i++) {
+            char c = shard.charAt(i);
+            if (c == '/' || c == '\\') return "it holds a path separator";
+            if (c == ':') return "it holds a colon";
+            if (c < 0x20 || c == 0x7F) return "it holds the control character U+" + String.format("%04X", (int) c);
+        }
+        return null;
+    }
+
+    /** {@code s} with control characters written as {@code \\uXXXX}, for messages. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            if (c < 0x20 || c == 0x7F) b.append(String.format("\\u%04X", (int) c)); else b.append(c);
+        }
+        return b.toString();
     }
 
     @Override
@@ -176,7 +204,13 @@ public final class ShardedSafetensors implements WeightSource {
         if (closed) throw new IllegalStateException(index + " is closed");
         SafetensorsFile f = open.get(shard);
         if (f != null) return f;
-        Path file = dir.resolve(shard);
+        Path file;
+        try {
+            file = dir.resolve(shard);
+        } catch (InvalidPathException e) { // e.g. a name this platform's file-name encoding cannot represent
+            throw new SafetensorsFormatException(index + ": shard '" + printable(shard) + "' is not a valid file name "
+                    + "here: " + e.getReason(), e);
+        }
         List<String> expected = shardTensors.get(shard);
         if (!Files.isRegularFile(file)) {
             throw new SafetensorsFormatException(index + ": shard " + file + " (holding tensor '" + expected.get(0)

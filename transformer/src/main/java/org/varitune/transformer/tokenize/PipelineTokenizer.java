@@ -42,14 +42,19 @@ public final class PipelineTokenizer implements Tokenizer {
         List<String> rawPatterns = new ArrayList<>();
         List<AddedToken> norm = new ArrayList<>();
         List<String> normPatterns = new ArrayList<>();
+        // V = the number of distinct tokens defined; every id must lie in [0, V), so the id table below is sized by
+        // the count of entries, never by an id read from a file
+        java.util.Set<String> contents = new java.util.HashSet<>(model.vocab().keySet());
+        for (AddedToken t : addedTokens) contents.add(t.content());
+        int v = contents.size();
         int maxId = -1;
-        for (int id : model.vocab().values()) maxId = Math.max(maxId, id);
+        for (var e : model.vocab().entrySet()) maxId = Math.max(maxId, checkId("token '" + e.getKey() + "'", e.getValue(), v));
         this.addedByContent = new java.util.HashMap<>();
         List<AddedToken> sorted = new ArrayList<>(addedTokens);
         sorted.sort(java.util.Comparator.comparingInt(AddedToken::id));
         List<String> specials = new ArrayList<>();
         for (AddedToken t : sorted) {
-            maxId = Math.max(maxId, t.id());
+            maxId = Math.max(maxId, checkId("added token '" + t.content() + "'", t.id(), v));
             addedByContent.put(t.content(), t.id());
             if (t.special()) specials.add(t.content());
             if (t.normalized()) {
@@ -63,15 +68,21 @@ public final class PipelineTokenizer implements Tokenizer {
         this.specialTokens = Collections.unmodifiableList(specials);
         this.rawMatcher = new AddedTokenMatcher(raw, rawPatterns);
         this.normalizedMatcher = new AddedTokenMatcher(norm, normPatterns);
-        this.idToToken = new String[maxId + 1];
-        for (var e : model.vocab().entrySet()) {
-            if (e.getValue() < 0) throw new IllegalArgumentException("token '" + e.getKey() + "' has negative id " + e.getValue());
-            idToToken[e.getValue()] = e.getKey();
+        this.idToToken = new String[maxId + 1];          // maxId < V, the number of tokens
+        for (var e : model.vocab().entrySet()) idToToken[e.getValue()] = e.getKey();
+        for (AddedToken t : sorted) idToToken[t.id()] = t.content();
+        if (padId < -1 || padId >= idToToken.length || padId >= 0 && idToToken[padId] == null) {
+            throw new IllegalArgumentException("pad id " + padId + " is not the id of any token");
         }
-        for (AddedToken t : sorted) {
-            if (t.id() < 0) throw new IllegalArgumentException("added token '" + t.content() + "' has negative id " + t.id());
-            idToToken[t.id()] = t.content();
+    }
+
+    /** {@code id} when it lies in [0, v); otherwise an error naming {@code what}. */
+    private static int checkId(String what, int id, int v) {
+        if (id < 0 || id >= v) {
+            throw new IllegalArgumentException(what + " has id " + id + ", outside [0, " + v + "): ids must lie below"
+                    + " the number of tokens (" + v + ")");
         }
+        return id;
     }
 
     /**

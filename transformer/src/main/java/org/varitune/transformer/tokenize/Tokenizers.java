@@ -1,7 +1,6 @@
 package org.varitune.transformer.tokenize;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,8 +17,8 @@ public final class Tokenizers {
     private Tokenizers() {}
 
     /**
-     * Loads HF's fast-tokenizer file. See {@link TokenizerJson} for what is supported; anything else fails with
-     * the file and key named.
+     * Loads HF's fast-tokenizer file. See {@link TokenizerJson} for what is supported and checked; anything else
+     * fails with a {@link TokenizerFormatException} naming the file and the JSON path.
      */
     public static Tokenizer fromTokenizerJson(Path tokenizerJson) throws IOException {
         return TokenizerJson.read(tokenizerJson);
@@ -27,7 +26,7 @@ public final class Tokenizers {
 
     /** Parses a tokenizer.json document already in memory; {@code source} names it in error messages. */
     public static Tokenizer fromTokenizerJson(String json, String source) throws IOException {
-        return TokenizerJson.fromJson(new ObjectMapper().readTree(json), source);
+        return TokenizerJson.fromJson(TokenizerJson.parse(json.getBytes(StandardCharsets.UTF_8), source), source);
     }
 
     /**
@@ -36,7 +35,7 @@ public final class Tokenizers {
      * lowercase), BertPreTokenizer, WordPiece(unk [UNK], prefix ##, 100 chars), [CLS] A [SEP] (B [SEP]), and the
      * special tokens [PAD], [UNK], [CLS], [SEP], [MASK] matched whole in the raw text.
      *
-     * @throws IllegalArgumentException naming the file when a special token is missing from the vocabulary
+     * @throws TokenizerFormatException naming the file when a special token is missing from the vocabulary
      */
     public static Tokenizer fromVocabTxt(Path vocabTxt, boolean lowercase) throws IOException {
         List<String> lines = Files.readAllLines(vocabTxt, StandardCharsets.UTF_8);
@@ -49,12 +48,16 @@ public final class Tokenizers {
         List<AddedToken> specials = new ArrayList<>();
         for (String s : new String[] {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
             Integer id = vocab.get(s);
-            if (id == null) throw new IllegalArgumentException(vocabTxt + ": special token " + s + " is not in the vocabulary");
+            if (id == null) throw new TokenizerFormatException(vocabTxt + ": special token " + s + " is not in the vocabulary");
             specials.add(AddedToken.special(id, s));
         }
-        return new PipelineTokenizer(new BertNormalizer(true, true, lowercase, lowercase), new BertPreTokenizer(),
-                new WordPiece(vocab, "[UNK]", "##", 100),
-                PostProcessor.bert("[CLS]", vocab.get("[CLS]"), "[SEP]", vocab.get("[SEP]")), specials, vocab.get("[PAD]"));
+        try {
+            return new PipelineTokenizer(new BertNormalizer(true, true, lowercase, lowercase), new BertPreTokenizer(),
+                    new WordPiece(vocab, "[UNK]", "##", 100),
+                    PostProcessor.bert("[CLS]", vocab.get("[CLS]"), "[SEP]", vocab.get("[SEP]")), specials, vocab.get("[PAD]"));
+        } catch (IllegalArgumentException e) {
+            throw new TokenizerFormatException(vocabTxt + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -64,15 +67,15 @@ public final class Tokenizers {
      * {@code <s> A </s>} ({@code </s> B </s>}), and the special tokens &lt;s&gt;, &lt;pad&gt;, &lt;/s&gt;,
      * &lt;unk&gt;, &lt;mask&gt; (the last with lstrip) matched whole in the raw text.
      *
-     * @throws IllegalArgumentException naming the file and line of a malformed merge or a missing special token
+     * @throws TokenizerFormatException naming the file and line of a malformed merge or a missing special token
      */
     public static Tokenizer fromVocabJsonAndMerges(Path vocabJson, Path mergesTxt) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(vocabJson.toFile());
-        if (root == null || !root.isObject()) throw new IllegalArgumentException(vocabJson + ": is not a JSON object token -> id");
+        JsonNode root = TokenizerJson.parse(Files.readAllBytes(vocabJson), vocabJson.toString());
+        if (root == null || !root.isObject()) throw new TokenizerFormatException(vocabJson + ": is not a JSON object token -> id");
         Map<String, Integer> vocab = new HashMap<>(root.size() * 2);
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             var e = it.next();
-            if (!e.getValue().isInt()) throw new IllegalArgumentException(vocabJson + ": id of '" + e.getKey() + "' is not an integer");
+            if (!e.getValue().isInt()) throw new TokenizerFormatException(vocabJson + ": id of '" + e.getKey() + "' is not an integer");
             vocab.put(e.getKey(), e.getValue().asInt());
         }
         List<String> lines = Files.readAllLines(mergesTxt, StandardCharsets.UTF_8);
@@ -83,7 +86,7 @@ public final class Tokenizers {
             if (line.isEmpty()) continue;
             String[] parts = line.split(" ", -1);
             if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
-                throw new IllegalArgumentException(mergesTxt + ":" + (i + 1) + ": '" + line + "' is not two tokens separated by one space");
+                throw new TokenizerFormatException(mergesTxt + ":" + (i + 1) + ": '" + line + "' is not two tokens separated by one space");
             }
             merges.add(parts);
         }
@@ -91,16 +94,20 @@ public final class Tokenizers {
         try {
             bpe = new Bpe(vocab, merges, null, false, false);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(mergesTxt + " with " + vocabJson + ": " + e.getMessage(), e);
+            throw new TokenizerFormatException(mergesTxt + " with " + vocabJson + ": " + e.getMessage(), e);
         }
         List<AddedToken> specials = new ArrayList<>();
         for (String s : new String[] {"<s>", "<pad>", "</s>", "<unk>", "<mask>"}) {
             Integer id = vocab.get(s);
-            if (id == null) throw new IllegalArgumentException(vocabJson + ": special token " + s + " is not in the vocabulary");
+            if (id == null) throw new TokenizerFormatException(vocabJson + ": special token " + s + " is not in the vocabulary");
             specials.add(new AddedToken(id, s, true, s.equals("<mask>"), false, false));
         }
-        return new PipelineTokenizer(null, new ByteLevelPreTokenizer(false, true), bpe,
-                PostProcessor.roberta("<s>", vocab.get("<s>"), "</s>", vocab.get("</s>")), specials, vocab.get("<pad>"));
+        try {
+            return new PipelineTokenizer(null, new ByteLevelPreTokenizer(false, true), bpe,
+                    PostProcessor.roberta("<s>", vocab.get("<s>"), "</s>", vocab.get("</s>")), specials, vocab.get("<pad>"));
+        } catch (IllegalArgumentException e) {
+            throw new TokenizerFormatException(vocabJson + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -116,10 +123,10 @@ public final class Tokenizers {
             boolean lower = true;
             Path cfg = modelDir.resolve("tokenizer_config.json");
             if (Files.isRegularFile(cfg)) {
-                JsonNode c = new ObjectMapper().readTree(cfg.toFile());
+                JsonNode c = TokenizerJson.parse(Files.readAllBytes(cfg), cfg.toString());
                 JsonNode v = c == null ? null : c.get("do_lower_case");
                 if (v != null && !v.isNull()) {
-                    if (!v.isBoolean()) throw new IllegalArgumentException(cfg + ": do_lower_case must be a boolean, got " + v);
+                    if (!v.isBoolean()) throw new TokenizerFormatException(cfg + ": do_lower_case must be a boolean, got " + v);
                     lower = v.asBoolean();
                 }
             }

@@ -6,6 +6,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -165,5 +167,69 @@ class SafetensorsFormatTest {
         Path f = file("{" + entry("x.w", "F32", "[1]", "[0,8]") + "}", 8);
         SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class, () -> Safetensors.open(f));
         assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("'x.w'"), e.getMessage());
+    }
+
+    // ---- issue 14: validation as the reference implementation does it -------------------------------------------
+
+    /**
+     * A valid file whose header ends in two padding spaces, as writers pad to 8 bytes, with its header-length prefix
+     * lowered by {@code shortBy}: the shortened header still parses.
+     */
+    private Path withHeaderLengthShortBy(int shortBy) throws IOException {
+        byte[] header = ("{" + entry("w", "F32", "[3]", "[0,12]") + "}  ").getBytes(StandardCharsets.UTF_8);
+        return RawSafetensors.write(dir.resolve("short" + shortBy + ".safetensors"), header.length - shortBy, header,
+                RawSafetensors.floats(1, 2, 3));
+    }
+
+    @Test
+    void rejectsAHeaderLengthOneOrTwoBytesShortInsteadOfReadingEveryTensorShifted() throws IOException {
+        assertRejected(withHeaderLengthShortBy(1), "1 bytes left over", "header length");
+        assertRejected(withHeaderLengthShortBy(2), "2 bytes left over");
+    }
+
+    @Test
+    void rejectsAUtf8ByteOrderMark() throws IOException {
+        byte[] json = ("{" + entry("a", "F32", "[1]", "[0,4]") + "}").getBytes(StandardCharsets.UTF_8);
+        Path f = RawSafetensors.write(dir.resolve("bom.safetensors"), -1,
+                RawSafetensors.concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, json), new byte[4]);
+        assertRejected(f, "byte-order mark");
+    }
+
+    @Test
+    void rejectsUtf16Headers() throws IOException {
+        String h = "{" + entry("a", "F32", "[1]", "[0,4]") + "}";
+        for (String cs : new String[] {"UTF-16", "UTF-16LE", "UTF-16BE"}) {
+            Path f = RawSafetensors.write(dir.resolve(cs + ".safetensors"), -1, h.getBytes(Charset.forName(cs)),
+                    new byte[4]);
+            assertRejected(f);
+        }
+    }
+
+    @Test
+    void rejectsAHoleBetweenTensors() throws IOException {
+        String h = "{" + entry("a", "F32", "[1]", "[0,4]") + "," + entry("b", "F32", "[1]", "[8,12]") + "}";
+        assertRejected(file(h, 12), "'b'", "begins at data offset 8", "'a' ends at 4", "hole of 4 bytes");
+    }
+
+    @Test
+    void rejectsAFirstTensorThatDoesNotBeginAtZero() throws IOException {
+        assertRejected(file("{" + entry("a", "F32", "[1]", "[4,8]") + "}", 8), "'a'", "begins at 0");
+    }
+
+    @Test
+    void rejectsTrailingBytesAfterTheLastTensor() throws IOException {
+        assertRejected(file("{" + entry("a", "F32", "[1]", "[0,4]") + "}", 5), "cover 4 data bytes", "holds 5",
+                "1 bytes left over");
+        assertRejected(file("{}", 3), "cover 0 data bytes", "3 bytes left over");
+    }
+
+    @Test
+    void acceptsEmptyTensorsAtTheBoundariesOfOthers() throws IOException {
+        String h = "{" + entry("e0", "F32", "[0]", "[0,0]") + "," + entry("a", "F32", "[1]", "[0,4]") + ","
+                + entry("e1", "I64", "[2,0]", "[4,4]") + "," + entry("b", "U8", "[2]", "[4,6]") + ","
+                + entry("e2", "BF16", "[0]", "[6,6]") + "}";
+        try (SafetensorsFile f = SafetensorsFile.open(file(h, 6))) {
+            assertTrue(f.names().size() == 5 && f.readLong("e1").length == 0);
+        }
     }
 }

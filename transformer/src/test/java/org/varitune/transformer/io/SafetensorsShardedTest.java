@@ -177,4 +177,15 @@ class SafetensorsShardedTest extends TestBase {
         assertThrows(IllegalStateException.class, () -> s.readFloat("pooler.dense.bias"));
         assertFalse(s.names().isEmpty());
     }
+
+    @Test
+    void rejectsShardNamesThatAreNotPlainFileNamesWithATypedError() throws IOException {
+        for (String bad : new String[] {"a\\u0000b.safetensors", "../" + SHARD1, "sub/" + SHARD1, "..", ".", "",
+                "x\\\\" + SHARD1, "\\u0007.safetensors", "C:" + SHARD1}) {
+            Path index = index("\"embeddings.word_embeddings.weight\":\"" + bad + "\"");
+            SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class,
+                    () -> ShardedSafetensors.open(index), bad);
+            assertMessage(e, index.toString(), "'embeddings.word_embeddings.weight'", "not a plain file name");
+        }
+    }
 }

@@ -189,7 +189,7 @@ class TokenizerPipelineTest extends TestBase {
     }
 
     private static void assertRejected(String json, String... fragments) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.fromTokenizerJson(json, "bad.json"));
+        TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> Tokenizers.fromTokenizerJson(json, "bad.json"));
         assertTrue(e.getMessage().startsWith("bad.json: "), e.getMessage());
         for (String f : fragments) assertTrue(e.getMessage().contains(f), e.getMessage());
     }
@@ -231,7 +231,7 @@ class TokenizerPipelineTest extends TestBase {
     void vocabTxtWithoutASpecialTokenIsRejectedNamingFileAndToken() throws IOException {
         Path f = tmp.resolve("vocab.txt");
         Files.writeString(f, "[PAD]\n[UNK]\n[SEP]\n[MASK]\nhello\n", StandardCharsets.UTF_8);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.fromVocabTxt(f, true));
+        TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> Tokenizers.fromVocabTxt(f, true));
         assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("[CLS]"), e.getMessage());
     }
 
@@ -245,7 +245,7 @@ class TokenizerPipelineTest extends TestBase {
         Tokenizer t = Tokenizers.load(dir);
         assertArrayEquals(roberta().encodePair("hi <mask>", "hi hi").ids(), t.encodePair("hi <mask>", "hi hi").ids());
         Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\nh i\nĠh\n", StandardCharsets.UTF_8);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.load(dir));
+        TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> Tokenizers.load(dir));
         assertTrue(e.getMessage().contains("merges.txt:3"), e.getMessage());
     }
 
