@@ -21,8 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** DistilBERT checkpoints as HF writes them: config keys, tensor names, prefixes, and equivalence with BERT. */
 class DistilBertTest extends TestBase {
-    /** Hidden states of the renamed BERT: only the embedding sum's rounding order differs (hidden_states.0: 8.0e-8 observed). */
-    static final double RENAMED_TOL = 2e-6;
+    /**
+     * Hidden states of the renamed BERT: only the embedding sum's rounding order differs. Observed over every OpenBLAS
+     * core type and the pure-Java GEMM: at most 5.3e-7 (hidden_states.2), 8.0e-8 at hidden_states.0.
+     */
+    static final double RENAMED_TOL = 5e-6;
 
     private final Kernels kernels = Kernels.fromSystemProperty();
     @TempDir Path tmp;
