@@ -6,7 +6,7 @@
 #   benchmarks/run.sh [forward|train|all]      (default all; THREADS=2 ITERS=10 by default)
 #   benchmarks/run.sh rss                      peak resident memory (/usr/bin/time -v, apt package `time`) of the
 #                                              launcher's commands with its default heap: analyze, train full and
-#                                              partial (300 examples, 1 epoch), and one shard of a reduced demo sweep
+#                                              partial (300 examples, 1 epoch), one shard of a reduced demo sweep, and the whole demo
 #
 # Both sides run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (the AVX-512 kernels; see DEVELOPERS.md), torch with
 # jemalloc preloaded (pages retained: MALLOC_CONF) and Debian's OpenMP OpenBLAS. Needs: python3-torch, libopenblas0-openmp, libjemalloc2 (apt).
@@ -51,6 +51,7 @@ if [[ $WHAT == rss ]]; then
   rss "train --mode partial" train "${C[@]}" --mode partial --head-layer 6 --tune-layers 2 --epochs 1 --batch-size 32 \
     --out "$OUT/partial"
   rss "demo sweep, shard 0 of 3" sweep "$OUT/demo-short.yaml" --out "$OUT/demo" --shard 0/3
+  rss "demo (the main job, whole)" demo --out "$OUT/demo-whole"
   exit 0
 fi
 
