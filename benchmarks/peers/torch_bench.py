@@ -5,8 +5,11 @@ A plain-PyTorch BERT encoder with HF's structure (post-LN, exact GELU, additive 
 like e5-small-v2 or bert-base, timed the same way as `varitune bench forward` / `bench train`: random token ids,
 warm-up first, median of --iters. Prints `forward_seq_per_s=<n>` or `train_seq_per_s=<n>` as its last line.
 
-Run it with the same thread count as the Java side, jemalloc preloaded and Debian's OpenMP OpenBLAS, e.g.
+Run it with the same thread count as the Java side, jemalloc preloaded with its pages retained (without MALLOC_CONF
+jemalloc returns freed pages to the OS and every step pays the first touch again: 8x slower here) and Debian's OpenMP
+OpenBLAS, e.g.
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
+      MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 \
       /usr/bin/python3 benchmarks/peers/torch_bench.py --config e5-small --mode forward --threads 2
 """
 import argparse
