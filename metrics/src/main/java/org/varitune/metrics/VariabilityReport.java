@@ -1,5 +1,7 @@
 package org.varitune.metrics;
 
+import org.varitune.transformer.layers.Pooling;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -10,7 +10,7 @@
  * ({@link org.varitune.metrics.LayerSelection}).
  *
  * <h2>The ratio</h2>
- * For one layer, with pooled vectors {@code h_n} (one per training input, see {@link org.varitune.metrics.Pooling}),
+ * For one layer, with pooled vectors {@code h_n} (one per training input, see {@link org.varitune.transformer.layers.Pooling}),
  * classes {@code y = 0..C-1} with {@code n_y} examples, class means {@code m_y} and the unweighted mean of means
  * {@code m = (1/C) Σ_y m_y}:
  * <pre>

@@ -1,5 +1,7 @@
 package org.varitune.metrics;
 
+import org.varitune.transformer.layers.Pooling;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,7 +52,7 @@ class VariabilityReportTest extends TestBase {
     void rejectsResultsOfAnotherVariant() {
         VariabilityResult paper = VariabilityResult.of(0, 1, Variant.PAPER_CLASS_BALANCED, 1e-8, 1, 1, 1, new double[] {1}, 0);
         assertThrows(IllegalArgumentException.class, () -> new VariabilityReport(Variant.PAPYAN_SAMPLE_WEIGHTED, 1e-8,
-                Pooling.CLS, new int[] {1, 1}, 2, List.of(paper), null, null, null, OptionalDouble.empty()));
+                Pooling.FIRST_TOKEN, new int[] {1, 1}, 2, List.of(paper), null, null, null, OptionalDouble.empty()));
     }
 
     @ParameterizedTest
@@ -68,7 +70,7 @@ class VariabilityReportTest extends TestBase {
                 acc.addAll(per, new int[] {y}, 1);
             }
         }
-        VariabilityReport r = VariabilityReport.of(acc, v, 1e-8, Pooling.CLS, true);
+        VariabilityReport r = VariabilityReport.of(acc, v, 1e-8, Pooling.FIRST_TOKEN, true);
         assertTrue(r.nu()[0].isEmpty());
         assertTrue(r.bootstrap().at(0).isEmpty() && r.bootstrap().at(1).isPresent() && r.bootstrap().at(2).isPresent());
         assertArrayEquals(new int[] {1, 2}, r.curve().layers());

@@ -1,5 +1,7 @@
 package org.varitune.training;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.varitune.transformer.io.WeightSource;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.layers.Dropout;
@@ -124,7 +126,7 @@ public final class ClassificationHead {
         float[] dX = dense.backward(dA, s.dense(), true);
         Dropout.applyInPlace(dX, s.mask1());
         // forward was: p = pooling(h)
-        return pooling.backward(dX, s.pool());
+        return Pooling.backward(dX, s.pool());
     }
 
     /**

@@ -1,5 +1,7 @@
 package org.varitune.training;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,7 +40,7 @@ class DistilBertTrainingTest extends TestBase {
         Encoder enc = Encoder.load(Fixtures.dir(Fixtures.TINY_DISTILBERT), kernels);
         policy.insertAdapters(enc, 4, Adapter.Activation.RELU, new Random(7));
         SequenceClassifier m = new SequenceClassifier(enc,
-                ClassificationHead.of(enc, 3, new Pooling(Pooling.Mode.FIRST_TOKEN)), enc.numLayers());
+                ClassificationHead.of(enc, 3, Pooling.FIRST_TOKEN), enc.numLayers());
         m.head().initialize(new Random(8), 0.02);
         policy.apply(m);
         return m;

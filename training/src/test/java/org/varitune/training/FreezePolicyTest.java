@@ -1,5 +1,7 @@
 package org.varitune.training;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.junit.jupiter.api.Test;
 import org.varitune.transformer.kernels.CpuKernels;
 import org.varitune.transformer.layers.Adapter;
@@ -45,7 +47,7 @@ class FreezePolicyTest extends TestBase {
     }
 
     private Set<String> trained(LayerPlan plan) {
-        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), plan.headLayer(), Pooling.Mode.FIRST_TOKEN,
+        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), plan.headLayer(), Pooling.FIRST_TOKEN,
                 true, rand);
         FreezePolicy.of(plan).apply(m);
         return trained(m);
@@ -70,7 +72,7 @@ class FreezePolicyTest extends TestBase {
 
     @Test
     void nameBasedPoliciesMatchWholeNames() {
-        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), L, Pooling.Mode.FIRST_TOKEN, false, rand);
+        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), L, Pooling.FIRST_TOKEN, false, rand);
         FreezePolicy.matching("classifier\\..*|encoder\\.layer\\.2\\..*").apply(m);
         for (Parameter p : m.parameters()) {
             assertEquals(p.name().startsWith("classifier.") || p.name().startsWith("encoder.layer.2."), p.trainable(), p.name());
@@ -81,7 +83,7 @@ class FreezePolicyTest extends TestBase {
 
     @Test
     void adaptersGoOnlyToTheGivenSitesOfTheTunedBlock() {
-        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 3, Pooling.Mode.FIRST_TOKEN, false, rand);
+        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 3, Pooling.FIRST_TOKEN, false, rand);
         FreezePolicy p = FreezePolicy.of(Plans.of(L, TuningMode.ADAPTERS, 3, 1, 2));
         p.insertAdapters(m.encoder(), null, Adapter.Site.houlsby(4), Adapter.Activation.RELU, new Random(0));
         assertFalse(m.encoder().layers().get(0).hasAdapters());
@@ -94,7 +96,7 @@ class FreezePolicyTest extends TestBase {
 
     @Test
     void applyChecksAdaptersAndTheHeadLayer() {
-        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 2, Pooling.Mode.FIRST_TOKEN, false, rand);
+        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 2, Pooling.FIRST_TOKEN, false, rand);
         FreezePolicy adapters = FreezePolicy.of(Plans.of(L, TuningMode.ADAPTERS, 2, 1));
         var ex = assertThrows(IllegalStateException.class, () -> adapters.apply(m));
         assertTrue(ex.getMessage().contains("encoder.layer.1"), ex.getMessage());

@@ -1,5 +1,7 @@
 package org.varitune.training;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.junit.jupiter.api.Test;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.layers.DropoutContext;
@@ -41,7 +43,7 @@ class GradientAccumulationTest extends TestBase {
 
     @Test
     void twoScaledMicroBatchesGiveTheGradientOfTheWholeBatch() {
-        SequenceClassifier m = TinyClassifiers.model(false, Kernels.fromSystemProperty(), 3, Pooling.Mode.FIRST_TOKEN,
+        SequenceClassifier m = TinyClassifiers.model(false, Kernels.fromSystemProperty(), 3, Pooling.FIRST_TOKEN,
                 true, rand);
         m.zeroGrad();
         microBatch(m, 0, 4, 1.0);

@@ -1,5 +1,7 @@
 package org.varitune.training;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.varitune.transformer.io.Safetensors;
@@ -20,27 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Pooling weights and errors, head loading by HF name, the pooler copied from the encoder checkpoint. */
+/** Head loading by HF name, the pooler copied from the encoder checkpoint. */
 class HeadsTest extends TestBase {
     @TempDir Path tmp;
 
     @Test
-    void poolingWeightsFollowTheMasksAndAnEmptyRowIsAnError() {
-        int[] mask = {1, 1, 1, 0, 1, 1, 0, 0}, special = {1, 0, 1, 1, 1, 1, 1, 1};
-        assertArrayEquals(new float[] {1, 0, 0, 0, 1, 0, 0, 0},
-                new Pooling(Pooling.Mode.FIRST_TOKEN).weights(mask, special, 2, 4));
-        assertArrayEquals(new float[] {1 / 3f, 1 / 3f, 1 / 3f, 0, 0.5f, 0.5f, 0, 0},
-                new Pooling(Pooling.Mode.MEAN_NON_PAD).weights(mask, special, 2, 4));
-        var ex = assertThrows(IllegalArgumentException.class,
-                () -> new Pooling(Pooling.Mode.MEAN_NON_SPECIAL).weights(mask, special, 2, 4));
-        assertTrue(ex.getMessage().contains("b=1"), ex.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new Pooling(Pooling.Mode.MEAN_NON_SPECIAL).weights(mask, null, 2, 4));
-    }
-
-    @Test
     void bertHeadTakesThePoolerFromTheEncoderCheckpoint() throws IOException {
         Encoder enc = Encoder.load(Fixtures.dir(Fixtures.TINY_BERT), new CpuKernels());
-        var head = new ClassificationHead(new CpuKernels(), ModelFamilies.of("bert"), 32, 3, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
+        var head = new ClassificationHead(new CpuKernels(), ModelFamilies.of("bert"), 32, 3, 0.1, Pooling.FIRST_TOKEN);
         assertEquals(2, head.copyFromEncoder(enc));
         try (WeightSource w = Fixtures.open(Fixtures.TINY_BERT, "model")) {
             Parameter pw = head.parameters().get(0);
@@ -54,7 +43,7 @@ class HeadsTest extends TestBase {
         Path file = tmp.resolve("head.safetensors");
         new SafetensorsWriter().addF32("classifier.dense.weight", new float[32 * 32], 32, 32)
                 .addF32("classifier.dense.bias", new float[31], 31).write(file);
-        var head = new ClassificationHead(new CpuKernels(), ModelFamilies.of("roberta"), 32, 3, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
+        var head = new ClassificationHead(new CpuKernels(), ModelFamilies.of("roberta"), 32, 3, 0.1, Pooling.FIRST_TOKEN);
         try (WeightSource w = Safetensors.open(file)) {
             var ex = assertThrows(IOException.class, () -> head.loadFrom(w));
             assertTrue(ex.getMessage().contains("classifier.dense.bias has shape [31], expected [32]"), ex.getMessage());

@@ -1,5 +1,7 @@
 package org.varitune.training;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.varitune.transformer.io.WeightSource;
@@ -47,7 +49,7 @@ class HfFixtureTrainingTest extends TestBase {
     private Setup load(String fixture) throws IOException {
         Encoder enc = Encoder.load(Fixtures.dir(fixture), kernels);
         var cfg = enc.config();
-        Pooling first = new Pooling(Pooling.Mode.FIRST_TOKEN);
+        Pooling first = Pooling.FIRST_TOKEN;
         ClassificationHead head = ClassificationHead.of(enc, 3, first);
         try (WeightSource w = Fixtures.open(fixture, "model")) {
             head.loadFrom(w);

@@ -1,5 +1,7 @@
 package org.varitune.training;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -133,7 +135,7 @@ class LayersVsOracleTest extends TestBase {
     void encoderLayerWithAdaptersAndDropoutMatchesTheOracle(Kernels k) {
         for (boolean adapters : new boolean[] {false, true}) {
             for (boolean withDrop : new boolean[] {false, true}) {
-                SequenceClassifier m = TinyClassifiers.model(false, k, 3, Pooling.Mode.FIRST_TOKEN, adapters, rand);
+                SequenceClassifier m = TinyClassifiers.model(false, k, 3, Pooling.FIRST_TOKEN, adapters, rand);
                 EncoderLayer layer = m.encoder().layers().get(1);
                 DropoutContext ctx = withDrop ? DropoutContext.training(3, 9) : DropoutContext.OFF;
                 DoubleModel o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU);
@@ -159,7 +161,7 @@ class LayersVsOracleTest extends TestBase {
     @MethodSource("kernels")
     void embeddingsWithDropoutAndThePadRuleMatchTheOracle(Kernels k) {
         for (boolean roberta : new boolean[] {false, true}) {
-            SequenceClassifier m = TinyClassifiers.model(roberta, k, 1, Pooling.Mode.FIRST_TOKEN, false, rand);
+            SequenceClassifier m = TinyClassifiers.model(roberta, k, 1, Pooling.FIRST_TOKEN, false, rand);
             DropoutContext ctx = DropoutContext.training(5, 1);
             DoubleModel o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU);
             var b = TinyClassifiers.batch(roberta);
@@ -215,7 +217,7 @@ class LayersVsOracleTest extends TestBase {
     @MethodSource("kernels")
     void headsWithEveryPoolingAndDropoutMatchTheOracle(Kernels k) {
         for (boolean roberta : new boolean[] {false, true}) {
-            for (Pooling.Mode mode : Pooling.Mode.values()) {
+            for (Pooling mode : Pooling.values()) {
                 SequenceClassifier m = TinyClassifiers.model(roberta, k, 1, mode, false, rand);
                 DropoutContext ctx = DropoutContext.training(2, 4);
                 DoubleModel o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU);

@@ -1,5 +1,7 @@
 package org.varitune.training;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -96,7 +98,7 @@ class ModelVsOracleTest extends TestBase {
     @ParameterizedTest
     @MethodSource("cases")
     void everyGradientOfTheWholeClassifierMatchesTheOracle(Kernels k, boolean roberta, boolean dropout) {
-        Pooling.Mode pooling = roberta ? Pooling.Mode.MEAN_NON_PAD : Pooling.Mode.MEAN_NON_SPECIAL;
+        Pooling pooling = roberta ? Pooling.MEAN_NON_PAD : Pooling.MEAN_NON_SPECIAL;
         SequenceClassifier m = TinyClassifiers.model(roberta, k, 3, pooling, true, rand);
         FreezePolicy.of(Plans.full(3)).apply(m);
         Run r = run(m, roberta, dropout ? DropoutContext.training(42, 7) : DropoutContext.OFF);
@@ -122,7 +124,7 @@ class ModelVsOracleTest extends TestBase {
         Kernels k = Kernels.fromSystemProperty();
         FreezePolicy policy = FreezePolicy.of(plan);
         int headLayer = plan.headLayer();
-        SequenceClassifier m = TinyClassifiers.model(false, k, headLayer, Pooling.Mode.FIRST_TOKEN, false, rand);
+        SequenceClassifier m = TinyClassifiers.model(false, k, headLayer, Pooling.FIRST_TOKEN, false, rand);
         policy.insertAdapters(m.encoder(), 4, Adapter.Activation.GELU, new Random(1));
         // adapters start at identity with up = 0; randomise them so that every gradient is exercised
         for (Parameter p : m.parameters()) {
@@ -155,7 +157,7 @@ class ModelVsOracleTest extends TestBase {
         // attention adapter before its dropout, FFN adapter after, both with a bottleneck dropout, different widths
         Adapter.Site att = new Adapter.Site(4, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.2);
         Adapter.Site ffn = new Adapter.Site(6, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.2);
-        SequenceClassifier m = TinyClassifiers.model(roberta, k, 3, Pooling.Mode.FIRST_TOKEN, att, ffn, rand);
+        SequenceClassifier m = TinyClassifiers.model(roberta, k, 3, Pooling.FIRST_TOKEN, att, ffn, rand);
         FreezePolicy.of(Plans.full(3)).apply(m);
         Run r = run(m, roberta, dropout ? DropoutContext.training(42, 7) : DropoutContext.OFF);
         AllClose.assertAllClose("loss", new double[] {r.loss()}, new double[] {r.expectedLoss()}, MODEL);
@@ -167,8 +169,8 @@ class ModelVsOracleTest extends TestBase {
         Kernels k = Kernels.fromSystemProperty();
         Adapter.Site before = new Adapter.Site(4, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0);
         Adapter.Site after = new Adapter.Site(4, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0);
-        SequenceClassifier a = TinyClassifiers.model(false, k, 3, Pooling.Mode.FIRST_TOKEN, before, null, new Random(5));
-        SequenceClassifier b = TinyClassifiers.model(false, k, 3, Pooling.Mode.FIRST_TOKEN, after, null, new Random(5));
+        SequenceClassifier a = TinyClassifiers.model(false, k, 3, Pooling.FIRST_TOKEN, before, null, new Random(5));
+        SequenceClassifier b = TinyClassifiers.model(false, k, 3, Pooling.FIRST_TOKEN, after, null, new Random(5));
         var batch = TinyClassifiers.batch(false);
         int B = TinyClassifiers.B, T = TinyClassifiers.T;
         float[] offA = a.forwardTrain(batch.ids(), batch.types(), batch.mask(), batch.special(), B, T, DropoutContext.OFF).logits();

@@ -1,5 +1,7 @@
 package org.varitune.training;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.Dropout;
@@ -47,21 +49,21 @@ public final class TinyClassifiers {
      * A random classifier: encoder weights ~ N(0, 0.3²) (LayerNorm weights 1 + noise), the head likewise, adapters
      * (when {@code adapters}) with random rather than near-identity weights so that every gradient is exercised.
      */
-    public static SequenceClassifier model(boolean roberta, Kernels k, int headLayer, Pooling.Mode pooling,
+    public static SequenceClassifier model(boolean roberta, Kernels k, int headLayer, Pooling pooling,
                                            boolean adapters, Random rand) {
         Adapter.Site site = adapters ? Adapter.Site.houlsby(5) : null;
         return model(roberta, k, headLayer, pooling, site, site, rand);
     }
 
     /** As above with GELU adapters at the given sites (null = none there) in every layer up to the head. */
-    public static SequenceClassifier model(boolean roberta, Kernels k, int headLayer, Pooling.Mode pooling,
+    public static SequenceClassifier model(boolean roberta, Kernels k, int headLayer, Pooling pooling,
                                            Adapter.Site attention, Adapter.Site output, Random rand) {
         EncoderConfig c = config(roberta);
         Encoder enc = TinyModels.random(c, k, false, rand);
         if (attention != null || output != null) {
             for (int l = 0; l < headLayer; l++) enc.layers().get(l).addAdapters(attention, output, Adapter.Activation.GELU, rand);
         }
-        Pooling p = new Pooling(pooling);
+        Pooling p = pooling;
         ClassificationHead head = new ClassificationHead(k, c.family(), c.hiddenSize(), LABELS, c.hiddenDropoutProb(), p);
         SequenceClassifier m = new SequenceClassifier(enc, head, headLayer);
         for (Parameter q : m.parameters()) {
@@ -86,7 +88,7 @@ public final class TinyClassifiers {
             if (isBefore(layer.outputAdapter())) before.add(pr + "output.adapter");
         }
         return new DoubleModel(new DoubleModel.Config(c.modelType().equals("roberta"), c.hiddenSize(), c.numAttentionHeads(),
-                c.intermediateSize(), c.layerNormEps(), c.padTokenId(), m.headLayer(), m.head().pooling().mode().name(),
+                c.intermediateSize(), c.layerNormEps(), c.padTokenId(), m.headLayer(), m.head().pooling().name(),
                 adapterAct, before), DoubleModel.params(m.parameters()), masks);
     }
 

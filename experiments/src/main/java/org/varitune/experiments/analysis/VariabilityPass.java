@@ -3,7 +3,7 @@ package org.varitune.experiments.analysis;
 import org.varitune.experiments.data.Dataset;
 import org.varitune.experiments.data.Example;
 import org.varitune.experiments.data.TaskData;
-import org.varitune.metrics.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.metrics.VariabilityAccumulator;
 import org.varitune.metrics.Variant;
 import org.varitune.experiments.report.AtomicFiles;

@@ -8,7 +8,7 @@ import org.varitune.experiments.sweep.Fingerprint;
 import org.varitune.experiments.sweep.ResultGuard;
 import org.varitune.experiments.sweep.RunIdentity;
 import org.varitune.experiments.sweep.SweepRunner;
-import org.varitune.metrics.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.metrics.Variant;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.model.Encoder;

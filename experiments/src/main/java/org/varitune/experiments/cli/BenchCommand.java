@@ -85,7 +85,7 @@ public final class BenchCommand implements Runnable {
                     float[][] pooled = new float[L][];
                     for (int l = 0; l < L; l++) {
                         pooled[l] = new float[batch * C];
-                        org.varitune.metrics.Pooling.MEAN_NON_SPECIAL.pool(out.hiddenStates().get(l), mask, special,
+                        org.varitune.transformer.layers.Pooling.MEAN_NON_SPECIAL.pool(out.hiddenStates().get(l), mask, special,
                                 batch, seq, C, pooled[l]);
                     }
                     acc.addAll(pooled, labels, batch);

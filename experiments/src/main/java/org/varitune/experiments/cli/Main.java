@@ -1,6 +1,6 @@
 package org.varitune.experiments.cli;
 
-import org.varitune.metrics.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.metrics.Variant;
 import org.varitune.training.TuningMode;
 import org.varitune.training.PrefixCachePolicy;
@@ -39,7 +39,6 @@ public final class Main implements Runnable {
         cl.registerConverter(Float.TYPE, v -> (float) finiteDouble(v));
         spelled(cl, Pooling.class);
         spelled(cl, Variant.class);
-        spelled(cl, org.varitune.training.Pooling.Mode.class);
         spelled(cl, TuningMode.class);
         spelled(cl, PrefixCachePolicy.class);
         spelled(cl, Adapter.Activation.class);

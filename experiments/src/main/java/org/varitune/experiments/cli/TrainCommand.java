@@ -3,7 +3,7 @@ package org.varitune.experiments.cli;
 import org.varitune.experiments.data.Dataset;
 import org.varitune.experiments.data.TaskData;
 import org.varitune.training.LayerPlan;
-import org.varitune.training.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
 import org.varitune.training.trainer.Classifiers;
@@ -87,7 +87,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--head-pooling", description = "What the classification head pools: ${COMPLETION-CANDIDATES} (default "
             + "${DEFAULT-VALUE}). mean = text tokens, specials excluded; mean-with-special = every non-pad token; "
             + "first-token = [CLS] / <s>, HF's heads.")
-    Pooling.Mode headPooling = D.headPooling();
+    Pooling headPooling = D.headPooling();
     @Option(names = "--prefix-policy", description = "How the frozen layers under the tuned block run: "
             + "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}). cached = eval mode, computed once and reused; "
             + "recompute = eval mode, every step (same numbers); authors-dropout = train mode (dropout on), as the "

@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import org.varitune.metrics.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.metrics.Variant;
 import org.varitune.training.TuningMode;
 import org.varitune.training.PrefixCachePolicy;
@@ -193,7 +193,7 @@ public record ExperimentConfig(
                         @JsonProperty("warmup_steps") Integer warmupSteps,
                         @JsonProperty("grad_accumulation") Integer gradAccumulation,
                         @JsonProperty("adapter_activation") Adapter.Activation adapterActivation,
-                        @JsonProperty("head_pooling") org.varitune.training.Pooling.Mode headPooling,
+                        @JsonProperty("head_pooling") Pooling headPooling,
                         @JsonProperty("prefix_policy") PrefixCachePolicy prefixPolicy,
                         @JsonProperty("tune_last_layer") Integer tuneLastLayer,
                         @JsonProperty("attention_adapter") AdapterSite attentionAdapter,
@@ -350,7 +350,6 @@ public record ExperimentConfig(
         SimpleModule m = new SimpleModule("varitune-spellings");
         spelled(m, Pooling.class);
         spelled(m, Variant.class);
-        spelled(m, org.varitune.training.Pooling.Mode.class);
         spelled(m, PrefixCachePolicy.class);
         spelled(m, Adapter.Activation.class);
         spelled(m, Adapter.Init.class);

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.varitune.metrics.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.metrics.Variant;
 
 import java.io.PrintStream;
@@ -110,7 +110,7 @@ class AnalyzeCommandTest {
         assertFalse(j.toString().contains("NaN"));
         for (JsonNode l : j.get("layers")) {
             int layer = l.get("layer").asInt();
-            if (pooling == Pooling.CLS && layer == 0) {
+            if (pooling == Pooling.FIRST_TOKEN && layer == 0) {
                 // the embedding output at position 0 is [CLS] + position 0 + type 0 for every input
                 assertTrue(l.get("nu").isNull(), l.toString());
                 assertEquals("Sb = 0: every class has exactly the same mean at this layer", l.get("nu_undefined_reason").asText());
@@ -123,7 +123,7 @@ class AnalyzeCommandTest {
                     && l.get("nu_bias_corrected").asDouble() <= l.get("ci_hi").asDouble(), l.toString());
         }
         assertTrue(j.get("recommendation").get("head_layer").asInt() >= 1);
-        if (pooling == Pooling.CLS) assertTrue(text.contains("undefined") && text.contains("Sb = 0"), text);
+        if (pooling == Pooling.FIRST_TOKEN) assertTrue(text.contains("undefined") && text.contains("Sb = 0"), text);
     }
 
     @Test
@@ -140,12 +140,12 @@ class AnalyzeCommandTest {
         var mean = new org.varitune.experiments.analysis.VariabilityPass.Options(32, 8, Pooling.MEAN_NON_SPECIAL,
                 Variant.PAPER_CLASS_BALANCED, 50, 17L, acc, 1);
         org.varitune.experiments.analysis.VariabilityPass.run(enc, tok, train, mean, null);
-        var first = new org.varitune.experiments.analysis.VariabilityPass.Options(32, 8, Pooling.CLS,
+        var first = new org.varitune.experiments.analysis.VariabilityPass.Options(32, 8, Pooling.FIRST_TOKEN,
                 Variant.PAPER_CLASS_BALANCED, 50, 17L, acc, 1);
         IOException e = assertThrows(IOException.class,
                 () -> org.varitune.experiments.analysis.VariabilityPass.run(enc, tok, train, first, null));
         assertTrue(e.getMessage().contains(acc.toString()) && e.getMessage().contains("pooling=" + Pooling.MEAN_NON_SPECIAL)
-                && e.getMessage().contains("pooling=" + Pooling.CLS), e.getMessage());
+                && e.getMessage().contains("pooling=" + Pooling.FIRST_TOKEN), e.getMessage());
     }
 
     @Test

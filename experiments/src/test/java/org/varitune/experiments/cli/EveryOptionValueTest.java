@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.varitune.metrics.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.metrics.Variant;
 import org.varitune.training.TuningMode;
 import org.varitune.training.PrefixCachePolicy;
@@ -106,8 +106,8 @@ class EveryOptionValueTest {
      */
     @Test
     void analyzeWithFirstTokenPoolingReportsTheConstantEmbeddingLayerAsUndefined() throws Exception {
-        JsonNode paper = analyze(Pooling.CLS, Variant.PAPER_CLASS_BALANCED);
-        JsonNode papyan = analyze(Pooling.CLS, Variant.PAPYAN_SAMPLE_WEIGHTED);
+        JsonNode paper = analyze(Pooling.FIRST_TOKEN, Variant.PAPER_CLASS_BALANCED);
+        JsonNode papyan = analyze(Pooling.FIRST_TOKEN, Variant.PAPYAN_SAMPLE_WEIGHTED);
         for (JsonNode j : List.of(paper, papyan)) {
             JsonNode l0 = j.get("layers").get(0);
             assertTrue(l0.get("nu").isNull() && l0.has("nu_undefined_reason"), l0.toString());
@@ -139,7 +139,7 @@ class EveryOptionValueTest {
             assertEquals(m.spelling(), j.get("config").get("mode").asText());
         }
         Set<Double> losses = new HashSet<>();
-        for (org.varitune.training.Pooling.Mode p : org.varitune.training.Pooling.Mode.values()) {
+        for (org.varitune.transformer.layers.Pooling p : org.varitune.transformer.layers.Pooling.values()) {
             JsonNode j = train("pool-" + p, "--mode", "partial", "--head-layer", "2", "--head-pooling", p.spelling());
             assertEquals(p.spelling(), j.get("config").get("headPooling").asText());
             losses.add(j.get("epochs").get(0).get("train_loss").asDouble());
@@ -199,9 +199,9 @@ class EveryOptionValueTest {
     }
 
     @Test
-    void everyOptionValueIsLowerCaseKebabAndTheTwoPoolingsShareTheirNames() {
+    void everyOptionValueIsLowerCaseKebab() {
         Pattern kebab = Pattern.compile("[a-z]+(-[a-z]+)*");
-        List<Class<? extends Enum<?>>> types = List.of(Pooling.class, Variant.class, org.varitune.training.Pooling.Mode.class,
+        List<Class<? extends Enum<?>>> types = List.of(Pooling.class, Variant.class,
                 TuningMode.class, PrefixCachePolicy.class, Adapter.Activation.class);
         for (Class<? extends Enum<?>> t : types) {
             Set<String> seen = new HashSet<>();
@@ -213,6 +213,5 @@ class EveryOptionValueTest {
             }
         }
         assertEquals(List.of("mean", "mean-with-special", "first-token"), Spelled.spellings(Pooling.class));
-        assertEquals(Spelled.spellings(Pooling.class), Spelled.spellings(org.varitune.training.Pooling.Mode.class));
     }
 }

@@ -7,7 +7,7 @@ import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.layers.Adapter;
 
-import org.varitune.training.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.TuningMode;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.layers.Adapter;
@@ -73,7 +73,7 @@ class ExperimentConfigTest {
         assertEquals(List.of(20L), ft.seeds());
         assertEquals(List.of(20, 3e-4, 8, 128, 0.06, 0.0, 0.0), List.of(f.epochs(), f.lr(), f.batchSize(), f.maxLength(),
                 f.warmupRatio(), f.weightDecay(), f.maxGradNorm()));
-        assertEquals(Pooling.Mode.FIRST_TOKEN, f.headPooling());
+        assertEquals(Pooling.FIRST_TOKEN, f.headPooling());
         assertEquals(PrefixCachePolicy.AUTHORS_DROPOUT, f.prefixPolicy());
 
         ExperimentConfig ef = ExperimentConfig.read(configs().resolve("authors/roberta-large-ef-adapters.yaml"), vars);
@@ -148,7 +148,7 @@ class ExperimentConfigTest {
         assertEquals(96, ExperimentConfig.read(write(base), Map.of()).variability().maxLength());
         ExperimentConfig c = ExperimentConfig.read(write(base + "variability: {max_length: 64}\n"), Map.of());
         assertEquals(64, c.variability().maxLength());
-        assertEquals(org.varitune.metrics.Pooling.MEAN_NON_SPECIAL, c.variability().pooling());
+        assertEquals(org.varitune.transformer.layers.Pooling.MEAN_NON_SPECIAL, c.variability().pooling());
         assertEquals(128, ExperimentConfig.read(write("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: f, mode: full}\n"),
                 Map.of()).variability().maxLength(), "the default train.max_length");
     }
@@ -226,7 +226,7 @@ class ExperimentConfigTest {
                 + "  prefix_policy: authors-dropout\n  warmup_steps: 7\n  grad_accumulation: 4\n"
                 + "  adapter_activation: gelu\n  batch_size: 16\n"), Map.of());
         TrainConfig t = c.trainFor("rte", "full").applyTo(TrainConfig.builder()).build();
-        TrainConfig expected = TrainConfig.builder().headPooling(org.varitune.training.Pooling.Mode.FIRST_TOKEN)
+        TrainConfig expected = TrainConfig.builder().headPooling(org.varitune.transformer.layers.Pooling.FIRST_TOKEN)
                 .prefixPolicy(PrefixCachePolicy.AUTHORS_DROPOUT).warmupSteps(7).gradAccumulation(4)
                 .adapterActivation(Adapter.Activation.GELU).batchSize(16).build();
         assertEquals(expected, t);
@@ -242,7 +242,7 @@ class ExperimentConfigTest {
         }
         assertEquals(10, c.train().epochs());
         assertEquals(0.1, c.train().weightDecay());
-        assertEquals(org.varitune.metrics.Pooling.MEAN_NON_SPECIAL, c.variability().pooling());
+        assertEquals(org.varitune.transformer.layers.Pooling.MEAN_NON_SPECIAL, c.variability().pooling());
         assertEquals(org.varitune.metrics.Variant.PAPER_CLASS_BALANCED, c.variability().variant());
     }
 

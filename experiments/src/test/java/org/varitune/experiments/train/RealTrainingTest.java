@@ -6,7 +6,7 @@ import org.varitune.experiments.cli.ModelSpec;
 import org.varitune.experiments.cli.TokenizedSplits;
 import org.varitune.experiments.data.BuiltinTasks;
 import org.varitune.experiments.data.TaskData;
-import org.varitune.training.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.LayerPlan;
 import org.varitune.training.TuningMode;
 import org.varitune.training.trainer.Classifiers;
@@ -46,7 +46,7 @@ class RealTrainingTest {
         Tokenizer tok = Tokenizers.load(dir);
         TaskData data = TaskData.builtin(BuiltinTasks.SUPERSENSE, new BuiltinTasks.Sizes(50, 25, 0));
         TrainConfig c = TrainConfig.builder().mode(TuningMode.PARTIAL).headLayer(3).tuneLayers(1).epochs(1)
-                .batchSize(16).lr(1e-3).maxLength(32).headPooling(Pooling.Mode.MEAN_NON_SPECIAL).build();
+                .batchSize(16).lr(1e-3).maxLength(32).headPooling(Pooling.MEAN_NON_SPECIAL).build();
         TokenizedDataset train = TokenizedSplits.of(data.train(), "train", tok, c.maxLength());
         TokenizedDataset dev = TokenizedSplits.of(data.dev(), "dev", tok, c.maxLength());
         LayerPlan plan = c.layerPlan(EncoderConfig.read(dir).numHiddenLayers());

@@ -5,9 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.LayerPlan;
-import org.varitune.training.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
+import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.EncoderLayer;
 import org.varitune.transformer.model.EncoderConfig;
@@ -34,7 +35,7 @@ import java.util.Set;
  * @param headLayer         1-based layer whose hidden states the head reads = the layers kept in the export
  * @param tuneLayers        tuned encoder layers ({@link LayerPlan#tunedLayerCount()}): k in 1..headLayer for TOP_K, PARTIAL,
  *                          ADAPTERS; any value &gt;= 0 (as given, unused) for the other modes
- * @param pooling           the head's pooling ({@link Pooling.Mode#FIRST_TOKEN} is what HF computes)
+ * @param pooling           the head's pooling ({@link Pooling#FIRST_TOKEN} is what HF computes)
  * @param headKind          whose head ({@link ModelFamily#head()}): BERT's (pooler + classifier), RoBERTa's
  *                          (classifier.dense + out_proj), ...; written as its {@code model_type}
  * @param numLabels         K; 1 = regression (HF {@code problem_type} "regression")
@@ -48,7 +49,7 @@ import java.util.Set;
  * @param sourceNumLayers   {@code num_hidden_layers} of the source model, before truncation at the head layer
  */
 public record ExportInfo(String taskName, List<String> labels, TuningMode mode, int headLayer, int tuneLayers,
-                         Pooling.Mode pooling, ModelFamily headKind, int numLabels, double classifierDropout,
+                         Pooling pooling, ModelFamily headKind, int numLabels, double classifierDropout,
                          Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation,
                          List<Integer> adapterLayers,
                          String sourceModel, int sourceNumLayers) {
@@ -60,7 +61,7 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
      * {@code adapters.output} as {@link Adapter.Site#spec()} or null); 1 (still read): one {@code adapters.bottleneck}
      * for both sites, near identity, after the dropouts.
      */
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;   // 3: enum values by their spelling (1, 2: Java names)
 
     public ExportInfo {
         Objects.requireNonNull(taskName, "taskName");
@@ -164,7 +165,7 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
             act = any.activation();
             layers.add(l + 1);
         }
-        return new ExportInfo(taskName, labels, mode, model.headLayer(), tuneLayers, head.pooling().mode(), kind,
+        return new ExportInfo(taskName, labels, mode, model.headLayer(), tuneLayers, head.pooling(), kind,
                 head.numLabels(), Double.parseDouble(Float.toString(drop)), att, out, act, layers, sourceModel,
                 sourceNumLayers);
     }
@@ -199,10 +200,10 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         ObjectNode v = config.putObject(JSON_KEY);
         v.put("format_version", FORMAT_VERSION);
         v.put("task", taskName);
-        if (mode == null) v.putNull("mode"); else v.put("mode", mode.name());
+        if (mode == null) v.putNull("mode"); else v.put("mode", mode.spelling());
         v.put("head_layer", headLayer);
         v.put("tune_layers", tuneLayers);
-        v.put("pooling", pooling.name());
+        v.put("pooling", pooling.spelling());
         v.put("head_kind", headKind.modelType());
         v.put("source_model", sourceModel);
         v.put("source_num_hidden_layers", sourceNumLayers);
@@ -213,7 +214,7 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
             a.put("file", ModelExport.ADAPTERS_FILE);
             if (attentionAdapter == null) a.putNull("attention"); else a.put("attention", attentionAdapter.spec());
             if (outputAdapter == null) a.putNull("output"); else a.put("output", outputAdapter.spec());
-            a.put("activation", adapterActivation.name());
+            a.put("activation", adapterActivation.spelling());
             ArrayNode ls = a.putArray("layers");
             for (int l : adapterLayers) ls.add(l);
             a.put("note", "Houlsby adapters after attention.output.dense ('attention') and output.dense ('output') of "
@@ -256,14 +257,14 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
             JsonNode arch = config.get("architectures");
             String kind = arch != null && arch.isArray() && arch.size() == 1 ? arch.get(0).asText()
                     : requireText(config, "model_type");
-            return new ExportInfo("", labels, TuningMode.FULL, layers, layers, Pooling.Mode.FIRST_TOKEN,
+            return new ExportInfo("", labels, TuningMode.FULL, layers, layers, Pooling.FIRST_TOKEN,
                     ModelFamilies.ofName(kind), numLabels, dropout, null, null, null, List.of(), file.getParent() == null ? ""
                     : String.valueOf(file.getParent().getFileName()), layers);
         }
         if (!v.isObject()) throw new IllegalArgumentException("'" + JSON_KEY + "' must be an object, got " + v);
         int version = requireInt(v, "format_version");
-        if (version != FORMAT_VERSION && version != 1) {
-            throw new IllegalArgumentException(JSON_KEY + ".format_version " + version + " is not 1 or " + FORMAT_VERSION);
+        if (version < 1 || version > FORMAT_VERSION) {
+            throw new IllegalArgumentException(JSON_KEY + ".format_version " + version + " is not 1.." + FORMAT_VERSION);
         }
         int headLayer = requireInt(v, "head_layer");
         if (headLayer != layers) {
@@ -271,7 +272,7 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
                     + " (an export keeps exactly the layers up to the head)");
         }
         JsonNode modeNode = v.get("mode");
-        TuningMode mode = modeNode == null || modeNode.isNull() ? null : TuningMode.valueOf(modeNode.asText());
+        TuningMode mode = modeNode == null || modeNode.isNull() ? null : value(TuningMode.class, modeNode.asText(), version, "mode");
         JsonNode a = v.get("adapters");
         Adapter.Site att = null, out = null;
         Adapter.Activation act = null;
@@ -283,7 +284,7 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
                 att = optionalSite(a, "attention");
                 out = optionalSite(a, "output");
             }
-            act = Adapter.Activation.valueOf(requireText(a, "activation"));
+            act = value(Adapter.Activation.class, requireText(a, "activation"), version, "adapters.activation");
             JsonNode ls = a.get("layers");
             if (ls == null || !ls.isArray()) throw new IllegalArgumentException(JSON_KEY + ".adapters.layers must be an array");
             for (JsonNode l : ls) {
@@ -292,9 +293,20 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
             }
         }
         return new ExportInfo(requireText(v, "task"), labels, mode, headLayer, requireInt(v, "tune_layers"),
-                Pooling.Mode.valueOf(requireText(v, "pooling")), ModelFamilies.ofName(requireText(v, "head_kind")),
+                value(Pooling.class, requireText(v, "pooling"), version, "pooling"), ModelFamilies.ofName(requireText(v, "head_kind")),
                 numLabels, dropout, att, out, act, adapterLayers, requireText(v, "source_model"),
                 requireInt(v, "source_num_hidden_layers"));
+    }
+
+    /** An enum value as written by format {@code version}: its spelling from version 3, its Java name before. */
+    private static <E extends Enum<E> & Spelled> E value(Class<E> type, String text, int version, String key) {
+        if (version >= 3) return Spelled.parse(type, text, JSON_KEY + "." + key);
+        try {
+            return Enum.valueOf(type, text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(JSON_KEY + "." + key + " '" + text + "' is not one of "
+                    + java.util.Arrays.toString(type.getEnumConstants()) + " (format_version " + version + ")");
+        }
     }
 
     private static Adapter.Site optionalSite(JsonNode a, String key) {

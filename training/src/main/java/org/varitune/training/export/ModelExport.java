@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.varitune.training.ClassificationHead;
-import org.varitune.training.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.transformer.io.Safetensors;
 import org.varitune.transformer.io.SafetensorsFile;
@@ -54,7 +54,7 @@ import java.util.stream.Stream;
  *       {@code bert.pooler.dense.*} (the head's pooler) + {@code classifier.*}; RoBERTa {@code classifier.dense.*} +
  *       {@code classifier.out_proj.*}. No adapter tensor: without adapters this is a checkpoint HF's
  *       {@code *ForSequenceClassification.from_pretrained} loads, and it predicts as our model when the pooling is
- *       {@link Pooling.Mode#FIRST_TOKEN} (HF pools the first token only).</li>
+ *       {@link Pooling#FIRST_TOKEN} (HF pools the first token only).</li>
  *   <li>{@value #ADAPTERS_FILE}, only with adapters: {@code encoder.layer.<i>.attention.output.adapter.{down,up}.*}
  *       and/or {@code encoder.layer.<i>.output.adapter.{down,up}.*} (no encoder prefix), metadata {@code attention},
  *       {@code output} (site specs or {@code none}), {@code activation}, {@code layers}. HF transformers cannot run these adapters: it ignores the file, and the
@@ -171,7 +171,7 @@ public final class ModelExport {
             Encoder enc = WeightLoader.load(src, config, kernels, config.numHiddenLayers());
             if (info.hasAdapters()) loadAdapters(enc, adaptersFile, info);
             ClassificationHead head = new ClassificationHead(kernels, info.headKind(), config.hiddenSize(), info.numLabels(),
-                    info.classifierDropout(), new Pooling(info.pooling()));
+                    info.classifierDropout(), info.pooling());
             head.loadFrom(src);
             checkNoStrayTensors(src, head);
             return new SequenceClassifier(enc, head, info.headLayer());

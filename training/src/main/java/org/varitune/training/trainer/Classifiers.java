@@ -3,7 +3,7 @@ package org.varitune.training.trainer;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.FreezePolicy;
 import org.varitune.training.LayerPlan;
-import org.varitune.training.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.transformer.model.Encoder;
 
@@ -34,7 +34,7 @@ public final class Classifiers {
         FreezePolicy policy = FreezePolicy.of(plan);
         Random rng = new Random(config.initSeed());
         policy.insertAdapters(encoder, config.attentionAdapter(), config.outputAdapter(), config.adapterActivation(), rng);
-        ClassificationHead head = ClassificationHead.of(encoder, numLabels, new Pooling(config.headPooling()));
+        ClassificationHead head = ClassificationHead.of(encoder, numLabels, config.headPooling());
         head.initialize(rng, INITIALIZER_RANGE);
         head.copyFromEncoder(encoder);
         SequenceClassifier model = new SequenceClassifier(encoder, head, plan.headLayer());

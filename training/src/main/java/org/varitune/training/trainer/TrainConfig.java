@@ -2,7 +2,7 @@ package org.varitune.training.trainer;
 
 import org.varitune.training.LayerPlan;
 import org.varitune.training.PrefixCachePolicy;
-import org.varitune.training.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.TuningMode;
 import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.layers.Adapter;
@@ -103,7 +103,7 @@ import java.util.Set;
 public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tuneLastLayer, int epochs, double lr,
                           int batchSize, int gradAccumulation, int maxLength, double warmupRatio, int warmupSteps,
                           double weightDecay, double maxGradNorm, long initSeed, long dropoutSeed, long dataSeed,
-                          Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation, Pooling.Mode headPooling,
+                          Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation, Pooling headPooling,
                           PrefixCachePolicy prefixPolicy,
                           long cacheMemoryLimitBytes, int earlyStoppingPatience, int evalBatchSize,
                           int checkpointEverySteps, int bucketChunkBatches, boolean loadBestAtEnd) {
@@ -241,7 +241,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         private long initSeed = 42, dropoutSeed = 42, dataSeed = 42;
         private Adapter.Site attentionAdapter = Adapter.Site.houlsby(64), outputAdapter = Adapter.Site.houlsby(64);
         private Adapter.Activation adapterActivation = Adapter.Activation.RELU;
-        private Pooling.Mode headPooling = Pooling.Mode.MEAN_NON_SPECIAL;
+        private Pooling headPooling = Pooling.MEAN_NON_SPECIAL;
         private PrefixCachePolicy prefixPolicy = PrefixCachePolicy.CACHED;
         private long cacheMemoryLimitBytes = 2L << 30;
         private int earlyStoppingPatience = 0, evalBatchSize = 64, checkpointEverySteps = 50, bucketChunkBatches = 50;
@@ -279,7 +279,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         /** The adapter after output.dense (the FFN), or null for none there. */
         public Builder outputAdapter(Adapter.Site v) { outputAdapter = v; return this; }
         public Builder adapterActivation(Adapter.Activation v) { adapterActivation = v; return this; }
-        public Builder headPooling(Pooling.Mode v) { headPooling = v; return this; }
+        public Builder headPooling(Pooling v) { headPooling = v; return this; }
         public Builder prefixPolicy(PrefixCachePolicy v) { prefixPolicy = v; return this; }
         public Builder cacheMemoryLimitBytes(long v) { cacheMemoryLimitBytes = v; return this; }
         public Builder earlyStoppingPatience(int v) { earlyStoppingPatience = v; return this; }

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.FreezePolicy;
 import org.varitune.training.Plans;
-import org.varitune.training.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TinyClassifiers;
 import org.varitune.training.TuningMode;
@@ -56,7 +56,7 @@ class ModelExportTest extends TestBase {
      * One export case: the mode, the head layer (of 3), k, the pooling, labels (1 = regression), the adapter sites
      * (null = none there) and the top of the tuned block (0 = the head layer).
      */
-    record Case(String name, TuningMode mode, int headLayer, int tuneLayers, Pooling.Mode pooling, int numLabels,
+    record Case(String name, TuningMode mode, int headLayer, int tuneLayers, Pooling pooling, int numLabels,
                 Adapter.Site attention, Adapter.Site output, int tuneLastLayer) {
         @Override public String toString() { return name; }
         boolean adapters() { return attention != null || output != null; }
@@ -66,16 +66,16 @@ class ModelExportTest extends TestBase {
 
     static Stream<Arguments> cases() {
         List<Case> cs = List.of(
-                new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0),
-                new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.MEAN_NON_SPECIAL, 3, null, null, 0),
-                new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.FIRST_TOKEN, 2, HOULSBY4, HOULSBY4, 0),
-                new Case("regression", TuningMode.FULL, 3, 0, Pooling.Mode.MEAN_NON_PAD, 1, null, null, 0),
+                new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0),
+                new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.MEAN_NON_SPECIAL, 3, null, null, 0),
+                new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.FIRST_TOKEN, 2, HOULSBY4, HOULSBY4, 0),
+                new Case("regression", TuningMode.FULL, 3, 0, Pooling.MEAN_NON_PAD, 1, null, null, 0),
                 // the authors' placement: attention adapter before its dropout, both BERT-initialised, with a
                 // bottleneck dropout, widths differing per site, in layer 2 only under a head on layer 3
-                new Case("authors-adapters", TuningMode.ADAPTERS, 3, 1, Pooling.Mode.FIRST_TOKEN, 2,
+                new Case("authors-adapters", TuningMode.ADAPTERS, 3, 1, Pooling.FIRST_TOKEN, 2,
                         new Adapter.Site(3, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1),
                         new Adapter.Site(5, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.1), 2),
-                new Case("ffn-adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.MEAN_NON_PAD, 3, null, HOULSBY4, 0));
+                new Case("ffn-adapters", TuningMode.ADAPTERS, 3, 2, Pooling.MEAN_NON_PAD, 3, null, HOULSBY4, 0));
         List<Arguments> args = new ArrayList<>();
         for (boolean roberta : new boolean[] {false, true}) for (Case c : cs) args.add(Arguments.of(roberta, c));
         return args.stream();
@@ -111,9 +111,9 @@ class ModelExportTest extends TestBase {
         assertEquals(c.numLabels == 1 ? "score" : c.numLabels == 2 ? "pos" : "LABEL_2",
                 config.get("id2label").get(Integer.toString(c.numLabels - 1)).asText());
         JsonNode v = config.get("varitune");
-        assertEquals(c.mode.name(), v.get("mode").asText());
+        assertEquals(c.mode.spelling(), v.get("mode").asText());
         assertEquals(3, v.get("source_num_hidden_layers").asInt());
-        assertEquals(c.pooling.name(), v.get("pooling").asText());
+        assertEquals(c.pooling.spelling(), v.get("pooling").asText());
 
         String prefix = roberta ? "roberta." : "bert.";
         try (WeightSource w = Safetensors.open(out)) {
@@ -170,7 +170,7 @@ class ModelExportTest extends TestBase {
     @Test
     void replacingAnExportLeavesNoTemporaryDirectoryAndHoldsTheNewWeights() throws IOException {
         Path src = source(false);
-        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
+        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier first = tuned(src, false, c);
         Path parent = tmp.resolve("exports");
         Path out = parent.resolve("sst2");
@@ -190,7 +190,7 @@ class ModelExportTest extends TestBase {
     @Test
     void refusesToReplaceADirectoryThatIsNotAnExport() throws IOException {
         Path src = source(false);
-        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, false, c);
         Path parent = tmp.resolve("exports");
         Path out = parent.resolve("mine");
@@ -208,10 +208,10 @@ class ModelExportTest extends TestBase {
     @Test
     void infoThatDoesNotDescribeTheModelIsRefusedNamingTheField() throws IOException {
         Path src = source(true);
-        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
+        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, true, c);
         ExportInfo good = ExportInfo.of(model, src, "t", List.of(), c.mode, 1);
-        ExportInfo bad = new ExportInfo("t", List.of(), c.mode, 2, 1, Pooling.Mode.MEAN_NON_PAD, good.headKind(), 3,
+        ExportInfo bad = new ExportInfo("t", List.of(), c.mode, 2, 1, Pooling.MEAN_NON_PAD, good.headKind(), 3,
                 good.classifierDropout(), null, null, null, List.of(), good.sourceModel(), 3);
         var ex = assertThrows(IllegalArgumentException.class,
                 () -> ModelExport.save(model, src, tmp.resolve("out"), bad));
@@ -228,8 +228,12 @@ class ModelExportTest extends TestBase {
         com.fasterxml.jackson.databind.node.ObjectNode config =
                 (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(out.resolve("config.json").toFile());
         var v = (com.fasterxml.jackson.databind.node.ObjectNode) config.get("varitune");
-        v.put("format_version", 1);
+        v.put("format_version", 1);   // which wrote enum values by their Java names
+        v.put("mode", org.varitune.transformer.io.Spelled.parse(TuningMode.class, v.get("mode").asText(), "").name());
+        v.put("pooling", org.varitune.transformer.io.Spelled.parse(Pooling.class, v.get("pooling").asText(), "").name());
         var a = (com.fasterxml.jackson.databind.node.ObjectNode) v.get("adapters");
+        a.put("activation", org.varitune.transformer.io.Spelled.parse(org.varitune.transformer.layers.Adapter.Activation.class,
+                a.get("activation").asText(), "").name());
         a.remove("attention");
         a.remove("output");
         a.put("bottleneck", 4);
@@ -282,7 +286,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aMissingHeadTensorIsAnErrorNamingTheFileAndTensor() throws IOException {
         Path src = source(false);
-        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, false, c);
         Path out = tmp.resolve("out");
         ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
@@ -300,7 +304,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aNameBasedPolicyExportsWithoutAMode() throws IOException {
         Path src = source(true);
-        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, true, c);
         Path out = tmp.resolve("out");
         ExportInfo info = ExportInfo.of(model, src, "t", List.of("a", "b", "c"), null, 0);
@@ -329,7 +333,7 @@ class ModelExportTest extends TestBase {
         assertEquals(3, info.headLayer());
         SequenceClassifier loaded = ModelExport.load(dir, k);
         Encoder enc = Encoder.load(dir, k);
-        var expectedHead = new ClassificationHead(k, ModelFamilies.of("bert"), 16, 2, 0.1, new Pooling(Pooling.Mode.FIRST_TOKEN));
+        var expectedHead = new ClassificationHead(k, ModelFamilies.of("bert"), 16, 2, 0.1, Pooling.FIRST_TOKEN);
         try (WeightSource w = Safetensors.open(dir)) {
             expectedHead.loadFrom(w);
         }
@@ -340,7 +344,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aStrayTensorBesideTheHeadIsAnErrorNamingIt() throws IOException {
         Path src = source(true);
-        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.Mode.FIRST_TOKEN, 3, null, null, 0);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
         SequenceClassifier model = tuned(src, true, c);
         Path out = tmp.resolve("out");
         ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
@@ -361,7 +365,7 @@ class ModelExportTest extends TestBase {
     /** An ADAPTERS export of a tiny BERT (adapters in layers 2 and 3, bottleneck 4, ReLU). */
     private Path exportWithAdapters() throws IOException {
         Path src = source(false);
-        Case c = new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.Mode.FIRST_TOKEN, 2, HOULSBY4, HOULSBY4, 0);
+        Case c = new Case("adapters", TuningMode.ADAPTERS, 3, 2, Pooling.FIRST_TOKEN, 2, HOULSBY4, HOULSBY4, 0);
         SequenceClassifier model = tuned(src, false, c);
         Path out = tmp.resolve("out");
         ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 2));
@@ -398,7 +402,7 @@ class ModelExportTest extends TestBase {
                     Adapter.Activation.RELU, rand);
         }
         int hidden = enc.config().hiddenSize();
-        Pooling pooling = new Pooling(c.pooling);
+        Pooling pooling = c.pooling;
         ClassificationHead head = roberta
                 ? new ClassificationHead(k, ModelFamilies.of("roberta"), hidden, c.numLabels, 0.1, pooling)
                 : new ClassificationHead(k, ModelFamilies.of("bert"), hidden, c.numLabels, 0.1, pooling);

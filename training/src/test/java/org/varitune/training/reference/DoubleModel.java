@@ -32,7 +32,7 @@ public final class DoubleModel {
 
     /**
      * @param roberta               RoBERTa positions (from padding_idx + 1) and the RoBERTa head; else BERT's
-     * @param pooling               a {@code Pooling.Mode} name
+     * @param pooling               a {@code Pooling} name
      * @param adapterAct            the adapters' activation (when the map has adapters)
      * @param adaptersBeforeDropout prefixes (e.g. {@code encoder.layer.0.attention.output.adapter}) of the adapters
      *                              placed before their dense's dropout: {@code drop(adapter(dense))}; the others

@@ -8,7 +8,7 @@ import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.DropoutContext;
 import org.varitune.transformer.testing.TestBase;
 import org.varitune.transformer.testing.Tolerances;
-import org.varitune.training.Pooling;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TinyClassifiers;
 
@@ -133,7 +133,7 @@ class OracleFiniteDifferenceTest extends TestBase {
 
     /** A random tiny classifier's oracle: names and shapes from our model, values from it. */
     private DoubleModel oracle(boolean roberta, boolean adapters, boolean dropout, DoubleLayers.Act act) {
-        SequenceClassifier m = TinyClassifiers.model(roberta, new CpuKernels(), 2, Pooling.Mode.MEAN_NON_SPECIAL,
+        SequenceClassifier m = TinyClassifiers.model(roberta, new CpuKernels(), 2, Pooling.MEAN_NON_SPECIAL,
                 adapters, rand);
         return TinyClassifiers.oracle(m, dropout ? DropoutContext.training(7, 3) : DropoutContext.OFF, act);
     }
@@ -211,7 +211,7 @@ class OracleFiniteDifferenceTest extends TestBase {
         // attention adapter before its dropout (BERT init, width 3), FFN adapter after (width 6), bottleneck dropout
         Adapter.Site att = new Adapter.Site(3, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.25);
         Adapter.Site ffn = new Adapter.Site(6, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.25);
-        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 2, Pooling.Mode.MEAN_NON_SPECIAL, att, ffn, rand);
+        SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 2, Pooling.MEAN_NON_SPECIAL, att, ffn, rand);
         DoubleModel o = TinyClassifiers.oracle(m, DropoutContext.training(7, 3), DoubleLayers.Act.valueOf(act));
         assertEquals(java.util.Set.of("encoder.layer.0.attention.output.adapter", "encoder.layer.1.attention.output.adapter"),
                 o.config().adaptersBeforeDropout());

@@ -1,5 +1,7 @@
 package org.varitune.training.trainer;
 
+import org.varitune.transformer.layers.Pooling;
+
 import org.varitune.training.PrefixCachePolicy;
 import org.junit.jupiter.api.Test;
 import org.varitune.transformer.layers.Adapter;
@@ -47,7 +49,7 @@ class TrainConfigTest {
     @Test
     void theRecordSpellsEnumsAsTheCommandLineDoes() {
         TrainConfig c = TrainConfig.builder().mode(TuningMode.TOP_K).prefixPolicy(PrefixCachePolicy.AUTHORS_DROPOUT)
-                .headPooling(org.varitune.training.Pooling.Mode.FIRST_TOKEN).build();
+                .headPooling(org.varitune.transformer.layers.Pooling.FIRST_TOKEN).build();
         var m = c.toMap();
         assertEquals("top-k", m.get("mode"));
         assertEquals("authors-dropout", m.get("prefixPolicy"));
