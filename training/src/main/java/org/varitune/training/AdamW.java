@@ -16,7 +16,8 @@ import java.util.Map;
  *   m ← β1·m + (1 − β1)·g ;  v ← β2·v + (1 − β2)·g²
  *   p ← p − (lr/(1 − β1ᵗ))·m / (√v/√(1 − β2ᵗ) + eps)    // eps after the bias correction of √v
  * </pre>
- * {@code wd} is {@code weightDecay} for parameters in the decay group ({@link #decays}) and 0 otherwise. A
+ * {@code wd} is {@code weightDecay} for parameters in HF Trainer's decay group ({@link Parameter#weightDecay()}: all
+ * but biases and LayerNorm parameters, as the module that made each parameter says) and 0 otherwise. A
  * parameter is stepped only when it is trainable and has a grad buffer (torch skips {@code grad is None}); its state
  * (m, v, t) is created at its first step and keyed by its HF name, so it can be checkpointed ({@link #state()},
  * {@link #loadState}).
@@ -53,15 +54,6 @@ public final class AdamW {
         return new AdamW(params, 0.9, 0.999, 1e-8, weightDecay);
     }
 
-    /**
-     * HF Trainer's grouping: no weight decay for biases and LayerNorm weights: names ending in {@code .bias}, containing
-     * {@code LayerNorm.weight} (BERT) or ending in {@code layer_norm.weight} (DistilBERT's {@code sa_layer_norm},
-     * {@code output_layer_norm}).
-     */
-    public static boolean decays(String name) {
-        return !name.endsWith(".bias") && !name.contains("LayerNorm.weight") && !name.endsWith("layer_norm.weight");
-    }
-
     /** Number of {@link #step} calls so far. */
     public long steps() { return steps; }
 
@@ -75,7 +67,7 @@ public final class AdamW {
             ParamState s = state.get(p.name());
             if (s == null) s = new ParamState(new float[p.numel()], new float[p.numel()], 0);
             long t = s.step() + 1;
-            double wd = decays(p.name()) ? weightDecay : 0.0;
+            double wd = p.weightDecay() ? weightDecay : 0.0;
             double bc1 = 1.0 - Math.pow(beta1, t), bc2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, t));
             double stepSize = lr / bc1;
             float[] w = p.data(), g = p.grad(), m = s.expAvg(), v = s.expAvgSq();

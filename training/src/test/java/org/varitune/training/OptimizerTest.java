@@ -16,19 +16,42 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** AdamW (groups, the update formula, skipping, state round trip), schedules, and global-norm clipping. */
 class OptimizerTest extends TestBase {
 
+    /**
+     * HF Trainer's groups: decay for every parameter except biases and the parameters of LayerNorm modules, decided
+     * by module type. Checked on real models of every family (DistilBERT names its LayerNorms {@code sa_layer_norm},
+     * {@code output_layer_norm}), with adapters and the head: the exempt set is exactly the LayerNorm modules' weights
+     * and biases, listed here by the modules that own them, plus every Linear's bias.
+     */
     @Test
-    void weightDecayGroupsFollowTheHfRule() {
-        assertTrue(AdamW.decays("encoder.layer.0.attention.self.query.weight"));
-        assertTrue(AdamW.decays("embeddings.word_embeddings.weight"));
-        assertTrue(AdamW.decays("classifier.weight"));
-        assertFalse(AdamW.decays("encoder.layer.0.attention.self.query.bias"));
-        assertFalse(AdamW.decays("embeddings.LayerNorm.weight"));
-        assertFalse(AdamW.decays("encoder.layer.3.output.adapter.up.bias"));
-        assertTrue(AdamW.decays("encoder.layer.3.output.adapter.up.weight"));
+    void weightDecayExemptsExactlyBiasesAndLayerNormParametersInEveryFamily() {
+        for (String type : List.of("bert", "roberta", "distilbert")) {
+            var c = new org.varitune.transformer.model.EncoderConfig(type, 40, 8, 2, 2, 12, "gelu", 1e-12, 20,
+                    type.equals("distilbert") ? 0 : 2, 1, 0.1, 0.1);
+            var enc = new org.varitune.transformer.model.Encoder(c, new org.varitune.transformer.kernels.CpuKernels(), false);
+            for (var layer : enc.layers()) layer.addAdapters(2, org.varitune.transformer.layers.Adapter.Activation.RELU);
+            var head = ClassificationHead.of(enc, 3, org.varitune.transformer.layers.Pooling.FIRST_TOKEN);
+            List<Parameter> all = new java.util.ArrayList<>(enc.parameters());
+            all.addAll(head.parameters());
+            java.util.Set<String> exempt = new java.util.TreeSet<>();
+            for (Parameter p : all) if (!p.weightDecay()) exempt.add(p.name());
+            // HF's rule written out: the LayerNorm modules of this family (by hand), then every name containing "bias"
+            List<String> norms = new java.util.ArrayList<>(List.of("embeddings.LayerNorm"));
+            for (int l = 0; l < 2; l++) {
+                norms.addAll(type.equals("distilbert")
+                        ? List.of("transformer.layer." + l + ".sa_layer_norm", "transformer.layer." + l + ".output_layer_norm")
+                        : List.of("encoder.layer." + l + ".attention.output.LayerNorm", "encoder.layer." + l + ".output.LayerNorm"));
+            }
+            java.util.Set<String> expected = new java.util.TreeSet<>();
+            for (String n : norms) { expected.add(n + ".weight"); expected.add(n + ".bias"); }
+            for (Parameter p : all) if (p.name().contains("bias")) expected.add(p.name());
+            assertEquals(expected, exempt, type);
+            assertTrue(all.stream().filter(Parameter::weightDecay).allMatch(p -> p.shape().length == 2), type + ": only matrices and embeddings decay");
+        }
     }
 
+    /** A parameter named as in a model; biases are exempt from decay as {@code Linear} makes them. */
     private Parameter param(String name, int n) {
-        return new Parameter(name, randn(n), n);
+        return new Parameter(name, !name.endsWith(".bias"), randn(n), n);
     }
 
     @Test

@@ -22,8 +22,8 @@ public final class LayerNorm {
         this.kernels = kernels;
         this.c = c;
         this.eps = (float) eps;
-        this.weight = Parameter.zeros(prefix + ".weight", c);
-        this.bias = Parameter.zeros(prefix + ".bias", c);
+        this.weight = Parameter.zerosNoDecay(prefix + ".weight", c);
+        this.bias = Parameter.zerosNoDecay(prefix + ".bias", c);
         Arrays.fill(weight.data(), 1f);
     }
 

@@ -20,7 +20,7 @@ public final class Linear {
         this.in = in;
         this.out = out;
         this.weight = Parameter.zeros(prefix + ".weight", out, in);
-        this.bias = Parameter.zeros(prefix + ".bias", out);
+        this.bias = Parameter.zerosNoDecay(prefix + ".bias", out);
     }
 
     public Parameter weight() { return weight; }

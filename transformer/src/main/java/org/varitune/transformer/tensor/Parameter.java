@@ -10,15 +10,25 @@ import java.util.Arrays;
  * contiguous; a Linear weight is {@code (out, in)} as in {@code nn.Linear}. The gradient is allocated on first use,
  * so frozen parameters of an inference-only model cost no extra memory. Backward passes <b>add</b> into
  * {@link #grad()}; {@link #zeroGrad()} clears it.
+ *
+ * <p>Whether AdamW's weight decay applies ({@link #weightDecay()}) is decided by the module that creates the
+ * parameter, as HF Trainer decides it by module type ({@code get_parameter_names(model, ALL_LAYERNORM_LAYERS)} minus
+ * names containing {@code bias}): every LayerNorm parameter and every bias is exempt, whatever the family calls it
+ * ({@code LayerNorm}, {@code sa_layer_norm}, ...). Nothing parses names to find out.
  */
 public final class Parameter {
     private final String name;
     private final int[] shape;
     private final float[] data;
     private float[] grad;
+    private final boolean weightDecay;
     private boolean trainable = true;
 
-    public Parameter(String name, float[] data, int... shape) {
+    /** A parameter in AdamW's decay group. */
+    public Parameter(String name, float[] data, int... shape) { this(name, true, data, shape); }
+
+    /** @param weightDecay whether AdamW's weight decay applies (false for biases and LayerNorm parameters) */
+    public Parameter(String name, boolean weightDecay, float[] data, int... shape) {
         long n = Shapes.numel(shape);
         if (n != data.length) {
             throw new IllegalArgumentException("parameter " + name + ": shape " + Arrays.toString(shape) + " holds "
@@ -27,11 +37,17 @@ public final class Parameter {
         this.name = name;
         this.shape = shape.clone();
         this.data = data;
+        this.weightDecay = weightDecay;
     }
 
-    /** A zero-initialised parameter of the given shape. */
+    /** A zero-initialised parameter of the given shape, in AdamW's decay group (a weight matrix or an embedding). */
     public static Parameter zeros(String name, int... shape) {
-        return new Parameter(name, new float[Math.toIntExact(Shapes.numel(shape))], shape);
+        return new Parameter(name, true, new float[Math.toIntExact(Shapes.numel(shape))], shape);
+    }
+
+    /** A zero-initialised parameter exempt from weight decay: a bias or a LayerNorm parameter. */
+    public static Parameter zerosNoDecay(String name, int... shape) {
+        return new Parameter(name, false, new float[Math.toIntExact(Shapes.numel(shape))], shape);
     }
 
     public String name() { return name; }
@@ -50,6 +66,8 @@ public final class Parameter {
     public boolean hasGrad() { return grad != null; }
     public void zeroGrad() { if (grad != null) Arrays.fill(grad, 0f); }
     public boolean trainable() { return trainable; }
+    /** Whether AdamW applies weight decay to this parameter (false for biases and LayerNorm parameters). */
+    public boolean weightDecay() { return weightDecay; }
     public void setTrainable(boolean trainable) { this.trainable = trainable; }
 
     /** Copies {@code src} into data after checking the length; the message names this parameter. */
