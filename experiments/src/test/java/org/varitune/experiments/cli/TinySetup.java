@@ -34,6 +34,19 @@ final class TinySetup {
         return dir;
     }
 
+    /**
+     * The model of {@link #model} with the same seed, written as HF writes a DistilBERT checkpoint (tensors renamed,
+     * token type 0 folded into the positions, no pooler; {@link TinyModels#saveAsDistilBert}), with the same vocab.txt.
+     * For single texts it computes the BERT model's hidden states.
+     */
+    static Path distilBertModel(Path dir, long seed) throws IOException {
+        Path bert = model(dir.resolveSibling(dir.getFileName() + "-bert-source"), seed);
+        Encoder e = Encoder.load(bert, new CpuKernels());
+        TinyModels.saveAsDistilBert(e, "distilbert.", dir);
+        Files.copy(bert.resolve("vocab.txt"), dir.resolve("vocab.txt"));
+        return dir;
+    }
+
     /** {@code dir/SST-2/{train,dev}.tsv}: sentences mixing neutral words with class words; label 1 = positive. */
     static Path sst2(Path root, int train, int dev, long seed) throws IOException {
         Random r = new Random(seed);
