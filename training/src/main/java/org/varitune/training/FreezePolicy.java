@@ -1,9 +1,10 @@
 package org.varitune.training;
 
+import org.varitune.training.method.AdapterTuning;
+import org.varitune.training.method.TuningMethod;
+import org.varitune.training.method.TuningMethods;
 import org.varitune.transformer.layers.Adapter;
-import org.varitune.transformer.layers.EncoderLayer;
 import org.varitune.transformer.model.Encoder;
-import org.varitune.transformer.model.LayerWiring;
 import org.varitune.transformer.tensor.Parameter;
 
 import java.util.ArrayList;
@@ -16,9 +17,9 @@ import java.util.regex.Pattern;
 /**
  * Decides which parameters train and applies it with {@link Parameter#setTrainable}. Two kinds:
  * <ul>
- *   <li>by plan ({@link #of(LayerPlan)}): the layers the {@link LayerPlan} tunes train, taken from the model's own
- *       layer objects (embeddings = layer 0, {@code encoder.layers().get(i−1)} = layer i; no name is parsed for a
- *       number): whole layers, or under {@link TuningMode#ADAPTERS} only their adapters and LayerNorms. The head's
+ *   <li>by plan ({@link #of(LayerPlan, TuningMethod)}): in the layers the {@link LayerPlan} tunes, what the
+ *       {@link TuningMethod} says trains ({@link TuningMethod#trainable}: whole layers, adapters and LayerNorms, LoRA's
+ *       A and B), taken from the model's own layer objects (no name is parsed for a number). The head's
  *       parameters ({@code classifier.*}, the head's {@code pooler.dense.*}) always train; every other encoder
  *       parameter (frozen layers, the encoder's own pooler, layers above the head) is frozen.</li>
  *   <li>by name ({@link #matching}): a parameter trains iff its full name matches the regex.</li>
@@ -27,30 +28,38 @@ import java.util.regex.Pattern;
  */
 public final class FreezePolicy {
     private final LayerPlan plan;           // null for a name-based policy
+    private final TuningMethod method;      // null for a name-based policy
     private final Pattern trainOnly;        // name-based: trains iff matches
     private final List<Pattern> frozen;     // extra freezing, on top of either kind
 
-    private FreezePolicy(LayerPlan plan, Pattern trainOnly, List<Pattern> frozen) {
+    private FreezePolicy(LayerPlan plan, TuningMethod method, Pattern trainOnly, List<Pattern> frozen) {
         this.plan = plan;
+        this.method = method;
         this.trainOnly = trainOnly;
         this.frozen = List.copyOf(frozen);
     }
 
-    /** The policy of a layer plan: its tuned layers and the head train. */
+    /** The policy of a layer plan and a method: what the method trains in the plan's tuned layers, and the head. */
+    public static FreezePolicy of(LayerPlan plan, TuningMethod method) {
+        return new FreezePolicy(java.util.Objects.requireNonNull(plan, "plan"), java.util.Objects.requireNonNull(method, "method"),
+                null, List.of());
+    }
+
+    /** {@link #of(LayerPlan, TuningMethod)} with the plan's mode's method at its default options. */
     public static FreezePolicy of(LayerPlan plan) {
-        return new FreezePolicy(java.util.Objects.requireNonNull(plan, "plan"), null, List.of());
+        return of(plan, TuningMethods.defaults(plan.mode()));
     }
 
     /** A name-based policy: a parameter trains iff its whole name matches {@code regex}. */
     public static FreezePolicy matching(String regex) {
-        return new FreezePolicy(null, Pattern.compile(regex), List.of());
+        return new FreezePolicy(null, null, Pattern.compile(regex), List.of());
     }
 
     /** This policy, additionally freezing every parameter whose whole name matches {@code regex}. */
     public FreezePolicy exceptMatching(String regex) {
         List<Pattern> f = new ArrayList<>(frozen);
         f.add(Pattern.compile(regex));
-        return new FreezePolicy(plan, trainOnly, f);
+        return new FreezePolicy(plan, method, trainOnly, f);
     }
 
     /** The plan of a plan-based policy, or null for a name-based one. */
@@ -64,9 +73,7 @@ public final class FreezePolicy {
     public void insertAdapters(Encoder encoder, Adapter.Site attention, Adapter.Site output, Adapter.Activation activation,
                                Random rng) {
         if (plan == null || plan.mode() != TuningMode.ADAPTERS) return;
-        for (int l = plan.firstTuned(); l <= plan.lastTuned(); l++) {
-            encoder.layers().get(l - 1).addAdapters(attention, output, activation, rng);
-        }
+        new AdapterTuning(attention, output, activation).insert(encoder, plan, rng);
     }
 
     /** {@link #insertAdapters(Encoder, Adapter.Site, Adapter.Site, Adapter.Activation, Random)} with Houlsby sites of width {@code bottleneck}. */
@@ -91,22 +98,7 @@ public final class FreezePolicy {
                     + " but the model's head is on layer " + model.headLayer());
         }
         Set<Parameter> trains = new HashSet<>(model.head().parameters());
-        if (plan.tunes(0)) trains.addAll(enc.embeddings().parameters());
-        for (int l = Math.max(plan.firstTuned(), 1); l <= plan.lastTuned(); l++) {
-            EncoderLayer layer = enc.layers().get(l - 1);
-            if (plan.mode() != TuningMode.ADAPTERS) {
-                trains.addAll(layer.parameters());
-                continue;
-            }
-            if (!layer.hasAdapters()) {
-                throw new IllegalStateException("ADAPTERS: layer " + l + " (encoder.layer." + (l - 1)
-                        + ") has no adapters; call insertAdapters first");
-            }
-            if (layer.attentionAdapter() != null) trains.addAll(layer.attentionAdapter().parameters());
-            if (layer.outputAdapter() != null) trains.addAll(layer.outputAdapter().parameters());
-            LayerWiring wiring = enc.config().family().layer(l - 1);                 // the family names its LayerNorms
-            for (Parameter p : layer.parameters()) if (wiring.isNorm(p.name())) trains.add(p);
-        }
+        trains.addAll(method.trainable(enc, plan));
         for (Parameter p : model.parameters()) p.setTrainable(trains.contains(p) && !extraFrozen(p));
     }
 

@@ -83,7 +83,7 @@ public final class LayerPlan {
         return switch (mode) {
             case FULL -> new LayerPlan(numLayers, mode, l, 0, l, prefixPolicy);
             case PROBE -> new LayerPlan(numLayers, mode, l, l + 1, l, prefixPolicy);
-            case TOP_K, PARTIAL, ADAPTERS -> new LayerPlan(numLayers, mode, l, m - k + 1, m, prefixPolicy);
+            case TOP_K, PARTIAL, ADAPTERS, LORA -> new LayerPlan(numLayers, mode, l, m - k + 1, m, prefixPolicy);
         };
     }
 

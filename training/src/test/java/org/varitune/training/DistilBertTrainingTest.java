@@ -11,6 +11,7 @@ import org.varitune.training.export.ModelExport;
 import org.varitune.transformer.io.Safetensors;
 import org.varitune.transformer.io.WeightSource;
 import org.varitune.transformer.kernels.Kernels;
+import org.varitune.training.method.TuningMethods;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.DropoutContext;
 import org.varitune.transformer.model.Encoder;
@@ -39,6 +40,9 @@ class DistilBertTrainingTest extends TestBase {
     private SequenceClassifier model(FreezePolicy policy) throws IOException {
         Encoder enc = Encoder.load(Fixtures.dir(Fixtures.TINY_DISTILBERT), kernels);
         policy.insertAdapters(enc, 4, Adapter.Activation.RELU, new Random(7));
+        if (policy.plan().mode() == TuningMode.LORA) {
+            TuningMethods.defaults(TuningMode.LORA).insert(enc, policy.plan(), new Random(7));
+        }
         SequenceClassifier m = new SequenceClassifier(enc,
                 ClassificationHead.of(enc, 3, Pooling.FIRST_TOKEN), enc.numLayers());
         m.head().initialize(new Random(8), 0.02);
@@ -66,8 +70,14 @@ class DistilBertTrainingTest extends TestBase {
                 case PROBE -> false;
                 case TOP_K, PARTIAL -> top;
                 case ADAPTERS -> top && (n.contains(".adapter.") || n.contains("layer_norm."));
+                case LORA -> top && n.contains(".lora_");
             };
             if (train) expected.add(n);
+        }
+        if (mode == TuningMode.LORA) {       // PEFT's default targets, mapped to DistilBERT's names
+            assertEquals(Set.of("transformer.layer.1.attention.q_lin.lora_A.weight", "transformer.layer.1.attention.q_lin.lora_B.weight",
+                    "transformer.layer.1.attention.v_lin.lora_A.weight", "transformer.layer.1.attention.v_lin.lora_B.weight"),
+                    new TreeSet<>(expected.stream().filter(n -> n.contains("lora")).toList()));
         }
         if (mode == TuningMode.ADAPTERS) {
             assertTrue(expected.contains("transformer.layer.1.ffn.adapter.down.weight"), expected.toString());
@@ -87,7 +97,8 @@ class DistilBertTrainingTest extends TestBase {
             double sum = 0;
             for (float g : p.grad()) sum += Math.abs(g);
             boolean zeroAllowed = p.name().endsWith("k_lin.bias") || p.name().contains(".up.")
-                    || p.name().contains(".down.");                              // exact 0; near-identity adapters
+                    || p.name().contains(".down.")                               // exact 0; near-identity adapters
+                    || p.name().contains(".lora_A.");                            // B = 0 at init, so dA = 0
             if (!p.trainable()) assertEquals(0.0, sum, p.name() + " is frozen");
             else if (!zeroAllowed) assertTrue(sum > 0, p.name() + " trains but got no gradient");
         }

@@ -42,6 +42,8 @@ public final class Main implements Runnable {
         spelled(cl, TuningMode.class);
         spelled(cl, PrefixCachePolicy.class);
         spelled(cl, Adapter.Activation.class);
+        spelled(cl, org.varitune.transformer.model.LinearRole.class);
+        spelled(cl, org.varitune.training.method.LoraTuning.Layers.class);
         return cl;
     }
 

@@ -39,7 +39,7 @@ import java.util.concurrent.Callable;
  * {@code <out>/model/}. Rerunning with the same options resumes from {@code checkpoints/last}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Fine-tune (full, top-k, partial, adapters or probe) and evaluate on dev every epoch; resumable.")
+        description = "Fine-tune (full, top-k, partial, adapters, probe or lora) and evaluate on dev every epoch; resumable.")
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "all-MiniLM-L6-v2", description = "Built-in name or HF model directory.")
     String model;
@@ -53,13 +53,13 @@ public final class TrainCommand implements Callable<Integer> {
     TuningMode mode = D.mode();
     @Option(names = "--head-layer", description = "Layer l (1..L) the head sits on, or top (default).")
     String headLayer = "top";
-    @Option(names = "--tune-layers", description = "k tuned layers (M-k+1..M) for top-k/partial/adapters (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tune-layers", description = "k tuned layers (M-k+1..M) for top-k/partial/adapters/lora (default ${DEFAULT-VALUE}).")
     int tuneLayers = D.tuneLayers();
     @Option(names = "--tune-last-layer", description = "M, the top of the tuned block for partial/adapters (default: the"
             + " head layer); layers M+1..head then run frozen under the head.") Integer tuneLastLayer;
     @Option(names = "--epochs", description = "Default ${DEFAULT-VALUE}; the best dev epoch's weights are kept.")
     int epochs = D.epochs();
-    @Option(names = "--lr", description = "Peak learning rate (default by mode: 2e-5 full/top-k/partial, 1e-4 adapters, 1e-3 probe).")
+    @Option(names = "--lr", description = "Peak learning rate (default by mode: 2e-5 full/top-k/partial, 1e-4 adapters, 1e-3 probe, 5e-4 lora).")
     Double lr;
     @Option(names = "--batch-size", description = "Examples per update (default ${DEFAULT-VALUE}).") int batchSize = D.batchSize();
     @Option(names = "--grad-accumulation", description = "Micro-batches per update; same update (default ${DEFAULT-VALUE}).")
@@ -84,6 +84,14 @@ public final class TrainCommand implements Callable<Integer> {
             + " --attention-adapter.") String outputAdapter;
     @Option(names = "--adapter-activation", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}, the authors').")
     Adapter.Activation adapterActivation = D.adapterActivation();
+    @Option(names = "--lora-rank", description = "LoRA rank r (default 8, PEFT's).") Integer loraRank;
+    @Option(names = "--lora-alpha", description = "LoRA alpha; the update is scaled by alpha/r (default 8, PEFT's).") Double loraAlpha;
+    @Option(names = "--lora-dropout", description = "Dropout on the LoRA branch's input (default 0, PEFT's).") Double loraDropout;
+    @Option(names = "--lora-targets", split = ",", description = "Linears by role: query, key, value, attention-output, "
+            + "intermediate, output (default query,value, PEFT's for BERT/RoBERTa/DistilBERT).")
+    List<org.varitune.transformer.model.LinearRole> loraTargets;
+    @Option(names = "--lora-layers", description = "tuned (the plan's tuned layers, default) or all (every layer up to the head).")
+    org.varitune.training.method.LoraTuning.Layers loraLayers;
     @Option(names = "--head-pooling", description = "What the classification head pools: ${COMPLETION-CANDIDATES} (default "
             + "${DEFAULT-VALUE}). mean = text tokens, specials excluded; mean-with-special = every non-pad token; "
             + "first-token = [CLS] / <s>, HF's heads.")
@@ -133,6 +141,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (adapterSize != null) b.adapterBottleneck(adapterSize);
         if (attentionAdapter != null) b.attentionAdapter(parseSite("--attention-adapter", attentionAdapter));
         if (outputAdapter != null) b.outputAdapter(parseSite("--output-adapter", outputAdapter));
+        b.lora(D.lora().with(loraRank, loraAlpha, loraDropout, loraTargets, loraLayers));
         return b.build();
     }
 
@@ -185,6 +194,7 @@ public final class TrainCommand implements Callable<Integer> {
         Path exported = out.resolve("model");
         org.varitune.training.export.ModelExport.save(clf, dir, exported,
                 org.varitune.training.export.ExportInfo.of(clf, model, plan, data.name(), data.labelNames()));
+        org.varitune.training.method.TuningMethods.of(cfg).exportExtras(clf, dir, exported);   // LoRA: PEFT's files
         System.out.println("wrote " + r.metricsFile() + " and the tuned model under " + exported);
         return 0;
     }

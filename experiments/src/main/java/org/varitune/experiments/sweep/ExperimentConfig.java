@@ -95,7 +95,7 @@ public record ExperimentConfig(
      * A tuning method.
      *
      * @param name      label in reports (required), e.g. {@code full}, {@code top-k}, {@code guided}
-     * @param mode      {@code full | top-k | partial | adapters | probe} (required)
+     * @param mode      {@code full | top-k | partial | adapters | probe | lora} (required)
      * @param headLayer {@code auto} = the variability-guided l* (argmin nu), {@code top} = L, or a number (default top)
      * @param k         numbers of tuned layers, one run each (required except for full and probe)
      * @param train     hyperparameters of this method's runs, overriding the shared and per-task ones (default none)
@@ -179,6 +179,9 @@ public record ExperimentConfig(
      *                         dropout on, as the authors' scripts run them); default {@code cached}
      * @param attentionAdapter the adapter after {@code attention.output.dense} (adapters runs); {@code size: 0} = none
      * @param outputAdapter    the adapter after {@code output.dense} (the FFN); {@code size: 0} = none
+     * @param loraRank         lora runs: r ({@code --lora-rank}); lora_alpha, lora_dropout, lora_targets (a list of
+     *                         roles: query, key, value, attention-output, intermediate, output) and lora_layers
+     *                         ({@code tuned} or {@code all}) likewise; defaults PEFT's (8, 8, 0, [query, value], tuned)
      */
     public record Train(@JsonProperty("epochs") Integer epochs,
                         @JsonProperty("lr") Double lr,
@@ -197,7 +200,12 @@ public record ExperimentConfig(
                         @JsonProperty("prefix_policy") PrefixCachePolicy prefixPolicy,
                         @JsonProperty("tune_last_layer") Integer tuneLastLayer,
                         @JsonProperty("attention_adapter") AdapterSite attentionAdapter,
-                        @JsonProperty("output_adapter") AdapterSite outputAdapter) {
+                        @JsonProperty("output_adapter") AdapterSite outputAdapter,
+                        @JsonProperty("lora_rank") Integer loraRank,
+                        @JsonProperty("lora_alpha") Double loraAlpha,
+                        @JsonProperty("lora_dropout") Double loraDropout,
+                        @JsonProperty("lora_targets") List<org.varitune.transformer.model.LinearRole> loraTargets,
+                        @JsonProperty("lora_layers") org.varitune.training.method.LoraTuning.Layers loraLayers) {
         /** Every field at {@link TrainConfig}'s default, except {@code lr} and {@code warmup_steps} (unset). */
         public static final Train DEFAULTS = defaults();
 
@@ -205,7 +213,8 @@ public record ExperimentConfig(
             TrainConfig d = TrainConfig.builder().build();
             return new Train(d.epochs(), null, d.batchSize(), d.maxLength(), d.warmupRatio(), d.weightDecay(),
                     d.maxGradNorm(), d.outputAdapter().bottleneck(), 0, d.earlyStoppingPatience(), null,
-                    d.gradAccumulation(), d.adapterActivation(), d.headPooling(), d.prefixPolicy(), null, null, null);
+                    d.gradAccumulation(), d.adapterActivation(), d.headPooling(), d.prefixPolicy(), null, null, null,
+                    null, null, null, null, null);
         }
 
         public Train {
@@ -220,7 +229,7 @@ public record ExperimentConfig(
                      Double weightDecay, Double maxGradNorm, Integer adapterSize, Integer maxTrainExamples,
                      Integer earlyStopping) {
             this(epochs, lr, batchSize, maxLength, warmupRatio, weightDecay, maxGradNorm, adapterSize, maxTrainExamples,
-                    earlyStopping, null, null, null, null, null, null, null, null);
+                    earlyStopping, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
 
         /** This record with every non-null field of {@code o} taking precedence (adapter sites field by field). */
@@ -240,7 +249,10 @@ public record ExperimentConfig(
                     o.prefixPolicy != null ? o.prefixPolicy : prefixPolicy,
                     o.tuneLastLayer != null ? o.tuneLastLayer : tuneLastLayer,
                     AdapterSite.merge(attentionAdapter, o.attentionAdapter),
-                    AdapterSite.merge(outputAdapter, o.outputAdapter));
+                    AdapterSite.merge(outputAdapter, o.outputAdapter),
+                    o.loraRank != null ? o.loraRank : loraRank, o.loraAlpha != null ? o.loraAlpha : loraAlpha,
+                    o.loraDropout != null ? o.loraDropout : loraDropout,
+                    o.loraTargets != null ? o.loraTargets : loraTargets, o.loraLayers != null ? o.loraLayers : loraLayers);
         }
 
         /**
@@ -265,6 +277,8 @@ public record ExperimentConfig(
             int size = adapterSize != null ? adapterSize : DEFAULTS.adapterSize();
             b.attentionAdapter(AdapterSite.resolve(attentionAdapter, size));
             b.outputAdapter(AdapterSite.resolve(outputAdapter, size));
+            b.lora(org.varitune.training.method.LoraTuning.Config.DEFAULTS.with(loraRank, loraAlpha, loraDropout,
+                    loraTargets, loraLayers));
             return b;
         }
     }
@@ -353,6 +367,8 @@ public record ExperimentConfig(
         spelled(m, PrefixCachePolicy.class);
         spelled(m, Adapter.Activation.class);
         spelled(m, Adapter.Init.class);
+        spelled(m, org.varitune.transformer.model.LinearRole.class);
+        spelled(m, org.varitune.training.method.LoraTuning.Layers.class);
         spelled(m, Adapter.Position.class);
         return m;
     }

@@ -13,6 +13,8 @@ import org.varitune.transformer.io.WeightSource;
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.EncoderLayer;
+import org.varitune.transformer.layers.Linear;
+import org.varitune.transformer.model.LinearRole;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.EncoderConfig;
 import org.varitune.transformer.model.ModelFamily;
@@ -227,15 +229,27 @@ public final class ModelExport {
 
     /**
      * Adds the encoder (embeddings, layers 1..headLayer; HF prefix) and the head to {@code weights}, the adapters (no
-     * prefix) to {@code adapters}.
+     * prefix) to {@code adapters}. A Linear with a {@link Linear.Delta} (LoRA) is written merged
+     * ({@link Linear.Delta#merged}), its delta's own tensors not at all: a plain checkpoint.
      */
     private static void splitWeights(SequenceClassifier model, SafetensorsWriter weights, SafetensorsWriter adapters) {
         Encoder enc = model.encoder();
         String prefix = enc.config().family().prefix();
         for (Parameter p : enc.embeddings().parameters()) weights.addF32(prefix + p.name(), p.data(), p.shape());
         for (int l = 0; l < model.headLayer(); l++) {
-            for (Parameter p : enc.layers().get(l).parameters()) {
-                if (p.name().contains(".adapter.")) adapters.addF32(p.name(), p.data(), p.shape());
+            EncoderLayer layer = enc.layers().get(l);
+            Map<Parameter, Linear> withDelta = new java.util.HashMap<>();      // weight -> its Linear, for merging
+            Set<Parameter> deltaParams = new HashSet<>();
+            for (LinearRole role : LinearRole.values()) {
+                Linear lin = layer.linear(role);
+                if (lin.delta() == null) continue;
+                withDelta.put(lin.weight(), lin);
+                deltaParams.addAll(lin.delta().parameters());
+            }
+            for (Parameter p : layer.parameters()) {
+                if (deltaParams.contains(p)) continue;                         // merged into its Linear's weight
+                if (withDelta.containsKey(p)) weights.addF32(prefix + p.name(), withDelta.get(p).delta().merged(p.data()), p.shape());
+                else if (p.name().contains(".adapter.")) adapters.addF32(p.name(), p.data(), p.shape());
                 else weights.addF32(prefix + p.name(), p.data(), p.shape());
             }
         }

@@ -5,6 +5,8 @@ import org.varitune.training.FreezePolicy;
 import org.varitune.training.LayerPlan;
 import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.SequenceClassifier;
+import org.varitune.training.method.TuningMethod;
+import org.varitune.training.method.TuningMethods;
 import org.varitune.transformer.model.Encoder;
 
 import java.util.Random;
@@ -17,7 +19,8 @@ public final class Classifiers {
     private Classifiers() {}
 
     /**
-     * The classifier of {@code plan} and {@code config}: adapters inserted into the plan's tuned layers at the config's sites (ADAPTERS),
+     * The classifier of {@code plan} and {@code config}: the method's modules ({@link TuningMethods#of}: adapters, LoRA)
+     * inserted into the plan's tuned layers,
      * then the encoder family's head ({@link ClassificationHead#of}) on the plan's head layer l, initialised from {@code new Random(initSeed)}
      * (adapters first, bottom layer first, attention site before the FFN site, then the head, HF's N(0, 0.02²) weights and zero biases), BERT's {@code pooler.dense} copied from the encoder when it
      * holds one; then the plan's freezing applied ({@link FreezePolicy#of(LayerPlan)}). Modifies the encoder
@@ -31,9 +34,10 @@ public final class Classifiers {
             throw new IllegalArgumentException("the plan (head on layer " + plan.headLayer() + " of " + plan.numLayers()
                     + ") does not fit the encoder's " + encoder.numLayers() + " loaded layers");
         }
-        FreezePolicy policy = FreezePolicy.of(plan);
+        TuningMethod method = TuningMethods.of(config);
+        FreezePolicy policy = FreezePolicy.of(plan, method);
         Random rng = new Random(config.initSeed());
-        policy.insertAdapters(encoder, config.attentionAdapter(), config.outputAdapter(), config.adapterActivation(), rng);
+        method.insert(encoder, plan, rng);
         ClassificationHead head = ClassificationHead.of(encoder, numLabels, config.headPooling());
         head.initialize(rng, INITIALIZER_RANGE);
         head.copyFromEncoder(encoder);

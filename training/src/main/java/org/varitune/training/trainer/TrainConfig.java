@@ -4,6 +4,7 @@ import org.varitune.training.LayerPlan;
 import org.varitune.training.PrefixCachePolicy;
 import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.TuningMode;
+import org.varitune.training.method.LoraTuning;
 import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.layers.Adapter;
 
@@ -30,6 +31,7 @@ import java.util.Set;
  *   --lr                     lr                    2e-5    full, top-k, partial (in RoBERTa's GLUE grid {1e-5, 2e-5, 3e-5})
  *                                                  1e-4    adapters  } this project's choices: freshly initialised
  *                                                  1e-3    probe     } modules take larger steps
+ *                                                  5e-4    lora      }
  *   --batch-size             batch_size            32      RoBERTa's GLUE grid {16, 32}
  *   --grad-accumulation      grad_accumulation     1
  *   --max-length             max_length            128
@@ -42,6 +44,11 @@ import java.util.Set;
  *   --output-adapter         output_adapter        64-wide Houlsby adapter after output.dense's dropout
  *   --tune-last-layer        tune_last_layer       the head layer (the tuned block ends at the head)
  *   --adapter-activation     adapter_activation    relu    the authors' code
+ *   --lora-rank              lora_rank             8       } HF PEFT's LoraConfig defaults
+ *   --lora-alpha             lora_alpha            8       }
+ *   --lora-dropout           lora_dropout          0       }
+ *   --lora-targets           lora_targets          query,value  (PEFT's default targets for BERT/RoBERTa/DistilBERT)
+ *   --lora-layers            lora_layers           tuned   (the plan's tuned layers; all = every layer to the head)
  *   --head-pooling           head_pooling          mean    see {@link #headPooling}
  *   --prefix-policy          prefix_policy         cached  see {@link PrefixCachePolicy}
  *   --early-stopping         early_stopping        0 (off)
@@ -81,6 +88,8 @@ import java.util.Set;
  * @param outputAdapter         ADAPTERS: the adapter after {@code output.dense} (the FFN), or null for none there;
  *                              default {@link Adapter.Site#houlsby}(64). At least one of the two is required.
  * @param adapterActivation     adapter nonlinearity; default {@code relu} (the authors' code)
+ * @param lora                  LORA: rank, alpha, dropout, target Linears, layers ({@link LoraTuning.Config});
+ *                              default {@link LoraTuning.Config#DEFAULTS} (PEFT's). Recorded only under LORA.
  * @param headPooling           what the head pools; default {@code mean} (the mean over text tokens, as the
  *                              variability metric pools). HF's heads use {@code first-token}, which is right at the
  *                              top layer of models pre-trained with a [CLS] objective but not for a head on a lower
@@ -103,8 +112,8 @@ import java.util.Set;
 public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tuneLastLayer, int epochs, double lr,
                           int batchSize, int gradAccumulation, int maxLength, double warmupRatio, int warmupSteps,
                           double weightDecay, double maxGradNorm, long initSeed, long dropoutSeed, long dataSeed,
-                          Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation, Pooling headPooling,
-                          PrefixCachePolicy prefixPolicy,
+                          Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation,
+                          LoraTuning.Config lora, Pooling headPooling, PrefixCachePolicy prefixPolicy,
                           long cacheMemoryLimitBytes, int earlyStoppingPatience, int evalBatchSize,
                           int checkpointEverySteps, int bucketChunkBatches, boolean loadBestAtEnd) {
 
@@ -115,6 +124,9 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
     public TrainConfig {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(adapterActivation, "adapterActivation");
+        Objects.requireNonNull(lora, "lora");
+        require(mode != TuningMode.LORA || lora.layers() == LoraTuning.Layers.TUNED || tuneLastLayer == 0, "tuneLastLayer",
+                tuneLastLayer, "0 with lora layers 'all' (LoRA in every layer up to the head)");
         Objects.requireNonNull(headPooling, "headPooling");
         Objects.requireNonNull(prefixPolicy, "prefixPolicy");
         require(headLayer >= 0, "headLayer", headLayer, ">= 0 (0 = top layer)");
@@ -156,7 +168,10 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
      * @throws IllegalArgumentException naming the option, when the layers do not fit L (see {@link LayerPlan#of})
      */
     public LayerPlan layerPlan(int numLayers) {
-        return LayerPlan.of(numLayers, mode, headLayer == 0 ? OptionalInt.empty() : OptionalInt.of(headLayer), tuneLayers,
+        // LoRA in every layer: the tuned block is 1..l whatever k says
+        boolean all = mode == TuningMode.LORA && lora.layers() == LoraTuning.Layers.ALL;
+        int k = all ? (headLayer == 0 ? numLayers : headLayer) : tuneLayers;
+        return LayerPlan.of(numLayers, mode, headLayer == 0 ? OptionalInt.empty() : OptionalInt.of(headLayer), k,
                 tuneLastLayer == 0 ? OptionalInt.empty() : OptionalInt.of(tuneLastLayer), prefixPolicy);
     }
 
@@ -169,6 +184,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
             case FULL, TOP_K, PARTIAL -> 2e-5;
             case ADAPTERS -> 1e-4;
             case PROBE -> 1e-3;
+            case LORA -> 5e-4;
         };
     }
 
@@ -184,7 +200,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         b.warmupRatio = warmupRatio; b.warmupSteps = warmupSteps; b.weightDecay = weightDecay;
         b.maxGradNorm = maxGradNorm; b.initSeed = initSeed; b.dropoutSeed = dropoutSeed; b.dataSeed = dataSeed;
         b.attentionAdapter = attentionAdapter; b.outputAdapter = outputAdapter; b.adapterActivation = adapterActivation;
-        b.headPooling = headPooling; b.prefixPolicy = prefixPolicy; b.cacheMemoryLimitBytes = cacheMemoryLimitBytes;
+        b.lora = lora; b.headPooling = headPooling; b.prefixPolicy = prefixPolicy; b.cacheMemoryLimitBytes = cacheMemoryLimitBytes;
         b.earlyStoppingPatience = earlyStoppingPatience; b.evalBatchSize = evalBatchSize;
         b.checkpointEverySteps = checkpointEverySteps; b.bucketChunkBatches = bucketChunkBatches;
         b.loadBestAtEnd = loadBestAtEnd;
@@ -193,13 +209,19 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
 
     /**
      * Every field by its name, in declaration order (enums as their spellings, e.g. {@code top-k}; adapter sites as
-     * their {@link Adapter.Site#spec()} or null): the run record and the resume check.
+     * their {@link Adapter.Site#spec()} or {@code none}; {@code lora} as its {@link LoraTuning.Config#spec()}, and
+     * only under LORA): the run record and the resume check.
      */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
             try {
                 Object v = c.getAccessor().invoke(this);
+                if (v instanceof LoraTuning.Config lc) {
+                    if (mode == TuningMode.LORA) m.put(c.getName(), lc.spec());   // it decides nothing in other modes
+                    continue;
+                }
+                if (v == null && c.getType() == Adapter.Site.class) v = "none";
                 m.put(c.getName(), v instanceof Spelled e ? e.spelling() : v instanceof Adapter.Site st ? st.spec() : v);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
@@ -241,6 +263,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         private long initSeed = 42, dropoutSeed = 42, dataSeed = 42;
         private Adapter.Site attentionAdapter = Adapter.Site.houlsby(64), outputAdapter = Adapter.Site.houlsby(64);
         private Adapter.Activation adapterActivation = Adapter.Activation.RELU;
+        private LoraTuning.Config lora = LoraTuning.Config.DEFAULTS;
         private Pooling headPooling = Pooling.MEAN_NON_SPECIAL;
         private PrefixCachePolicy prefixPolicy = PrefixCachePolicy.CACHED;
         private long cacheMemoryLimitBytes = 2L << 30;
@@ -279,6 +302,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         /** The adapter after output.dense (the FFN), or null for none there. */
         public Builder outputAdapter(Adapter.Site v) { outputAdapter = v; return this; }
         public Builder adapterActivation(Adapter.Activation v) { adapterActivation = v; return this; }
+        public Builder lora(LoraTuning.Config v) { lora = v; return this; }
         public Builder headPooling(Pooling v) { headPooling = v; return this; }
         public Builder prefixPolicy(PrefixCachePolicy v) { prefixPolicy = v; return this; }
         public Builder cacheMemoryLimitBytes(long v) { cacheMemoryLimitBytes = v; return this; }
@@ -292,7 +316,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
             return new TrainConfig(mode, headLayer, tuneLayers, tuneLastLayer, epochs,
                     lr == null ? defaultLr(mode) : lr, batchSize, gradAccumulation, maxLength, warmupRatio,
                     warmupSteps, weightDecay, maxGradNorm, initSeed, dropoutSeed, dataSeed, attentionAdapter,
-                    outputAdapter, adapterActivation, headPooling, prefixPolicy,
+                    outputAdapter, adapterActivation, lora, headPooling, prefixPolicy,
                     cacheMemoryLimitBytes, earlyStoppingPatience, evalBatchSize, checkpointEverySteps,
                     bucketChunkBatches, loadBestAtEnd);
         }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,7 +77,11 @@ class TrainConfigTest {
         TrainConfig c = TrainConfig.builder().mode(TuningMode.ADAPTERS).headLayer(24).tuneLayers(2).tuneLastLayer(18)
                 .attentionAdapter(att).outputAdapter(null).build();
         assertEquals("size=256,init=bert,position=before-dropout,dropout=0.1", c.toMap().get("attentionAdapter"));
-        assertNull(c.toMap().get("outputAdapter"));
+        assertEquals("none", c.toMap().get("outputAdapter"), "a site without an adapter");
+        assertFalse(c.toMap().containsKey("lora"), "LoRA's options decide nothing outside lora runs");
+        TrainConfig lora = TrainConfig.builder().mode(TuningMode.LORA).headLayer(3).tuneLayers(2)
+                .lora(org.varitune.training.method.LoraTuning.Config.DEFAULTS.with(4, 16.0, null, null, null)).build();
+        assertEquals("r=4,alpha=16.0,dropout=0.0,targets=query+value,layers=tuned", lora.toMap().get("lora"));
         assertEquals(att, Adapter.Site.parse(att.spec()), "spec round trip");
         assertEquals(Adapter.Site.houlsby(64), Adapter.Site.parse("size=64"), "defaults of a spec");
         assertEquals(List.of(), TrainConfig.differingKeys(c.toMap(), new java.util.LinkedHashMap<>(c.toMap())));

@@ -130,16 +130,27 @@ public final class EncoderLayer {
     /** The adapter after {@code output.dense}, or null when there is none. */
     public Adapter outputAdapter() { return outputAdapter; }
 
-    /** All parameters in HF order, adapters after the dense they follow. */
+    /**
+     * The Linear playing {@code role}: the hook point where a tuning method installs a {@link Linear.Delta} (LoRA).
+     */
+    public Linear linear(org.varitune.transformer.model.LinearRole role) {
+        return switch (role) {
+            case QUERY, KEY, VALUE -> attention.linear(role);
+            case ATTENTION_OUTPUT -> attentionOutput;
+            case INTERMEDIATE -> intermediate;
+            case OUTPUT -> output;
+        };
+    }
+
+    /** All parameters in HF order, each Linear's delta after its bias, adapters after the dense they follow. */
     public List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>(attention.parameters());
-        ps.add(attentionOutput.weight());
-        ps.add(attentionOutput.bias());
+        ps.addAll(attentionOutput.parameters());
         if (attentionAdapter != null) ps.addAll(attentionAdapter.parameters());
-        for (Parameter q : List.of(attentionNorm.weight(), attentionNorm.bias(), intermediate.weight(),
-                intermediate.bias(), output.weight(), output.bias())) {
-            ps.add(q);
-        }
+        ps.add(attentionNorm.weight());
+        ps.add(attentionNorm.bias());
+        ps.addAll(intermediate.parameters());
+        ps.addAll(output.parameters());
         if (outputAdapter != null) ps.addAll(outputAdapter.parameters());
         ps.add(outputNorm.weight());
         ps.add(outputNorm.bias());
@@ -155,15 +166,15 @@ public final class EncoderLayer {
     public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep, DropoutContext drop) {
         int n = B * T;
         var ctx = attention.forward(x, attentionMask, B, T, keep, drop);
-        var a = attentionOutput.forward(ctx.out(), n, keep);
+        var a = attentionOutput.forward(ctx.out(), n, keep, drop);
         Sublayer s1 = dropoutAndAdapter(a.out(), attentionOutputDropout, attentionAdapter, n, keep, drop);
         float[] sum1 = s1.out();                                           // sum1: (N, C) = adapter(drop(a)) + x
         kernels.add(sum1, sum1, x, n * hidden);
         var h1 = attentionNorm.forward(sum1, n, keep);
-        var pre = intermediate.forward(h1.out(), n, keep);                 // pre: (N, I)
+        var pre = intermediate.forward(h1.out(), n, keep, drop);           // pre: (N, I)
         float[] g = keep ? new float[n * inter] : pre.out();              // g: (N, I); in place when not kept
         kernels.geluForward(g, pre.out(), n * inter);
-        var o = output.forward(g, n, keep);
+        var o = output.forward(g, n, keep, drop);
         Sublayer s2 = dropoutAndAdapter(o.out(), outputDropout, outputAdapter, n, keep, drop);
         float[] sum2 = s2.out();                                           // sum2: (N, C) = adapter(drop(o)) + h1
         kernels.add(sum2, sum2, h1.out(), n * hidden);

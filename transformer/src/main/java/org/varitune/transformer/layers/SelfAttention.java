@@ -54,8 +54,22 @@ public final class SelfAttention {
         this.probsDropout = probsDropout;
     }
 
+    /** query, key, value: weight, bias and any delta's parameters each. */
     public List<Parameter> parameters() {
-        return List.of(query.weight(), query.bias(), key.weight(), key.bias(), value.weight(), value.bias());
+        List<Parameter> ps = new java.util.ArrayList<>(query.parameters());
+        ps.addAll(key.parameters());
+        ps.addAll(value.parameters());
+        return ps;
+    }
+
+    /** The query, key or value Linear. */
+    Linear linear(org.varitune.transformer.model.LinearRole role) {
+        return switch (role) {
+            case QUERY -> query;
+            case KEY -> key;
+            case VALUE -> value;
+            default -> throw new IllegalArgumentException(role + " is not a Linear of the self-attention");
+        };
     }
 
     /** Dropout off. x: (B, T, C), attentionMask: (B, T). Returns ctx: (B, T, C). */
@@ -66,9 +80,9 @@ public final class SelfAttention {
     /** x: (B, T, C), attentionMask: (B, T). Returns ctx: (B, T, C); dropout on the probabilities per {@code drop}. */
     public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep, DropoutContext drop) {
         int n = B * T;
-        var q = query.forward(x, n, keep);
-        var k = key.forward(x, n, keep);
-        var v = value.forward(x, n, keep);
+        var q = query.forward(x, n, keep, drop);
+        var k = key.forward(x, n, keep, drop);
+        var v = value.forward(x, n, keep, drop);
         float[] ctx = new float[n * heads * headSize];                     // ctx: (B, T, C)
         Dropout.Mask mask = probsDropout.mask(drop, B * heads * T * T);
         float[] att = keep || mask != null ? new float[B * heads * T * T] : null;   // att: (B, H, T, T)

@@ -25,6 +25,18 @@ public record LayerWiring(String query, String key, String value, String attenti
                 p + "output.dense", p + "output.LayerNorm", true, p + "attention.output.adapter", p + "output.adapter");
     }
 
+    /** The name of the Linear that plays {@code role} in this layer ({@code encoder.layer.0.attention.self.query}). */
+    public String linear(LinearRole role) {
+        return switch (role) {
+            case QUERY -> query;
+            case KEY -> key;
+            case VALUE -> value;
+            case ATTENTION_OUTPUT -> attentionOutput;
+            case INTERMEDIATE -> intermediate;
+            case OUTPUT -> output;
+        };
+    }
+
     /** Whether {@code localName} is a LayerNorm weight or bias of this layer. */
     public boolean isNorm(String localName) {
         return localName.startsWith(attentionNorm + ".") || localName.startsWith(outputNorm + ".");

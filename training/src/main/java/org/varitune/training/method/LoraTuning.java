@@ -1,0 +1,239 @@
+package org.varitune.training.method;
+
+import org.varitune.training.LayerPlan;
+import org.varitune.transformer.io.Spelled;
+import org.varitune.transformer.kernels.Kernels;
+import org.varitune.transformer.layers.Dropout;
+import org.varitune.transformer.layers.DropoutContext;
+import org.varitune.transformer.layers.EncoderLayer;
+import org.varitune.transformer.layers.Linear;
+import org.varitune.transformer.model.Encoder;
+import org.varitune.transformer.model.LinearRole;
+import org.varitune.transformer.tensor.Parameter;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.StringJoiner;
+
+/**
+ * {@code lora}: LoRA (Hu et al. 2021) with HF PEFT's semantics. On each target Linear {@code W} of the chosen layers:
+ * <pre>
+ *   h = x·Wᵀ + b + s·(dropout(x)·Aᵀ)·Bᵀ        s = lora_alpha / r,  A: (r, in),  B: (out, r)
+ * </pre>
+ * A is initialised as PEFT does, {@code kaiming_uniform_(a = √5)}, i.e. U(−1/√in, 1/√in); B = 0, so training starts
+ * from the pretrained function. Only A and B train (and the head); W and b stay frozen. Targets are named by
+ * {@link LinearRole} and mapped by the family ({@code query} is BERT's {@code attention.self.query}, DistilBERT's
+ * {@code attention.q_lin}). Parameters are named {@code <linear>.lora_A.weight} and {@code <linear>.lora_B.weight},
+ * PEFT's names without its adapter name.
+ */
+public final class LoraTuning implements TuningMethod {
+
+    /** Where LoRA goes: the layers the plan tunes ({@code tuned}, the default) or every layer up to the head ({@code all}). */
+    public enum Layers implements Spelled {
+        TUNED("tuned"), ALL("all");
+
+        private final String spelling;
+
+        Layers(String spelling) { this.spelling = spelling; }
+
+        @Override public String spelling() { return spelling; }
+
+        @Override public String toString() { return spelling; }
+    }
+
+    /**
+     * LoRA's options, with PEFT's {@code LoraConfig} defaults.
+     *
+     * @param rank    r ({@code --lora-rank}, {@code lora_rank}); default 8
+     * @param alpha   {@code lora_alpha} ({@code --lora-alpha}); the update is scaled by alpha / r; default 8
+     * @param dropout {@code lora_dropout} on the LoRA branch's input ({@code --lora-dropout}); default 0
+     * @param targets the Linears by role ({@code --lora-targets query,value}); default query and value (PEFT's
+     *                default targets for BERT, RoBERTa and DistilBERT)
+     * @param layers  {@code --lora-layers tuned|all}; default tuned
+     */
+    public record Config(int rank, double alpha, double dropout, List<LinearRole> targets, Layers layers) {
+        public static final Config DEFAULTS = new Config(8, 8, 0, List.of(LinearRole.QUERY, LinearRole.VALUE), Layers.TUNED);
+
+        public Config {
+            targets = List.copyOf(targets);
+            Objects.requireNonNull(layers, "layers");
+            if (rank < 1) throw new IllegalArgumentException("lora rank (--lora-rank, lora_rank) " + rank + " must be >= 1");
+            if (!(alpha > 0) || !Double.isFinite(alpha)) {
+                throw new IllegalArgumentException("lora alpha (--lora-alpha, lora_alpha) " + alpha + " must be finite and > 0");
+            }
+            if (!(dropout >= 0 && dropout < 1)) {
+                throw new IllegalArgumentException("lora dropout (--lora-dropout, lora_dropout) " + dropout + " outside [0, 1)");
+            }
+            if (targets.isEmpty()) throw new IllegalArgumentException("lora targets (--lora-targets, lora_targets): none given");
+            if (new HashSet<>(targets).size() != targets.size()) {
+                throw new IllegalArgumentException("lora targets (--lora-targets, lora_targets) " + targets + " name a Linear twice");
+            }
+        }
+
+        /** This config with every non-null argument replacing its field (the CLI's and the YAML's overrides). */
+        public Config with(Integer rank, Double alpha, Double dropout, List<LinearRole> targets, Layers layers) {
+            return new Config(rank != null ? rank : this.rank, alpha != null ? alpha : this.alpha,
+                    dropout != null ? dropout : this.dropout, targets != null ? targets : this.targets,
+                    layers != null ? layers : this.layers);
+        }
+
+        /** alpha / r. */
+        public double scaling() { return alpha / rank; }
+
+        /** {@code r=8,alpha=8.0,dropout=0.0,targets=query+value,layers=tuned}: the run record's value. */
+        public String spec() {
+            StringJoiner t = new StringJoiner("+");
+            targets.forEach(r -> t.add(r.spelling()));
+            return "r=" + rank + ",alpha=" + alpha + ",dropout=" + dropout + ",targets=" + t + ",layers=" + layers;
+        }
+    }
+
+    private final Config config;
+
+    public LoraTuning(Config config) { this.config = Objects.requireNonNull(config, "config"); }
+
+    public Config config() { return config; }
+
+    /** The layers that carry LoRA under {@code plan}: its tuned layers, or 1..l for {@link Layers#ALL}. */
+    public List<Integer> layers(LayerPlan plan) {
+        List<Integer> ls = new ArrayList<>();
+        int from = config.layers() == Layers.ALL ? 1 : Math.max(plan.firstTuned(), 1);
+        int to = config.layers() == Layers.ALL ? plan.headLayer() : plan.lastTuned();
+        for (int l = from; l <= to; l++) ls.add(l);
+        return ls;
+    }
+
+    @Override
+    public void insert(Encoder encoder, LayerPlan plan, Random rng) {
+        for (int l : layers(plan)) {
+            EncoderLayer layer = encoder.layers().get(l - 1);
+            for (LinearRole role : config.targets()) {
+                Linear lin = layer.linear(role);
+                Module m = new Module(encoder.kernels(), lin.weight().name().replaceFirst("\\.weight$", ""), lin.in(),
+                        lin.out(), config, Dropout.site(l - 1, DROPOUT_SLOT + role.ordinal()));
+                m.initialize(rng);
+                lin.setDelta(m);
+            }
+        }
+    }
+
+    @Override
+    public Set<Parameter> trainable(Encoder encoder, LayerPlan plan) {
+        Set<Parameter> t = new HashSet<>();
+        for (int l : layers(plan)) {
+            EncoderLayer layer = encoder.layers().get(l - 1);
+            for (LinearRole role : config.targets()) {
+                Linear lin = layer.linear(role);
+                if (!(lin.delta() instanceof Module m)) {
+                    throw new IllegalStateException("lora: " + lin.weight().name() + " (layer " + l + ", " + role
+                            + ") has no LoRA module; insert it first");
+                }
+                t.addAll(m.parameters());
+            }
+        }
+        return t;
+    }
+
+    @Override public String describe() { return "lora (" + config.spec() + ")"; }
+
+    /** Dropout sites of the LoRA branches: slot 16 + role of their layer (the encoder's own use slots 0..7). */
+    static final int DROPOUT_SLOT = 16;
+
+    /** PEFT's {@code lora.Linear} branch on one Linear: {@code y += s·(dropout(x)·Aᵀ)·Bᵀ}. */
+    public static final class Module implements Linear.Delta {
+        private final Kernels kernels;
+        private final Parameter a, b;                 // lora_A.weight: (r, in); lora_B.weight: (out, r)
+        private final Dropout dropout;
+        private final int in, out, r;
+        private final float scaling;
+
+        /** What backward needs: u = dropout(x)·Aᵀ and the dropout mask (null when off). u: (N, r) */
+        record Saved(float[] u, Dropout.Mask mask) {}
+
+        Module(Kernels kernels, String linear, int in, int out, Config c, long dropoutSite) {
+            this.kernels = kernels;
+            this.in = in;
+            this.out = out;
+            this.r = c.rank();
+            this.scaling = (float) c.scaling();
+            this.a = Parameter.zeros(linear + ".lora_A.weight", r, in);
+            this.b = Parameter.zeros(linear + ".lora_B.weight", out, r);
+            this.dropout = new Dropout(c.dropout(), dropoutSite);
+        }
+
+        /** PEFT's init: A ~ kaiming_uniform(a = √5) = U(−1/√in, 1/√in), B = 0. Modifies A and B. */
+        void initialize(Random rng) {
+            double bound = 1.0 / Math.sqrt(in);
+            float[] d = a.data();
+            for (int i = 0; i < d.length; i++) d[i] = (float) ((2 * rng.nextDouble() - 1) * bound);
+            java.util.Arrays.fill(b.data(), 0f);
+        }
+
+        public Parameter loraA() { return a; }
+        public Parameter loraB() { return b; }
+        public float scaling() { return scaling; }
+
+        @Override
+        public Object forwardAdd(float[] y, float[] x, int n, boolean keep, DropoutContext drop) {
+            Dropout.Mask mask = dropout.mask(drop, n * in);
+            float[] xd = x;
+            if (mask != null) {
+                xd = new float[n * in];                                    // xd: (N, in) = dropout(x)
+                Dropout.apply(xd, x, mask);
+            }
+            float[] u = new float[n * r];                                  // u: (N, r) = xd·Aᵀ
+            kernels.matmulForward(u, xd, a.data(), null, n, in, r);
+            float[] v = new float[n * out];                                // v: (N, out) = u·Bᵀ
+            kernels.matmulForward(v, u, b.data(), null, n, r, out);
+            for (int i = 0; i < v.length; i++) y[i] += scaling * v[i];     // y += s·v
+            return keep ? new Saved(u, mask) : null;
+        }
+
+        @Override
+        public void backward(float[] dY, float[] x, Object saved, float[] dX) {
+            Saved s = (Saved) saved;
+            int n = s.u().length / r;
+            // forward was: y += s·v, v = u·Bᵀ
+            float[] dV = new float[n * out];                               // dV: (N, out) = s·dY
+            for (int i = 0; i < dV.length; i++) dV[i] = scaling * dY[i];
+            boolean needU = a.trainable() || dX != null;
+            float[] dU = needU ? new float[n * r] : null;                  // dU: (N, r)
+            if (dU != null || b.trainable()) {
+                kernels.matmulBackward(dU, b.trainable() ? b.grad() : null, null, dV, s.u(), b.data(), n, r, out);
+            }
+            if (!needU) return;
+            // forward was: u = xd·Aᵀ, xd = dropout(x)
+            float[] xd = x;
+            if (s.mask() != null) {
+                xd = new float[n * in];
+                Dropout.apply(xd, x, s.mask());
+            }
+            float[] dXd = dX != null ? new float[n * in] : null;           // dXd: (N, in)
+            kernels.matmulBackward(dXd, a.trainable() ? a.grad() : null, null, dU, xd, a.data(), n, in, r);
+            if (dXd == null) return;
+            Dropout.applyInPlace(dXd, s.mask());                           // d(x) = d(xd)⊙m/(1−p)
+            kernels.add(dX, dX, dXd, dX.length);
+        }
+
+        @Override public List<Parameter> parameters() { return List.of(a, b); }
+
+        /** {@code W' = W + s·B·A} (out, in), summed in double: what PEFT's {@code merge_and_unload} computes. */
+        @Override
+        public float[] merged(float[] weight) {
+            float[] w = new float[out * in];
+            float[] A = a.data(), B = b.data();
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < in; i++) {
+                    double acc = 0;
+                    for (int k = 0; k < r; k++) acc += (double) B[o * r + k] * A[k * in + i];
+                    w[o * in + i] = (float) (weight[o * in + i] + scaling * acc);
+                }
+            }
+            return w;
+        }
+    }
+}
