@@ -19,14 +19,14 @@ import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.tensor.Parameter;
 import org.varitune.transformer.testing.AllClose;
 import org.varitune.transformer.testing.TestBase;
-import org.varitune.training.reference.DoubleLayers;
-import org.varitune.training.reference.DoubleModel;
+import org.varitune.transformer.reference.DoubleEncoder;
+import org.varitune.transformer.reference.DoubleLayers;
+import org.varitune.training.reference.DoubleClassifier;
 
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Our float layers (forward and backward, plain CPU kernels and the configured backend) against the double oracles
@@ -67,9 +67,11 @@ class LayersVsOracleTest extends TestBase {
         float[] x = randn(n * in), dy = randn(n * out);
         var f = lin.forward(x, n, true);
         float[] dx = lin.backward(dy, f.saved(), true);
-        close("linear y", f.out(), DoubleLayers.linear(d(x), d(lin.weight().data()), d(lin.bias().data()), n, in, out), REDUCTION);
+        double[] eY = new double[n * out];
+        DoubleLayers.matmulForward(eY, d(x), d(lin.weight().data()), d(lin.bias().data()), n, in, out);
+        close("linear y", f.out(), eY, REDUCTION);
         double[] eX = new double[n * in], eW = new double[out * in], eB = new double[out];
-        DoubleLayers.linearBackward(d(dy), d(x), d(lin.weight().data()), n, in, out, eX, eW, eB);
+        DoubleLayers.matmulBackward(eX, eW, eB, d(dy), d(x), d(lin.weight().data()), n, in, out);
         close("linear dX", dx, eX, REDUCTION);
         close("linear dW", lin.weight().grad(), eW, REDUCTION);
         close("linear dB", lin.bias().grad(), eB, REDUCTION);
@@ -81,9 +83,11 @@ class LayersVsOracleTest extends TestBase {
         float[] xl = randn(n * c), dyl = randn(n * c);
         var g = ln.forward(xl, n, true);
         float[] dxl = ln.backward(dyl, g.saved(), true);
-        close("layerNorm y", g.out(), DoubleLayers.layerNorm(d(xl), d(ln.weight().data()), d(ln.bias().data()), n, c, 1e-5), REDUCTION);
+        double[] fY = new double[n * c], mean = new double[n], rstd = new double[n];
+        DoubleLayers.layerNormForward(fY, mean, rstd, d(xl), d(ln.weight().data()), d(ln.bias().data()), n, c, 1e-5);
+        close("layerNorm y", g.out(), fY, REDUCTION);
         double[] fX = new double[n * c], fW = new double[c], fB = new double[c];
-        DoubleLayers.layerNormBackward(d(dyl), d(xl), d(ln.weight().data()), n, c, 1e-5, fX, fW, fB);
+        DoubleLayers.layerNormBackward(fX, fW, fB, d(dyl), d(xl), mean, rstd, d(ln.weight().data()), n, c);
         close("layerNorm dX", dxl, fX, REDUCTION);
         close("layerNorm dW", ln.weight().grad(), fW, REDUCTION);
         close("layerNorm dB", ln.bias().grad(), fB, REDUCTION);
@@ -102,23 +106,25 @@ class LayersVsOracleTest extends TestBase {
             Fwd<SelfAttention.Saved> f = att.forward(x, TinyClassifiers.MASK, B, T, true, ctx);
             float[] dx = att.backward(dy, f.saved(), true);
             // oracle: Q, K, V projections, attention with the same mask, then back
-            Map<String, double[]> p = DoubleModel.params(att.parameters());
+            Map<String, double[]> p = DoubleEncoder.params(att.parameters());
             String pr = "encoder.layer.0.attention.self.";
             int n = B * T;
-            double[] q = DoubleLayers.linear(d(x), p.get(pr + "query.weight"), p.get(pr + "query.bias"), n, C, C);
-            double[] kk = DoubleLayers.linear(d(x), p.get(pr + "key.weight"), p.get(pr + "key.bias"), n, C, C);
-            double[] v = DoubleLayers.linear(d(x), p.get(pr + "value.weight"), p.get(pr + "value.bias"), n, C, C);
-            double[] probs = DoubleLayers.attentionProbs(q, kk, TinyClassifiers.MASK, B, T, H, D);
+            double[] q = new double[n * C], kk = new double[n * C], v = new double[n * C];
+            DoubleLayers.matmulForward(q, d(x), p.get(pr + "query.weight"), p.get(pr + "query.bias"), n, C, C);
+            DoubleLayers.matmulForward(kk, d(x), p.get(pr + "key.weight"), p.get(pr + "key.bias"), n, C, C);
+            DoubleLayers.matmulForward(v, d(x), p.get(pr + "value.weight"), p.get(pr + "value.bias"), n, C, C);
+            double[] probs = new double[B * H * T * T], ctxE = new double[n * C];
             double[] m = withDrop ? d(dropout.mask(ctx, probs.length).multipliers()) : null;
+            DoubleLayers.attentionForward(ctxE, probs, q, kk, v, TinyClassifiers.MASK, m, B, T, H, D);
             String at = withDrop ? " (dropout)" : "";
-            close("attention ctx" + at, f.out(), DoubleLayers.attentionValues(probs, m, v, B, T, H, D), REDUCTION);
+            close("attention ctx" + at, f.out(), ctxE, REDUCTION);
             double[] dQ = new double[n * C], dK = new double[n * C], dV = new double[n * C], dX = new double[n * C];
-            DoubleLayers.attentionBackward(d(dy), q, kk, v, probs, m, B, T, H, D, dQ, dK, dV);
+            DoubleLayers.attentionBackward(dQ, dK, dV, d(dy), q, kk, v, probs, m, B, T, H, D);
             Map<String, double[]> g = new java.util.HashMap<>();
             for (String s : List.of("query", "key", "value")) {
                 double[] dd = s.equals("query") ? dQ : s.equals("key") ? dK : dV;
                 double[] gw = new double[C * C], gb = new double[C];
-                DoubleLayers.linearBackward(dd, d(x), p.get(pr + s + ".weight"), n, C, C, dX, gw, gb);
+                DoubleLayers.matmulBackward(dX, gw, gb, dd, d(x), p.get(pr + s + ".weight"), n, C, C);
                 g.put(pr + s + ".weight", gw);
                 g.put(pr + s + ".bias", gb);
             }
@@ -138,7 +144,7 @@ class LayersVsOracleTest extends TestBase {
                 SequenceClassifier m = TinyClassifiers.model(false, k, 3, Pooling.FIRST_TOKEN, adapters, rand);
                 EncoderLayer layer = m.encoder().layers().get(1);
                 DropoutContext ctx = withDrop ? DropoutContext.training(3, 9) : DropoutContext.OFF;
-                DoubleModel o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU);
+                DoubleEncoder o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU).encoder();
                 int B = TinyClassifiers.B, T = TinyClassifiers.T;
                 float[] x = randn(B * T * 16), dy = randn(B * T * 16);
                 var f = layer.forward(x, TinyClassifiers.MASK, B, T, true, ctx);
@@ -163,7 +169,7 @@ class LayersVsOracleTest extends TestBase {
         for (boolean roberta : new boolean[] {false, true}) {
             SequenceClassifier m = TinyClassifiers.model(roberta, k, 1, Pooling.FIRST_TOKEN, false, rand);
             DropoutContext ctx = DropoutContext.training(5, 1);
-            DoubleModel o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU);
+            DoubleEncoder o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU).encoder();
             var b = TinyClassifiers.batch(roberta);
             int B = TinyClassifiers.B, T = TinyClassifiers.T;
             Encoder enc = m.encoder();
@@ -185,26 +191,26 @@ class LayersVsOracleTest extends TestBase {
     void adapterMatchesTheOracle(Kernels k) {
         for (Adapter.Activation act : Adapter.Activation.values()) {
             for (double p : new double[] {0, 0.3}) {                      // without and with the bottleneck dropout
-                int n = 6, c = 16;
+                int n = 6, c = 16, r = 5;
                 long site = Dropout.site(0, Dropout.OUTPUT_ADAPTER);
                 Adapter a = new Adapter(k, "encoder.layer.0.output.adapter", c,
-                        new Adapter.Site(5, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, p), act, site);
+                        new Adapter.Site(r, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, p), act, site);
                 for (Parameter q : a.parameters()) fill(q);
                 float[] x = randn(n * c), dy = randn(n * c);
                 DropoutContext ctx = DropoutContext.training(3, 8);
                 var f = a.forward(x, n, true, ctx);
                 float[] dx = a.backward(dy, f.saved(), true);
-                DoubleModel.Masks masks = (st, len) -> {
-                    assertEquals(site, st, "the adapter's bottleneck dropout site");
-                    Dropout.Mask mk = new Dropout(p, st).mask(ctx, len);
-                    return mk == null ? null : d(mk.multipliers());
-                };
-                DoubleModel o = new DoubleModel(new DoubleModel.Config(false, c, 4, 8, 1e-12, 0, 1, "FIRST_TOKEN",
-                        DoubleLayers.Act.valueOf(act.name())), DoubleModel.params(a.parameters()), masks);
-                DoubleModel.AdapterTape[] tape = new DoubleModel.AdapterTape[1];
-                double[] y = o.adapter("encoder.layer.0.output.adapter", d(x), n, 0, Dropout.OUTPUT_ADAPTER, tape);
-                Map<String, double[]> g = o.zeroGrads();
-                double[] eX = o.adapterBackward("encoder.layer.0.output.adapter", tape[0], d(dy), g);
+                Dropout.Mask mk = new Dropout(p, site).mask(ctx, n * r);         // the adapter's bottleneck dropout site
+                double[] bm = mk == null ? null : d(mk.multipliers());
+                Map<String, double[]> w = DoubleEncoder.params(a.parameters()), g = new java.util.HashMap<>();
+                for (var e : w.entrySet()) g.put(e.getKey(), new double[e.getValue().length]);
+                String pr = "encoder.layer.0.output.adapter.";
+                DoubleLayers.Act oact = DoubleLayers.Act.valueOf(act.name());
+                double[] y = new double[n * c], z = new double[n * r], ad = new double[n * r], eX = new double[n * c];
+                DoubleLayers.adapterForward(y, z, ad, d(x), w.get(pr + "down.weight"), w.get(pr + "down.bias"),
+                        w.get(pr + "up.weight"), w.get(pr + "up.bias"), bm, oact, n, c, r);
+                DoubleLayers.adapterBackward(eX, g.get(pr + "down.weight"), g.get(pr + "down.bias"), g.get(pr + "up.weight"),
+                        g.get(pr + "up.bias"), d(dy), d(x), z, ad, w.get(pr + "down.weight"), w.get(pr + "up.weight"), bm, oact, n, c, r);
                 String at = act + " p=" + p;
                 close("adapter y " + at, f.out(), y, REDUCTION);
                 close("adapter dX " + at, dx, eX, REDUCTION);
@@ -220,7 +226,7 @@ class LayersVsOracleTest extends TestBase {
             for (Pooling mode : Pooling.values()) {
                 SequenceClassifier m = TinyClassifiers.model(roberta, k, 1, mode, false, rand);
                 DropoutContext ctx = DropoutContext.training(2, 4);
-                DoubleModel o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU);
+                DoubleClassifier o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU);
                 var b = TinyClassifiers.batch(roberta);
                 int B = TinyClassifiers.B, T = TinyClassifiers.T;
                 float[] h = randn(B * T * 16), dl = randn(B * 3);
@@ -246,12 +252,12 @@ class LayersVsOracleTest extends TestBase {
         int[] labels = {2, 0, 1, 1};
         var ce = CrossEntropyLoss.forward(logits, labels, B, K);
         AllClose.assertAllClose("cross-entropy", new double[] {ce.loss()},
-                new double[] {DoubleLayers.crossEntropy(d(logits), labels, B, K)}, REDUCTION);
+                new double[] {DoubleClassifier.crossEntropy(d(logits), labels, B, K)}, REDUCTION);
         close("cross-entropy dLogits", CrossEntropyLoss.backward(0.5, ce),
-                DoubleLayers.crossEntropyBackward(d(logits), labels, B, K, 0.5), REDUCTION);
+                DoubleClassifier.crossEntropyBackward(d(logits), labels, B, K, 0.5), REDUCTION);
         float[] pred = randn(B), target = randn(B);
         var mse = MseLoss.forward(pred, target, B);
-        AllClose.assertAllClose("mse", new double[] {mse.loss()}, new double[] {DoubleLayers.mse(d(pred), d(target))}, REDUCTION);
+        AllClose.assertAllClose("mse", new double[] {mse.loss()}, new double[] {DoubleClassifier.mse(d(pred), d(target))}, REDUCTION);
         double[] eD = new double[B];
         for (int i = 0; i < B; i++) eD[i] = 2.0 * ((double) pred[i] - target[i]) / B;
         close("mse dPred", MseLoss.backward(1.0, mse), eD, REDUCTION);

@@ -12,8 +12,8 @@ import org.varitune.transformer.layers.DropoutContext;
 import org.varitune.transformer.tensor.Parameter;
 import org.varitune.transformer.testing.AllClose;
 import org.varitune.transformer.testing.TestBase;
-import org.varitune.training.reference.DoubleLayers;
-import org.varitune.training.reference.DoubleModel;
+import org.varitune.transformer.reference.DoubleLayers;
+import org.varitune.training.reference.DoubleClassifier;
 
 import java.util.Map;
 import java.util.Random;
@@ -54,22 +54,22 @@ class ModelVsOracleTest extends TestBase {
         return s.build();
     }
 
-    private record Run(SequenceClassifier model, DoubleModel oracle, Map<String, double[]> expected, double loss,
+    private record Run(SequenceClassifier model, DoubleClassifier oracle, Map<String, double[]> expected, double loss,
                        double expectedLoss) {}
 
     /** Forward + backward of our model and of the oracle on the tiny batch. */
     private static Run run(SequenceClassifier m, boolean roberta, DropoutContext ctx) {
         var b = TinyClassifiers.batch(roberta);
         int B = TinyClassifiers.B, T = TinyClassifiers.T;
-        DoubleModel o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU);
+        DoubleClassifier o = TinyClassifiers.oracle(m, ctx, DoubleLayers.Act.GELU);
         m.zeroGrad();
         var trace = m.forwardTrain(b.ids(), b.types(), b.mask(), b.special(), B, T, ctx);
         var ce = CrossEntropyLoss.forward(trace.logits(), b.labels(), B, 3);
         m.backward(trace, CrossEntropyLoss.backward(1.0, ce));
         var tape = o.forward(b.ids(), b.types(), b.mask(), b.special(), B, T);
         AllClose.assertAllClose("logits", trace.logits(), tape.logits(), LOGITS, B, 3);
-        var g = o.backward(tape, DoubleLayers.crossEntropyBackward(tape.logits(), b.labels(), B, 3, 1.0));
-        return new Run(m, o, g, ce.loss(), DoubleLayers.crossEntropy(tape.logits(), b.labels(), B, 3));
+        var g = o.backward(tape, DoubleClassifier.crossEntropyBackward(tape.logits(), b.labels(), B, 3, 1.0));
+        return new Run(m, o, g, ce.loss(), DoubleClassifier.crossEntropy(tape.logits(), b.labels(), B, 3));
     }
 
     /** Compares the grads of the trainable parameters; asserts frozen ones have none. Returns how many compared. */

@@ -1,17 +1,17 @@
 package org.varitune.training;
 
-import org.varitune.transformer.layers.Pooling;
-
 import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.Dropout;
 import org.varitune.transformer.layers.DropoutContext;
+import org.varitune.transformer.layers.Pooling;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.EncoderConfig;
 import org.varitune.transformer.model.TinyModels;
 import org.varitune.transformer.tensor.Parameter;
-import org.varitune.training.reference.DoubleLayers;
-import org.varitune.training.reference.DoubleModel;
+import org.varitune.transformer.reference.DoubleEncoder;
+import org.varitune.transformer.reference.DoubleLayers;
+import org.varitune.training.reference.DoubleClassifier;
 
 import java.util.HashSet;
 import java.util.Random;
@@ -77,9 +77,9 @@ public final class TinyClassifiers {
     }
 
     /** The double oracle of a model, with the masks that {@code drop} draws (none when off). */
-    public static DoubleModel oracle(SequenceClassifier m, DropoutContext drop, DoubleLayers.Act adapterAct) {
+    public static DoubleClassifier oracle(SequenceClassifier m, DropoutContext drop, DoubleLayers.Act adapterAct) {
         EncoderConfig c = m.encoder().config();
-        DoubleModel.Masks masks = drop == null || !drop.enabled() ? DoubleModel.Masks.NONE : masks(m.encoder(), drop);
+        DoubleEncoder.Masks masks = drop == null || !drop.enabled() ? DoubleEncoder.Masks.NONE : masks(m.encoder(), drop);
         Set<String> before = new HashSet<>();
         for (int l = 0; l < m.headLayer(); l++) {
             var layer = m.encoder().layers().get(l);
@@ -87,16 +87,15 @@ public final class TinyClassifiers {
             if (isBefore(layer.attentionAdapter())) before.add(pr + "attention.output.adapter");
             if (isBefore(layer.outputAdapter())) before.add(pr + "output.adapter");
         }
-        return new DoubleModel(new DoubleModel.Config(c.modelType().equals("roberta"), c.hiddenSize(), c.numAttentionHeads(),
-                c.intermediateSize(), c.layerNormEps(), c.padTokenId(), m.headLayer(), m.head().pooling().name(),
-                adapterAct, before), DoubleModel.params(m.parameters()), masks);
+        DoubleEncoder enc = new DoubleEncoder(c, m.headLayer(), DoubleEncoder.params(m.parameters()), masks, adapterAct, before);
+        return new DoubleClassifier(enc, m.headLayer(), m.head().pooling().name());
     }
 
     private static boolean isBefore(Adapter a) { return a != null && a.site().position() == Adapter.Position.BEFORE_DROPOUT; }
 
     /** The masks our Dropouts (the adapters' bottleneck ones included) draw in {@code enc} under {@code drop}, by site. */
-    public static DoubleModel.Masks masks(Encoder enc, DropoutContext drop) {
-        DoubleModel.Masks base = masks(enc.config(), drop);
+    public static DoubleEncoder.Masks masks(Encoder enc, DropoutContext drop) {
+        DoubleEncoder.Masks base = masks(enc.config(), drop);
         return (site, n) -> {
             int slot = (int) (site & 0xFF);
             if (slot != Dropout.ATTENTION_ADAPTER && slot != Dropout.OUTPUT_ADAPTER) return base.get(site, n);
@@ -114,7 +113,7 @@ public final class TinyClassifiers {
     }
 
     /** The masks our Dropouts draw under {@code drop}, as multipliers, by site. */
-    public static DoubleModel.Masks masks(EncoderConfig c, DropoutContext drop) {
+    public static DoubleEncoder.Masks masks(EncoderConfig c, DropoutContext drop) {
         return (site, n) -> {
             int slot = (int) (site & 0xFF);
             double p = slot == Dropout.ATTENTION_PROBS ? c.attentionProbsDropoutProb() : c.hiddenDropoutProb();

@@ -4,10 +4,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.varitune.transformer.reference.AttentionRef;
-import org.varitune.transformer.reference.GeluRef;
-import org.varitune.transformer.reference.LayerNormRef;
-import org.varitune.transformer.reference.MatmulRef;
+import org.varitune.transformer.reference.DoubleLayers;
 import org.varitune.transformer.testing.TestBase;
 import org.varitune.transformer.testing.Tolerances;
 
@@ -62,12 +59,12 @@ class KernelsVsReferenceTest extends TestBase {
         float[] out = randn(N * OC);                             // garbage: forward must overwrite
         k.matmulForward(out, x, w, b, N, IC, OC);
         double[] e = new double[N * OC];
-        MatmulRef.forward(e, toDouble(x), toDouble(w), toDouble(b), N, IC, OC);
+        DoubleLayers.matmulForward(e, toDouble(x), toDouble(w), toDouble(b), N, IC, OC);
         assertAllClose(k.name() + " matmul out", out, e, Tolerances.F32_MATMUL, N, OC);
 
         float[] dX = randn(N * IC), dW = randn(OC * IC), dB = randn(OC);
         double[] eX = new double[N * IC], eW = new double[OC * IC], eB = new double[OC];
-        MatmulRef.backward(eX, eW, eB, toDouble(dOut), toDouble(x), toDouble(w), N, IC, OC);
+        DoubleLayers.matmulBackward(eX, eW, eB, toDouble(dOut), toDouble(x), toDouble(w), N, IC, OC);
         double[] xX = plus(dX, eX), xW = plus(dW, eW), xB = plus(dB, eB);
         k.matmulBackward(dX, dW, dB, dOut, x, w, N, IC, OC);
         assertAllClose(k.name() + " matmul dX", dX, xX, Tolerances.F32_MATMUL, N, IC);
@@ -83,14 +80,14 @@ class KernelsVsReferenceTest extends TestBase {
         float[] out = randn(N * C), mean = randn(N), rstd = randn(N);
         k.layerNormForward(out, mean, rstd, x, w, b, N, C, eps);
         double[] e = new double[N * C], em = new double[N], es = new double[N];
-        LayerNormRef.forward(e, em, es, toDouble(x), toDouble(w), toDouble(b), N, C, eps);
+        DoubleLayers.layerNormForward(e, em, es, toDouble(x), toDouble(w), toDouble(b), N, C, eps);
         assertAllClose(k.name() + " layerNorm out", out, e, Tolerances.F32_LAYERNORM, N, C);
         assertAllClose(k.name() + " layerNorm mean", mean, em, Tolerances.F32_LAYERNORM, N);
         assertAllClose(k.name() + " layerNorm rstd", rstd, es, Tolerances.F32_LAYERNORM, N);
 
         float[] dX = randn(N * C), dW = randn(C), dB = randn(C);
         double[] eX = new double[N * C], eW = new double[C], eB = new double[C];
-        LayerNormRef.backward(eX, eW, eB, toDouble(dOut), toDouble(x), em, es, toDouble(w), N, C);
+        DoubleLayers.layerNormBackward(eX, eW, eB, toDouble(dOut), toDouble(x), em, es, toDouble(w), N, C);
         double[] xX = plus(dX, eX), xW = plus(dW, eW), xB = plus(dB, eB);
         k.layerNormBackward(dX, dW, dB, dOut, x, mean, rstd, w, N, C);
         assertAllClose(k.name() + " layerNorm dX", dX, xX, Tolerances.F32_LAYERNORM, N, C);
@@ -105,9 +102,9 @@ class KernelsVsReferenceTest extends TestBase {
         float[] x = randn(n), y = randn(n), dOut = randn(n), out = randn(n), dX = randn(n);
         k.geluForward(out, x, n);
         double[] e = new double[n], eX = new double[n];
-        GeluRef.forward(e, toDouble(x), n);
+        DoubleLayers.Act.GELU.forward(e, toDouble(x), n);
         assertAllClose(k.name() + " gelu out", out, e, Tolerances.F32_ELEMENTWISE, n);
-        GeluRef.backward(eX, toDouble(x), toDouble(dOut), n);
+        DoubleLayers.Act.GELU.backward(eX, toDouble(dOut), toDouble(x), n);
         double[] xX = plus(dX, eX);
         k.geluBackward(dX, x, dOut, n);
         assertAllClose(k.name() + " gelu dX", dX, xX, Tolerances.F32_ELEMENTWISE, n);
@@ -134,7 +131,7 @@ class KernelsVsReferenceTest extends TestBase {
         float[] q = randn(n), kk = randn(n), v = randn(n), dOut = randn(n), out = randn(n), att = randn(na);
         k.attentionForward(out, att, q, kk, v, mask, B, T, H, D);
         double[] e = new double[n], ea = new double[na];
-        AttentionRef.forward(e, ea, toDouble(q), toDouble(kk), toDouble(v), mask, B, T, H, D);
+        DoubleLayers.attentionForward(e, ea, toDouble(q), toDouble(kk), toDouble(v), mask, null, B, T, H, D);
         assertAllClose(k.name() + " attention out", out, e, Tolerances.F32_ATTENTION, B, T, H * D);
         assertAllClose(k.name() + " attention att", att, ea, Tolerances.F32_ATTENTION, B, H, T, T);
         for (int i = 0; i < na; i++) {
@@ -146,7 +143,7 @@ class KernelsVsReferenceTest extends TestBase {
 
         float[] dQ = randn(n), dK = randn(n), dV = randn(n);
         double[] eQ = new double[n], eK = new double[n], eV = new double[n];
-        AttentionRef.backward(eQ, eK, eV, toDouble(dOut), toDouble(q), toDouble(kk), toDouble(v), ea, B, T, H, D);
+        DoubleLayers.attentionBackward(eQ, eK, eV, toDouble(dOut), toDouble(q), toDouble(kk), toDouble(v), ea, null, B, T, H, D);
         double[] xQ = plus(dQ, eQ), xK = plus(dK, eK), xV = plus(dV, eV);
         k.attentionBackward(dQ, dK, dV, dOut, q, kk, v, att, B, T, H, D);
         assertAllClose(k.name() + " attention dQ", dQ, xQ, Tolerances.F32_ATTENTION, B, T, H * D);

@@ -10,7 +10,7 @@ import org.varitune.transformer.kernels.Kernels;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.EncoderConfig;
 import org.varitune.transformer.model.EncoderOutput;
-import org.varitune.transformer.reference.EncoderRef;
+import org.varitune.transformer.reference.DoubleEncoder;
 import org.varitune.transformer.reference.OrtOracle;
 import org.varitune.transformer.reference.WordPieceLite;
 import org.varitune.transformer.testing.AllClose;
@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The production {@link Encoder} on the converted built-in directories: every hidden state against the double
- * {@link EncoderRef}, and {@code last_hidden_state} against ONNX Runtime on the original ONNX file, on a padded batch
+ * {@link DoubleEncoder}, and {@code last_hidden_state} against ONNX Runtime on the original ONNX file, on a padded batch
  * of real sentences and pairs. Real tokens within {@link Tolerances#ONNX_PARITY}; padded rows within
  * {@link Tolerances#ONNX_PARITY_PADDING}.
  */
@@ -41,9 +41,9 @@ class BuiltinModelsOnnxParityTest extends TestBase {
         Path dir = BuiltinModels.ensure(name, ProgressListener.NONE);
         EncoderConfig cfg = EncoderConfig.read(dir);
         Encoder enc = Encoder.load(dir, Kernels.fromSystemProperty());
-        EncoderRef ref;
+        DoubleEncoder ref;
         try (WeightSource src = Safetensors.open(dir)) {
-            ref = EncoderRef.load(cfg, src);
+            ref = DoubleEncoder.load(cfg, src);
         }
         WordPieceLite.Encoded in = RealSentences.batch(dir);
         int B = in.B(), T = in.T(), c = cfg.hiddenSize();
@@ -68,7 +68,7 @@ class BuiltinModelsOnnxParityTest extends TestBase {
             worstReal = Math.max(worstReal, real);
             worstPad = Math.max(worstPad, pad);
         }
-        String msg = name + ": Encoder vs EncoderRef per hidden state (real tokens / padding): " + profile;
+        String msg = name + ": Encoder vs DoubleEncoder per hidden state (real tokens / padding): " + profile;
         assertTrue(worstReal <= Tolerances.ONNX_PARITY, msg);
         assertTrue(worstPad <= Tolerances.ONNX_PARITY_PADDING, msg);
 

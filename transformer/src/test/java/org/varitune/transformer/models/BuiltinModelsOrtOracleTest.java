@@ -8,7 +8,7 @@ import org.varitune.transformer.io.WeightSource;
 import org.varitune.transformer.io.onnx.OnnxBertConverter;
 import org.varitune.transformer.io.onnx.OnnxFixtures;
 import org.varitune.transformer.model.EncoderConfig;
-import org.varitune.transformer.reference.EncoderRef;
+import org.varitune.transformer.reference.DoubleEncoder;
 import org.varitune.transformer.reference.OrtOracle;
 import org.varitune.transformer.reference.WordPieceLite;
 import org.varitune.transformer.testing.AllClose;
@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The oracle for the built-in conversion: the converted HF directory, run by the double-precision {@link EncoderRef},
+ * The oracle for the built-in conversion: the converted HF directory, run by the double-precision {@link DoubleEncoder},
  * against ONNX Runtime on the original ONNX file, for every hidden state (ORT with each layer's output exposed as an
  * extra graph output) and for {@code last_hidden_state}, on a padded batch of real sentences and pairs.
  */
@@ -36,9 +36,9 @@ class BuiltinModelsOrtOracleTest extends TestBase {
     void convertedDirectoryMatchesOnnxRuntimeAtEveryLayer(String name, String onnx) throws Exception {
         Path dir = BuiltinModels.ensure(name, ProgressListener.NONE);
         EncoderConfig cfg = EncoderConfig.read(dir);
-        EncoderRef ref;
+        DoubleEncoder ref;
         try (WeightSource src = Safetensors.open(dir)) {
-            ref = EncoderRef.load(cfg, src);
+            ref = DoubleEncoder.load(cfg, src);
         }
         WordPieceLite.Encoded in = RealSentences.batch(dir);
         assertTrue(in.T() > 12 && in.attentionMask()[2 * in.T() + in.T() - 1] == 0, "batch is padded with mixed lengths");
@@ -73,10 +73,10 @@ class BuiltinModelsOrtOracleTest extends TestBase {
             worstReal = Math.max(worstReal, real);
             worstPad = Math.max(worstPad, pad);
         }
-        String msg = name + ": ORT vs EncoderRef(converted dir), per hidden state (real tokens / padding): " + profile;
+        String msg = name + ": ORT vs DoubleEncoder(converted dir), per hidden state (real tokens / padding): " + profile;
         assertTrue(worstReal <= Tolerances.ONNX_PARITY, msg);
         assertTrue(worstPad <= Tolerances.ONNX_PARITY_PADDING, msg);
-        AllClose.assertAllClose(name + " last_hidden_state real tokens, ORT vs EncoderRef(converted dir)",
+        AllClose.assertAllClose(name + " last_hidden_state real tokens, ORT vs DoubleEncoder(converted dir)",
                 rows(ort.get("last_hidden_state"), mask, 1, c), rows(expected.get(cfg.numHiddenLayers()), mask, 1, c),
                 Tolerances.ONNX_PARITY, (int) java.util.Arrays.stream(mask).filter(m -> m == 1).count(), c);
     }

@@ -34,7 +34,7 @@ public final class Tolerances {
      * A whole real encoder (all layers, float) against ONNX Runtime or the double oracle, per hidden state, at the
      * real (unpadded) tokens of padded batches of real sentences and pairs: max|a − e| / max|e|. Observed over every
      * OpenBLAS core type and the pure-Java GEMM: our Encoder vs ORT 1.20 3.9e-6 (e5-small-v2, last layer); ORT vs
-     * the double EncoderRef on the converted directory: all-MiniLM-L6-v2 9.3e-7, e5-small-v2 2.2e-6. (Was 1e-5,
+     * the DoubleEncoder oracle on the converted directory: all-MiniLM-L6-v2 9.3e-7, e5-small-v2 2.2e-6. (Was 1e-5,
      * set from one kernel choice.)
      */
     public static final double ONNX_PARITY = 4e-5;

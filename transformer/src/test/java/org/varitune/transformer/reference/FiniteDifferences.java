@@ -1,4 +1,4 @@
-package org.varitune.training.reference;
+package org.varitune.transformer.reference;
 
 import java.util.function.DoubleSupplier;
 
