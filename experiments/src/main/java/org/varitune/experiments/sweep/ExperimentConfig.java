@@ -350,7 +350,9 @@ public record ExperimentConfig(
                 if (!p.hasToken(JsonToken.VALUE_STRING)) {           // the path in the message names the key
                     throw JsonMappingException.from(p, "expected one of " + Spelled.choices(type) + ", got " + p.currentToken());
                 }
-                String key = p.getParsingContext().getCurrentName();
+                var context = p.getParsingContext();                  // a list element: the list's key
+                String key = context.inArray() ? context.getParent().getCurrentName() : context.getCurrentName();
+                if (key == null) key = "";
                 try {
                     return Spelled.parse(type, p.getText(), key);
                 } catch (IllegalArgumentException e) {

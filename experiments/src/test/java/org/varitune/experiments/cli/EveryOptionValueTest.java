@@ -173,6 +173,8 @@ class EveryOptionValueTest {
                         + " train: {prefix_policy: authors-dropout, head_pooling: mean-with-special}}",
                 "  - {name: adapters, mode: adapters, head_layer: auto, k: [1], train: {adapter_activation: gelu}}",
                 "  - {name: probe, mode: probe, head_layer: 2}",
+                "  - {name: lora, mode: lora, head_layer: 2, k: [1], train: {lora_rank: 2, lora_alpha: 4,"
+                        + " lora_targets: [query, intermediate], lora_layers: tuned}}",
                 "train: {epochs: 1, lr: 1.0e-3, batch_size: 8, max_length: 16, grad_accumulation: 2, warmup_steps: 1}",
                 ""));
         Path out = tmp.resolve("sweep");
@@ -185,7 +187,8 @@ class EveryOptionValueTest {
                 "top-k-k1", Map.of("mode", "top-k", "headPooling", "mean", "prefixPolicy", "recompute"),
                 "partial-k1", Map.of("mode", "partial", "headPooling", "mean-with-special", "prefixPolicy", "authors-dropout"),
                 "adapters-k1", Map.of("mode", "adapters", "adapterActivation", "gelu"),
-                "probe-k0", Map.of("mode", "probe"));
+                "probe-k0", Map.of("mode", "probe"),
+                "lora-k1", Map.of("mode", "lora", "lora", "r=2,alpha=4.0,dropout=0.0,targets=query+intermediate,layers=tuned"));
         for (var e : expected.entrySet()) {
             Path dir = out.resolve("runs/sst2").resolve(e.getKey()).resolve("seed-1");
             JsonNode r = JSON.readTree(dir.resolve("result.json").toFile());
@@ -196,6 +199,12 @@ class EveryOptionValueTest {
             assertEquals(1, c.get("warmupSteps").asInt(), e.getKey());
             assertEquals(0.1, c.get("weightDecay").asDouble(), e.getKey() + ": TrainConfig's default");
         }
+        // LoRA in layer 2 of the tiny BERT (hidden 16, intermediate 24), rank 2, on query (16 -> 16) and
+        // intermediate (16 -> 24): 2·(16 + 16) + 2·(16 + 24) = 144 parameters, plus the head (16·16 + 16 + 16·2 + 2)
+        JsonNode lora = JSON.readTree(out.resolve("runs/sst2/lora-k1/seed-1/result.json").toFile());
+        assertEquals(144 + 306, lora.get("trainable_parameters").asLong(), lora.toString());
+        String report = Files.readString(out.resolve("report.md"));
+        assertTrue(report.lines().anyMatch(l -> l.startsWith("| lora") || l.contains("| lora |") || l.contains("lora k=1")), report);
     }
 
     @Test

@@ -138,6 +138,50 @@ public final class LoraTuning implements TuningMethod {
         return t;
     }
 
+    /** The subdirectory of an export holding PEFT's unmerged adapter. */
+    public static final String PEFT_DIR = "peft";
+
+    /**
+     * Writes PEFT's unmerged adapter into {@code exportDir/peft/} (the export's own {@code model.safetensors} holds the
+     * merged weights): {@code adapter_model.safetensors} with PEFT's saved names ({@code base_model.model.} + the HF
+     * name: {@code ...query.lora_A.weight}, {@code ...lora_B.weight}, and the trained head, which PEFT keeps in
+     * {@code modules_to_save} and saves under its plain name) and {@code adapter_config.json} ({@code LoraConfig}'s
+     * keys; {@code target_modules} lists the full module names, so that PEFT's suffix match cannot pick another
+     * Linear). Load it with {@code PeftModel.from_pretrained(AutoModelForSequenceClassification(base), dir)}, the base
+     * being {@code base_model_name_or_path}.
+     */
+    @Override
+    public void exportExtras(org.varitune.training.SequenceClassifier model, java.nio.file.Path sourceModelDir,
+                             java.nio.file.Path exportDir) throws java.io.IOException {
+        Encoder enc = model.encoder();
+        String prefix = enc.config().family().prefix(), peft = "base_model.model.";
+        var weights = new org.varitune.transformer.io.SafetensorsWriter().metadata("format", "pt");
+        List<String> targets = new ArrayList<>();
+        for (int l = 1; l <= model.headLayer(); l++) {
+            for (LinearRole role : LinearRole.values()) {
+                Linear lin = enc.layers().get(l - 1).linear(role);
+                if (!(lin.delta() instanceof Module m)) continue;
+                targets.add(prefix + lin.weight().name().replaceFirst("\\.weight$", ""));
+                for (Parameter p : m.parameters()) weights.addF32(peft + prefix + p.name(), p.data(), p.shape());
+            }
+        }
+        var head = model.head();
+        for (Parameter p : head.parameters()) weights.addF32(peft + head.checkpointName(p), p.data(), p.shape());
+        var spec = enc.config().family().head();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var c = json.createObjectNode();
+        c.put("peft_type", "LORA").put("task_type", "SEQ_CLS").put("r", config.rank()).put("lora_alpha", config.alpha())
+                .put("lora_dropout", config.dropout()).put("bias", "none").put("fan_in_fan_out", false)
+                .put("inference_mode", true).put("init_lora_weights", true).put("use_rslora", false).put("use_dora", false)
+                .put("base_model_name_or_path", sourceModelDir.toAbsolutePath().normalize().toString());
+        targets.forEach(c.putArray("target_modules")::add);
+        c.putArray("modules_to_save").add(spec.dense()).add(spec.out());
+        java.nio.file.Path dir = java.nio.file.Files.createDirectories(exportDir.resolve(PEFT_DIR));
+        weights.write(dir.resolve("adapter_model.safetensors"));
+        java.nio.file.Files.writeString(dir.resolve("adapter_config.json"),
+                json.writerWithDefaultPrettyPrinter().writeValueAsString(c) + "\n");
+    }
+
     @Override public String describe() { return "lora (" + config.spec() + ")"; }
 
     /** Dropout sites of the LoRA branches: slot 16 + role of their layer (the encoder's own use slots 0..7). */

@@ -186,6 +186,28 @@ class LoraTuningTest extends TestBase {
                 TinyClassifiers.B, TinyClassifiers.T);
         AllClose.assertAllClose("merged export logits", back.logits(tb), toDouble(m.logits(tb)), MERGED,
                 TinyClassifiers.B, 3);
+        // PEFT's unmerged adapter beside the merged checkpoint
+        method.exportExtras(m, source, out);
+        var cfg = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("peft/adapter_config.json").toFile());
+        assertEquals("LORA", cfg.get("peft_type").asText());
+        assertEquals(4, cfg.get("r").asInt());
+        assertEquals(8.0, cfg.get("lora_alpha").asDouble());
+        List<String> targets = new java.util.ArrayList<>();
+        cfg.get("target_modules").forEach(t -> targets.add(t.asText()));
+        List<String> expectedTargets = new java.util.ArrayList<>();
+        for (int l = 1; l <= 2; l++) {
+            for (String t : List.of("attention.self.query", "attention.self.value", "output.dense")) expectedTargets.add("bert.encoder.layer." + l + "." + t);
+        }
+        assertEquals(expectedTargets, targets);
+        assertEquals("[\"pooler.dense\",\"classifier\"]", cfg.get("modules_to_save").toString());
+        try (var w = org.varitune.transformer.io.Safetensors.open(out.resolve("peft/adapter_model.safetensors"))) {
+            Set<String> keys = new TreeSet<>(w.names());
+            assertEquals(6 * 2 + 4, keys.size(), keys.toString());
+            Parameter b = m.encoder().parameterMap().get("encoder.layer.2.output.dense.lora_B.weight");
+            assertEquals(java.util.Arrays.toString(b.data()), java.util.Arrays.toString(
+                    w.readFloat("base_model.model.bert.encoder.layer.2.output.dense.lora_B.weight")));
+            assertTrue(keys.contains("base_model.model.bert.pooler.dense.weight") && keys.contains("base_model.model.classifier.bias"), keys.toString());
+        }
         var e = assertThrows(IllegalStateException.class, () -> method.trainable(TinyClassifiers.model(false, kernels, 3,
                 Pooling.FIRST_TOKEN, false, new Random(3)).encoder(), plan));
         assertTrue(e.getMessage().contains("encoder.layer.1.attention.self.query.weight") && e.getMessage().contains("no LoRA"),

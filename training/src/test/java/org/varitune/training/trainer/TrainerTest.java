@@ -112,7 +112,8 @@ class TrainerTest extends TestBase {
         for (Parameter p : m.parameters()) {                     // the layer from the name, independently of the code
             java.util.regex.Matcher mt = java.util.regex.Pattern.compile("^encoder\\.layer\\.(\\d+)\\.").matcher(p.name());
             int layer = mt.find() ? Integer.parseInt(mt.group(1)) + 1 : p.name().startsWith("embeddings.") ? 0 : -1;
-            boolean kind = mode != TuningMode.ADAPTERS || p.name().contains(".adapter.") || p.name().contains("LayerNorm.");
+            boolean kind = mode == TuningMode.ADAPTERS ? p.name().contains(".adapter.") || p.name().contains("LayerNorm.")
+                    : mode == TuningMode.LORA ? p.name().contains(".lora_") : true;
             boolean trains = layer < 0 || plan.tunes(layer) && kind;
             assertEquals(trains, p.trainable(), mode + ": " + p.name());
             if (trains) expected += p.numel();
