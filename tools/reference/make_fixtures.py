@@ -627,6 +627,10 @@ class LoraLinear(torch.nn.Module):
         return (self.lora_B.weight @ self.lora_A.weight) * self.scaling
 
 
+def lora_seed(model_type):
+    return SEED + LORA_SEED_OFFSET + ["bert", "roberta", "distilbert"].index(model_type)
+
+
 def lora_model(model, model_type):
     """A copy of the plain model with the LoRA targets wrapped, every base weight frozen and the head trainable.
     A ~ U(-1/√in, 1/√in) (PEFT's kaiming_uniform_(a=√5)), B ~ N(0, 0.1²), drawn from one seeded generator in module
@@ -634,7 +638,7 @@ def lora_model(model, model_type):
     m = copy.deepcopy(model)
     m.zero_grad(set_to_none=True)
     m.requires_grad_(False)
-    generator = torch.Generator().manual_seed(SEED + LORA_SEED_OFFSET + ["bert", "roberta", "distilbert"].index(model_type))
+    generator = torch.Generator().manual_seed(lora_seed(model_type))
     # PEFT's matching: targets by exact name or "." + entry suffix; modules_to_save by plain string suffix.
     names = [n for n, _ in m.named_modules()]
     targets = [n for n in names if any(n == t or n.endswith("." + t) for t in LORA_TARGETS[model_type])]
@@ -714,7 +718,7 @@ def lora_files(lora, model_type, meta):
     lmeta = dict(meta, lora=f"r={LORA['r']} lora_alpha={LORA['lora_alpha']} lora_dropout={LORA['lora_dropout']} "
                             f"targets={','.join(LORA_TARGETS[model_type])}",
                  lora_init=f"A ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ a=sqrt(5)), B ~ N(0, {LORA_B_STD}^2), "
-                           f"generator seed {SEED + LORA_SEED_OFFSET + ['bert', 'roberta', 'distilbert'].index(model_type)}",
+                           f"generator seed {lora_seed(model_type)}",
                  trainable="lora_A, lora_B, " + ", ".join(LORA_HEAD[model_type]))
     return {
         "lora/adapter_config.json": adapter_config(model_type),
