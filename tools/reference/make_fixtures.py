@@ -6,6 +6,8 @@ What it writes, under transformer/src/test/resources/fixtures/ (layout in tools/
     tiny-bert/     config.json  model.safetensors  forward.safetensors  grads.safetensors  adamw.safetensors
     tiny-roberta/  the same five files
     tiny-distilbert/  the same five files
+    <model>/lora/  adapter_config.json  adapter_model.safetensors  forward.safetensors  grads.safetensors
+                   adamw.safetensors  merged.safetensors      (HF PEFT LoRA on query/value, r=4, alpha=8; see README)
 
 The two models are tiny random-weight copies of Hugging Face's BertForSequenceClassification and
 RobertaForSequenceClassification (hidden 32, 2 layers, 4 heads, 3 labels), and of DistilBertForSequenceClassification
@@ -34,6 +36,7 @@ bound) the float32 error of the fixtures.
 import argparse
 import copy
 import json
+import math
 import os
 import struct
 import sys
@@ -502,7 +505,8 @@ def run(model, x):
 
 
 def forward_tensors(model, x):
-    """Eval-mode forward and backward; returns (forward dict, grads dict) of detached float tensors."""
+    """Eval-mode forward and backward; returns (forward dict, grads dict) of detached float tensors. Gradients are
+    kept for the trainable parameters only (all of them for the plain models; LoRA freezes the base weights)."""
     model.zero_grad(set_to_none=False)
     out = run(model, x)
     out["loss"].backward()
@@ -513,15 +517,18 @@ def forward_tensors(model, x):
         fwd["pooled"] = out["pooled"].detach().clone()
     fwd["logits"] = out["logits"].detach().clone()
     fwd["loss"] = out["loss"].detach().clone()  # shape [] (a 0-d scalar)
-    grads = {n: p.grad.detach().clone() for n, p in model.named_parameters()}
+    grads = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     return fwd, grads
 
 
 def adamw_param_groups(model):
-    """HF Trainer convention: no weight decay for biases and the weights of LayerNorm modules."""
+    """HF Trainer convention: no weight decay for biases and the weights of LayerNorm modules; trainable parameters only
+    (HF Trainer builds its groups from the parameters with requires_grad)."""
     decay, no_decay = [], []
     norms = layer_norm_weights(model)
     for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
         (no_decay if name.endswith(".bias") or name in norms else decay).append(p)
     return [{"params": decay, "weight_decay": ADAMW["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}]
 
@@ -554,8 +561,9 @@ FINAL_PARAMS = {
 }
 
 
-def adamw_tensors(model, x):
-    """Three AdamW steps on the same batch (dropout off); loss.k is the loss before step k, loss.3 after the last."""
+def adamw_tensors(model, x, final_names=None):
+    """Three AdamW steps on the same batch (dropout off); loss.k is the loss before step k, loss.3 after the last.
+    Returns (tensors, the trained copy of the model); final.<name> for FINAL_PARAMS or the given names."""
     model = copy.deepcopy(model)
     opt = torch.optim.AdamW(adamw_param_groups(model), lr=ADAMW["lr"], betas=ADAMW["betas"], eps=ADAMW["eps"],
                             foreach=False)
@@ -569,9 +577,161 @@ def adamw_tensors(model, x):
     with torch.no_grad():
         out[f"loss.{ADAMW_STEPS}"] = run(model, x)["loss"].detach().clone()
     params = dict(model.named_parameters())
-    for name in FINAL_PARAMS[model.prefix]:
+    for name in final_names or FINAL_PARAMS[model.prefix]:
         out[f"final.{name}"] = params[name].detach().clone()
-    return out
+    return out, model
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# LoRA with HF PEFT's semantics (huggingface/peft src/peft/tuners/lora/layer.py, Linear.forward and get_delta_weight;
+# saved layout from src/peft/utils/save_and_load.py get_peft_model_state_dict), re-implemented here as there is no
+# peft package. For a targeted nn.Linear (W: (out, in), b):  h = x Wᵀ + b + ((dropout(x) Aᵀ) Bᵀ) · (lora_alpha / r),
+# A = lora_A.weight (r, in), B = lora_B.weight (out, r); merging gives W' = W + (B A) · (lora_alpha / r).
+# ---------------------------------------------------------------------------------------------------------------
+LORA = dict(r=4, lora_alpha=8, lora_dropout=0.0)
+LORA_B_STD = 0.1  # B ~ N(0, 0.1²) instead of PEFT's zeros: with B = 0 the gradient of A would be exactly zero
+LORA_SEED_OFFSET = 100  # generator seed SEED + 100 + model index for A and B
+# Targets (PEFT's target_modules: a module matches if its name equals the entry or ends with "." + entry).
+LORA_TARGETS = {"bert": ["query", "value"], "roberta": ["query", "value"], "distilbert": ["q_lin", "v_lin"]}
+# The trainable head, as HF module names, and the modules_to_save that makes PEFT train exactly these modules.
+# PEFT's PeftModelForSequenceClassification appends ["classifier", "score"] to modules_to_save and wraps every module
+# whose name ends with an entry (plain string suffix). BERT: PEFT's default would train classifier only and keep
+# bert.pooler.dense frozen, so "pooler.dense" is listed. DistilBERT: "pre_classifier" already ends with "classifier",
+# so PEFT's default trains pre_classifier too; it is listed anyway so that the config does not rely on that quirk.
+LORA_HEAD = {"bert": ["bert.pooler.dense", "classifier"], "roberta": ["classifier"],
+             "distilbert": ["pre_classifier", "classifier"]}
+LORA_MODULES_TO_SAVE = {"bert": ["pooler.dense", "classifier", "score"], "roberta": ["classifier", "score"],
+                        "distilbert": ["pre_classifier", "classifier", "score"]}
+PEFT_PREFIX = "base_model.model."  # PeftModel.base_model (LoraModel) .model (the HF model)
+MERGE_TOLERANCE = 1e-5  # max|merged logits - LoRA logits| / max|LoRA logits|
+
+
+class LoraLinear(torch.nn.Module):
+    """PEFT's lora.Linear with one adapter, named so that named_parameters() gives PEFT's saved names without the
+    "base_model.model." prefix: <module>.weight / .bias (the frozen base layer), <module>.lora_A.weight (r, in),
+    <module>.lora_B.weight (out, r). lora_dropout 0 is PEFT's nn.Identity."""
+
+    def __init__(self, base, r, lora_alpha):
+        super().__init__()
+        self.weight, self.bias = base.weight, base.bias
+        self.lora_A = torch.nn.Linear(base.in_features, r, bias=False)
+        self.lora_B = torch.nn.Linear(r, base.out_features, bias=False)
+        self.scaling = lora_alpha / r
+
+    def forward(self, x):
+        result = torch.nn.functional.linear(x, self.weight, self.bias)
+        return result + self.lora_B(self.lora_A(x)) * self.scaling  # PEFT's order: B(A(x)), then the scaling
+
+    def delta_weight(self):
+        """PEFT's get_delta_weight (fan_in_fan_out False): (B @ A) * scaling."""
+        return (self.lora_B.weight @ self.lora_A.weight) * self.scaling
+
+
+def lora_seed(model_type):
+    return SEED + LORA_SEED_OFFSET + ["bert", "roberta", "distilbert"].index(model_type)
+
+
+def lora_model(model, model_type):
+    """A copy of the plain model with the LoRA targets wrapped, every base weight frozen and the head trainable.
+    A ~ U(-1/√in, 1/√in) (PEFT's kaiming_uniform_(a=√5)), B ~ N(0, 0.1²), drawn from one seeded generator in module
+    order, A then B for each target."""
+    m = copy.deepcopy(model)
+    m.zero_grad(set_to_none=True)
+    m.requires_grad_(False)
+    generator = torch.Generator().manual_seed(lora_seed(model_type))
+    # PEFT's matching: targets by exact name or "." + entry suffix; modules_to_save by plain string suffix.
+    names = [n for n, _ in m.named_modules()]
+    targets = [n for n in names if any(n == t or n.endswith("." + t) for t in LORA_TARGETS[model_type])]
+    assert len(targets) == 2 * 2 and all(isinstance(m.get_submodule(n), torch.nn.Linear) for n in targets), targets
+    head = [n for n in names if any(n.endswith(t) for t in LORA_MODULES_TO_SAVE[model_type])]
+    assert head == LORA_HEAD[model_type], f"{model_type}: modules_to_save selects {head}, not {LORA_HEAD[model_type]}"
+    for name in targets:
+        parent, leaf = name.rsplit(".", 1)
+        wrapped = LoraLinear(m.get_submodule(name), LORA["r"], LORA["lora_alpha"])
+        with torch.no_grad():
+            a = wrapped.lora_A.weight
+            gain = torch.nn.init.calculate_gain("leaky_relu", math.sqrt(5))
+            bound = math.sqrt(3.0) * gain / math.sqrt(torch.nn.init._calculate_correct_fan(a, "fan_in"))
+            assert abs(bound - 1 / math.sqrt(a.shape[1])) < 1e-12, bound
+            a.uniform_(-bound, bound, generator=generator)
+            wrapped.lora_B.weight.copy_(LORA_B_STD * torch.randn(wrapped.lora_B.weight.shape, generator=generator))
+        setattr(m.get_submodule(parent), leaf, wrapped)
+    for name in LORA_HEAD[model_type]:
+        m.get_submodule(name).requires_grad_(True)
+    return m
+
+
+def merged_weights(trained):
+    """The plain HF checkpoint of a trained LoRA model: every non-LoRA parameter, with W + (B A) · scaling in place of
+    each targeted W (PEFT's merge_and_unload, unsafe merge: base_layer.weight.data += delta_weight)."""
+    weights = {n: p.detach().clone() for n, p in trained.named_parameters() if ".lora_" not in n}
+    for name, mod in trained.named_modules():
+        if isinstance(mod, LoraLinear):
+            with torch.no_grad():
+                weights[f"{name}.weight"] = mod.weight.detach().clone() + mod.delta_weight()
+    return weights
+
+
+def lora_run(m, plain, x):
+    """Forward/backward, three AdamW steps and the merge of LoRA model m (any float dtype); plain is the HF model of
+    the same dtype that receives the merged weights. Returns {group: tensors} and the merged-vs-LoRA logits error."""
+    trainable = [n for n, p in m.named_parameters() if p.requires_grad]
+    fwd, grads = forward_tensors(m, x)
+    adamw, trained = adamw_tensors(m, x, final_names=trainable)
+    merged = merged_weights(trained)
+    plain = copy.deepcopy(plain)
+    plain.load_state_dict(merged, strict=True)
+    with torch.no_grad():
+        merged["merged_logits"] = run(plain, x)["logits"].detach().clone()
+        lora_logits = run(trained, x)["logits"]
+    err = ((merged["merged_logits"] - lora_logits).abs().max() / lora_logits.abs().max()).item()
+    return {"forward": fwd, "grads": grads, "adamw": adamw, "merged": merged}, err
+
+
+def lora_tensors(model, model_type, x):
+    """The LoRA model built on the plain model and its reference tensors: the initial trainable tensors, forward,
+    grads, AdamW and merged (asserting that the merged model reproduces the LoRA model's logits)."""
+    m = lora_model(model, model_type)
+    initial = {n: p.detach().clone() for n, p in m.named_parameters() if p.requires_grad}
+    groups, err = lora_run(m, model, x)
+    assert err < MERGE_TOLERANCE, f"{model_type}: merged model logits differ from the LoRA model's by {err:.2e}"
+    return m, dict(groups, initial=initial, merge_error=err)
+
+
+def adapter_config(model_type):
+    """adapter_config.json as PEFT's save_pretrained writes it: LoraConfig.to_dict() (runtime_config dropped), sets as
+    lists, inference_mode True, json.dumps(indent=2, sort_keys=True). Fields of the LoraConfig/PeftConfig versions
+    read (huggingface/peft src/peft/tuners/lora/config.py, src/peft/config.py); newer PEFT versions add keys."""
+    cfg = {"alpha_pattern": {}, "auto_mapping": None, "base_model_name_or_path": f"tiny-{model_type}", "bias": "none",
+           "exclude_modules": None, "fan_in_fan_out": False, "inference_mode": True, "init_lora_weights": True,
+           "layer_replication": None, "layers_pattern": None, "layers_to_transform": None, "loftq_config": {},
+           "lora_alpha": LORA["lora_alpha"], "lora_dropout": LORA["lora_dropout"], "megatron_config": None,
+           "megatron_core": "megatron.core", "modules_to_save": LORA_MODULES_TO_SAVE[model_type], "peft_type": "LORA",
+           "r": LORA["r"], "rank_pattern": {}, "revision": None, "target_modules": LORA_TARGETS[model_type],
+           "task_type": "SEQ_CLS", "use_dora": False, "use_rslora": False}
+    return json.dumps(cfg, indent=2, sort_keys=True).encode("utf-8")
+
+
+def lora_files(lora, model_type, meta):
+    """The lora/ files of one model from lora_tensors' reference tensors."""
+    adapter = {PEFT_PREFIX + n: t for n, t in lora["initial"].items()}
+    lmeta = dict(meta, lora=f"r={LORA['r']} lora_alpha={LORA['lora_alpha']} lora_dropout={LORA['lora_dropout']} "
+                            f"targets={','.join(LORA_TARGETS[model_type])}",
+                 lora_init=f"A ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ a=sqrt(5)), B ~ N(0, {LORA_B_STD}^2), "
+                           f"generator seed {lora_seed(model_type)}",
+                 trainable="lora_A, lora_B, " + ", ".join(LORA_HEAD[model_type]))
+    return {
+        "lora/adapter_config.json": adapter_config(model_type),
+        "lora/adapter_model.safetensors": safetensors_bytes(adapter, {"format": "pt"}),
+        "lora/forward.safetensors": safetensors_bytes(lora["forward"], dict(lmeta, mode="eval (dropout off)")),
+        "lora/grads.safetensors": safetensors_bytes(lora["grads"], dict(
+            lmeta, of="mean cross-entropy loss of lora/forward.safetensors, trainable parameters only")),
+        "lora/adamw.safetensors": safetensors_bytes(lora["adamw"], dict(
+            lmeta, optimizer="torch.optim.AdamW", lr=ADAMW["lr"], betas=list(ADAMW["betas"]), eps=ADAMW["eps"],
+            weight_decay=f"{ADAMW['weight_decay']} except *.bias", steps=ADAMW_STEPS)),
+        "lora/merged.safetensors": safetensors_bytes(lora["merged"], dict(
+            lmeta, merged="W + (B @ A) * lora_alpha / r after the AdamW steps; merged_logits: this model's logits")),
+    }
 
 
 def build(model_type):
@@ -584,7 +744,7 @@ def build(model_type):
     model.eval()  # dropout off everywhere
     x = make_inputs(cfg)
     fwd, grads = forward_tensors(model, x)
-    adamw = adamw_tensors(model, x)
+    adamw, _ = adamw_tensors(model, x)
     weights = {n: p.detach().clone() for n, p in model.named_parameters()}
     meta = {"generator": "tools/reference/make_fixtures.py", "torch": torch.__version__, "seed": str(SEED)}
     files = {
@@ -596,21 +756,27 @@ def build(model_type):
             meta, optimizer="torch.optim.AdamW", lr=ADAMW["lr"], betas=list(ADAMW["betas"]), eps=ADAMW["eps"],
             weight_decay=f"{ADAMW['weight_decay']} except *.bias and *LayerNorm.weight", steps=ADAMW_STEPS)),
     }
-    return files, model, x, {"forward": fwd, "grads": grads, "adamw": adamw, "weights": weights}
+    lora_m, lora = lora_tensors(model, model_type, x)
+    files.update(lora_files(lora, model_type, meta))
+    return files, model, x, {"forward": fwd, "grads": grads, "adamw": adamw, "weights": weights, "lora": lora,
+                             "lora_model": lora_m}
 
 
 def float64_check(model, x, ref):
-    """Reruns forward, backward and AdamW in float64; returns ({tensor: max|f32 - f64| / max|f64|}, [names of
-    tensors that are zero in exact arithmetic])."""
+    """Reruns forward, backward, AdamW (and the LoRA model's, with its merge) in float64; returns ({tensor: max|f32 -
+    f64| / max|f64|}, [names of tensors that are zero in exact arithmetic]). LoRA groups are named lora/<group>."""
     m64 = copy.deepcopy(model).double()
     fwd64, grads64 = forward_tensors(m64, x)
-    adamw64 = adamw_tensors(m64, x)
+    adamw64, _ = adamw_tensors(m64, x)
+    lora64, _ = lora_run(copy.deepcopy(ref["lora_model"]).double(), m64, x)
     errors, zeros = {}, []
-    for group, f64 in (("forward", fwd64), ("grads", grads64), ("adamw", adamw64)):
+    groups = [("forward", fwd64, ref["forward"]), ("grads", grads64, ref["grads"]), ("adamw", adamw64, ref["adamw"])]
+    groups += [(f"lora/{g}", lora64[g], ref["lora"][g]) for g in ("forward", "grads", "adamw", "merged")]
+    for group, f64, f32 in groups:
         for name, e in f64.items():
             if not e.is_floating_point():
                 continue
-            a = ref[group][name].double()
+            a = f32[name].double()
             scale = e.abs().max().item()
             if scale < ZERO_SCALE_FLOOR:
                 # Zero in exact arithmetic (key.bias gradients: softmax ignores a per-row shift of the scores), so
@@ -699,6 +865,31 @@ def self_checks(model, x, ref, cfg):
         assert torch.equal(pooled, ref["forward"]["pooled"]), "pooled is not tanh(dense(h[:, 0]))"
 
 
+def lora_self_checks(model, model_type, x, ref):
+    """Checks of the LoRA semantics independent of the fixtures' numbers: with PEFT's own B = 0 the LoRA model is the
+    plain model bitwise and every lora_A gradient is exactly zero (hence B ≠ 0 in the fixture); the embeddings are
+    untouched; in float64 the gradients of one target follow dB = s gᵀ (x Aᵀ) and dA = s (g B)ᵀ x, g = dL/dy."""
+    m0 = copy.deepcopy(ref["lora_model"])
+    with torch.no_grad():
+        for mod in m0.modules():
+            if isinstance(mod, LoraLinear):
+                mod.lora_B.weight.zero_()
+    fwd0, grads0 = forward_tensors(m0, x)
+    assert torch.equal(fwd0["logits"], ref["forward"]["logits"]), f"{model_type}: LoRA with B = 0 changed the logits"
+    assert all(not g.any() for n, g in grads0.items() if ".lora_A." in n), f"{model_type}: dA not 0 with B = 0"
+    assert torch.equal(ref["lora"]["forward"]["hidden_states.0"], ref["forward"]["hidden_states.0"]), "embeddings"
+    m = copy.deepcopy(ref["lora_model"]).double()
+    name = next(n for n, mod in m.named_modules() if isinstance(mod, LoraLinear))
+    target, seen = m.get_submodule(name), {}
+    target.register_forward_hook(lambda mod, inp, out: seen.update(x=inp[0], y=out) or out.retain_grad())
+    m.zero_grad(set_to_none=False)
+    run(m, x)["loss"].backward()
+    xs, g = seen["x"].reshape(-1, seen["x"].shape[-1]), seen["y"].grad.reshape(-1, seen["y"].shape[-1])
+    a, b, s = target.lora_A.weight, target.lora_B.weight, target.scaling
+    assert torch.allclose(b.grad, s * g.T @ (xs @ a.T), rtol=0, atol=1e-12), f"{name}: dB formula"
+    assert torch.allclose(a.grad, s * (g @ b).T @ xs, rtol=0, atol=1e-12), f"{name}: dA formula"
+
+
 def write_atomic(path, data):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
@@ -727,16 +918,23 @@ def main():
         again, _, _, _ = build(model_type)
         assert files == again, f"{name}: two builds in one process gave different bytes"
         self_checks(model, x, ref, hf_config(model_type))
+        lora_self_checks(model, model_type, x, ref)
         errors, zeros = float64_check(model, x, ref)
         worst = max(errors, key=errors.get)
         print(f"{name}: float64 check, worst normalised error {errors[worst]:.2e} ({worst}); "
               f"forward {max(v for k, v in errors.items() if k.startswith('forward')):.2e}, "
               f"grads {max(v for k, v in errors.items() if k.startswith('grads')):.2e}, "
               f"adamw {max(v for k, v in errors.items() if k.startswith('adamw')):.2e}")
+        print(f"{name}: LoRA float64 check: " + ", ".join(
+            f"{g} {max(v for k, v in errors.items() if k.startswith(f'lora/{g}/')):.2e}"
+            for g in ("forward", "grads", "adamw", "merged"))
+            + f"; merged vs LoRA logits (float32) {ref['lora']['merge_error']:.2e}")
         print(f"{name}: analytically zero (float32 holds rounding noise only): {', '.join(zeros)}")
         assert errors[worst] < F64_TOLERANCE, f"{name}: float32 fixture error {errors[worst]:.2e} at {worst}"
         print(f"{name}: loss {ref['forward']['loss'].item():.6f}, AdamW losses "
               + " ".join(f"{ref['adamw'][f'loss.{k}'].item():.6f}" for k in range(ADAMW_STEPS + 1)))
+        print(f"{name}: LoRA loss {ref['lora']['forward']['loss'].item():.6f}, AdamW losses "
+              + " ".join(f"{ref['lora']['adamw'][f'loss.{k}'].item():.6f}" for k in range(ADAMW_STEPS + 1)))
         for fname, data in files.items():
             path = args.out / name / fname
             if args.check:
@@ -752,8 +950,12 @@ def main():
                 assert json.loads(path.read_text()) == json.loads(data), path
                 continue
             tensors, _ = read_safetensors(path)
+            lora = ref["lora"]
             expected = {"model.safetensors": ref["weights"], "grads.safetensors": ref["grads"],
-                        "forward.safetensors": ref["forward"], "adamw.safetensors": ref["adamw"]}[fname]
+                        "forward.safetensors": ref["forward"], "adamw.safetensors": ref["adamw"],
+                        "lora/adapter_model.safetensors": {PEFT_PREFIX + n: t for n, t in lora["initial"].items()},
+                        "lora/forward.safetensors": lora["forward"], "lora/grads.safetensors": lora["grads"],
+                        "lora/adamw.safetensors": lora["adamw"], "lora/merged.safetensors": lora["merged"]}[fname]
             assert tensors.keys() == expected.keys(), f"{path}: names differ"
             for k, t in tensors.items():
                 e = expected[k]
