@@ -32,19 +32,37 @@ public final class GlueReader {
     private GlueReader() {}
 
     /**
-     * Reads {@code <dataDir>/<task dir>/<split>.tsv}.
+     * Reads the file of a split, found by {@link #locate}.
      *
      * @param task        the GLUE task
-     * @param dataDir     the GLUE root (the directory that holds {@code CoLA/}, {@code SST-2/}, ...). Not modified.
+     * @param dataDir     the GLUE root (the directory that holds {@code CoLA/}, {@code SST-2/}, ...) or the task's
+     *                    own folder, whatever its name. Not modified.
      * @param split       one of {@link GlueTask#labeledSplits()} or {@link GlueTask#testSplits()}
      * @param maxExamples 0 = all; otherwise the first {@code maxExamples} examples in file order (malformed lines
      *                    are counted only up to where reading stopped)
      * @return the examples; label ids index {@link GlueTask#labelNames()}; unlabeled for test splits
      * @throws MalformedDataException for a format error (see the class comment)
-     * @throws NoSuchFileException    naming the expected path when the file is missing
+     * @throws NoSuchFileException    naming both paths tried when the file is missing
      */
     public static Dataset read(GlueTask task, Path dataDir, String split, int maxExamples) throws IOException {
-        return readFile(task, task.file(dataDir, split), split, maxExamples);
+        return readFile(task, locate(task, dataDir, split), split, maxExamples);
+    }
+
+    /**
+     * The file of a split: {@code <dataDir>/<dirName>/<split>.tsv} when it exists ({@code dataDir} is the GLUE root),
+     * else {@code <dataDir>/<split>.tsv} when it exists ({@code dataDir} is the task's folder, whatever its name:
+     * {@code spam/} with {@code spam/train.tsv} in the SST-2 layout).
+     *
+     * @throws IllegalArgumentException for an unknown split, listing the task's splits
+     * @throws NoSuchFileException      when neither exists, naming both paths
+     */
+    public static Path locate(GlueTask task, Path dataDir, String split) throws NoSuchFileException {
+        Path inRoot = task.file(dataDir, split), inTaskDir = dataDir.resolve(split + ".tsv");
+        if (Files.isRegularFile(inRoot)) return inRoot;
+        if (Files.isRegularFile(inTaskDir)) return inTaskDir;
+        throw new NoSuchFileException(inRoot.toString(), inTaskDir.toString(), "GLUE " + task.dirName() + " " + split
+                + " file not found: tried <dataDir>/" + task.dirName() + "/" + split + ".tsv (dataDir as the GLUE root)"
+                + " and <dataDir>/" + split + ".tsv (dataDir as the " + task.dirName() + " folder, any name)");
     }
 
     /** As {@link #read}, from an explicit file (its name need not follow the GLUE layout). */

@@ -15,7 +15,7 @@ import java.util.List;
  * @param devs       dev splits, the first is the one used for model selection (immutable, non-empty)
  * @param test       labeled test split, or null
  * @param mainMetric the metric that selects checkpoints ({@link GlueTask#mainMetric()}; {@code accuracy} for
- *                   built-in tasks)
+ *                   built-in tasks; for data files {@code accuracy}, or {@code pearson} for regression)
  */
 public record TaskData(String name, Dataset train, List<Dataset> devs, Dataset test, String mainMetric) {
 
@@ -40,7 +40,8 @@ public record TaskData(String name, Dataset train, List<Dataset> devs, Dataset t
     /**
      * A GLUE task: train (its first {@code maxTrain} examples in file order; 0 = all) and every dev split in full.
      *
-     * @param dataDir the GLUE root holding {@code CoLA/}, {@code SST-2/}, ... Not modified.
+     * @param dataDir the GLUE root holding {@code CoLA/}, {@code SST-2/}, ..., or the task's own folder (any name)
+     *                holding {@code train.tsv}, {@code dev.tsv} ({@link GlueReader#locate}). Not modified.
      * @throws IOException as {@link GlueReader#read}
      */
     public static TaskData glue(GlueTask task, Path dataDir, int maxTrain) throws IOException {
@@ -48,6 +49,20 @@ public record TaskData(String name, Dataset train, List<Dataset> devs, Dataset t
         List<Dataset> devs = new ArrayList<>();
         for (String split : task.devSplits()) devs.add(GlueReader.read(task, dataDir, split, 0));
         return new TaskData(task.id(), train, devs, null, task.mainMetric());
+    }
+
+    /**
+     * A user's task from data files (CSV, TSV or JSON Lines), read by {@link DataFileReader#read}: the train file
+     * decides the text columns, the task type and the label list ({@link #labelNames()}, the id2label to save with a
+     * model); the validation file is the one dev split; the test file, when given, may be unlabeled.
+     *
+     * @param test     test file, or null
+     * @param maxTrain 0 = all; otherwise the first {@code maxTrain} train examples in file order
+     * @throws MalformedDataException naming the file, line and column of a format error
+     */
+    public static TaskData files(Path train, Path validation, Path test, DataFileOptions options, int maxTrain)
+            throws IOException {
+        return DataFileReader.read(train, validation, test, options, maxTrain);
     }
 
     /** A built-in task with its default sizes (train, dev, test). See {@link BuiltinTasks}. */
@@ -114,13 +129,22 @@ public record TaskData(String name, Dataset train, List<Dataset> devs, Dataset t
 
     /**
      * Class ids for the variability metric: the labels of a classification dataset, or the scores of a regression
-     * dataset binned with {@link #binScores} over {@code [0, 5]} into {@link #STSB_BINS} bins.
+     * dataset binned with {@link #binScores} into {@link #STSB_BINS} bins, over {@code [0, 5]} for STS-B and over the
+     * dataset's own {@code [min, max]} for other regression tasks (a user's data file).
      *
      * @return (N) class ids; {@code classes} of them: {@link #metricClassCount(Dataset)}
+     * @throws IllegalArgumentException for a regression dataset (not STS-B) whose scores are all equal
      */
     public static int[] metricClasses(Dataset d) {
-        return d.regression() ? binScores(d.scores(), GlueReader.STSB_MIN_SCORE, GlueReader.STSB_MAX_SCORE, STSB_BINS)
-                : d.labels();
+        if (!d.regression()) return d.labels();
+        double[] s = d.scores();
+        if (d.task().equals(GlueTask.STSB.id()))
+            return binScores(s, GlueReader.STSB_MIN_SCORE, GlueReader.STSB_MAX_SCORE, STSB_BINS);
+        double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
+        for (double x : s) { min = Math.min(min, x); max = Math.max(max, x); }
+        if (!(min < max))
+            throw new IllegalArgumentException(d + ": every score is " + min + "; nothing to bin into classes");
+        return binScores(s, min, max, STSB_BINS);
     }
 
     /** Number of classes of {@link #metricClasses(Dataset)}: {@link #STSB_BINS} for regression, else numLabels. */

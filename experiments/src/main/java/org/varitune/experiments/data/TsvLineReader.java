@@ -3,11 +3,13 @@ package org.varitune.experiments.data;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.Reader;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,10 @@ import java.nio.file.Path;
  * replaced), lines ended by {@code '\n'} only (a {@code '\r'} just before it, CRLF, is dropped; a lone {@code '\r'}
  * elsewhere is text), the last line with or without a final newline, and a UTF-8 byte order mark at the start of the
  * file dropped. Fields are split on {@code '\t'} only; quote characters are text.
+ *
+ * <p>{@link #reader()} gives the same strict decoding to parsers that find records themselves (CSV, whose quoted
+ * fields span lines): a decoding error is raised only by the read that reaches the bad bytes, so the parser's
+ * position at that moment is the record that holds them.
  */
 final class TsvLineReader implements Closeable {
     private final Path file;
@@ -28,7 +34,7 @@ final class TsvLineReader implements Closeable {
     private final CharBuffer chars = CharBuffer.wrap(buf);
     private int pos, len;
     private int lineNumber;
-    private boolean eof, inputDone, decoderDone;
+    private boolean eof, inputDone, decoderDone, bomChecked;
     private CoderResult pendingError; // reported once the chars decoded before it have been consumed
 
     TsvLineReader(Path file) throws IOException {
@@ -44,7 +50,7 @@ final class TsvLineReader implements Closeable {
         if (eof) return null;
         StringBuilder sb = new StringBuilder(128);
         while (true) {
-            if (pos == len && !fill()) {
+            if (pos == len && !fillOrReport()) {
                 eof = true;
                 if (sb.length() == 0) return null; // file ended right after a newline (or is empty)
                 break;
@@ -61,17 +67,52 @@ final class TsvLineReader implements Closeable {
         return sb.toString();
     }
 
+    /** {@link #fill()}, with a decoding error reported as a {@link MalformedDataException} naming the line. */
+    private boolean fillOrReport() throws IOException {
+        try {
+            return fill();
+        } catch (MalformedInputException e) {
+            throw new MalformedDataException(file, lineNumber + 1, "not valid UTF-8 (" + e.getInputLength()
+                    + " malformed byte(s))");
+        }
+    }
+
+    /**
+     * The rest of the file as a {@link Reader}, a byte order mark at the start dropped. Use either this or
+     * {@link #readLine()}, not both.
+     *
+     * @return a reader whose reads throw {@link MalformedInputException} on reaching invalid UTF-8 (never earlier)
+     */
+    Reader reader() {
+        return new Reader() {
+            @Override public int read(char[] cbuf, int off, int n) throws IOException {
+                if (n == 0) return 0;
+                if (pos == len && !fill()) return -1;
+                if (!bomChecked) {
+                    bomChecked = true;
+                    if (buf[pos] == '\uFEFF' && ++pos == len && !fill()) return -1;
+                }
+                int k = Math.min(n, len - pos);
+                System.arraycopy(buf, pos, cbuf, off, k);
+                pos += k;
+                return k;
+            }
+
+            @Override public void close() throws IOException { TsvLineReader.this.close(); }
+        };
+    }
+
     /**
      * Decodes the next chunk into {@code buf}. Decoding errors are raised only when every char before the bad bytes
-     * has been consumed, so the line number in the message is the line that holds them.
+     * has been consumed, so the line (or record) being read when it is raised is the one that holds them.
+     *
+     * @throws MalformedInputException when the next bytes are not valid UTF-8
      */
     private boolean fill() throws IOException {
         pos = 0;
         len = 0;
         while (len == 0) {
-            if (pendingError != null)
-                throw new MalformedDataException(file, lineNumber + 1, "not valid UTF-8 (" + pendingError.length()
-                        + " malformed byte(s))");
+            if (pendingError != null) throw new MalformedInputException(pendingError.length());
             if (decoderDone) return false;
             if (!inputDone) {
                 bytes.compact();
