@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 /** The {@code varitune} command line; started by the {@code ./varitune} launcher at the repository root. */
 @Command(name = "varitune", mixinStandardHelpOptions = true, version = "varitune 0.1.0",
         description = "Variability-guided layer selection for transfer learning with pretrained encoders.",
-        subcommands = {DemoCommand.class, ModelsCommand.class, EncodeCommand.class, AnalyzeCommand.class, TrainCommand.class,
+        subcommands = {DemoCommand.class, ModelsCommand.class, EncodeCommand.class, AnalyzeCommand.class, TrainCommand.class, PredictCommand.class,
                 SweepCommand.class, ReportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -42,6 +42,7 @@ public final class Main implements Runnable {
         spelled(cl, TuningMode.class);
         spelled(cl, PrefixCachePolicy.class);
         spelled(cl, Adapter.Activation.class);
+        spelled(cl, org.varitune.experiments.data.DataFileOptions.TaskType.class);
         spelled(cl, org.varitune.transformer.model.LinearRole.class);
         spelled(cl, org.varitune.training.method.LoraTuning.Layers.class);
         return cl;

@@ -194,6 +194,7 @@ public final class TrainCommand implements Callable<Integer> {
         Path exported = out.resolve("model");
         org.varitune.training.export.ModelExport.save(clf, dir, exported,
                 org.varitune.training.export.ExportInfo.of(clf, model, plan, data.name(), data.labelNames()));
+        org.varitune.training.export.ModelExport.recordTrainedMaxLength(exported, cfg.maxLength());   // predict's default
         org.varitune.training.method.TuningMethods.of(cfg).exportExtras(clf, dir, exported);   // LoRA: PEFT's files
         System.out.println("wrote " + r.metricsFile() + " and the tuned model under " + exported);
         return 0;

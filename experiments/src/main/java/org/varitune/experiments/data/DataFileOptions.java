@@ -25,8 +25,18 @@ public record DataFileOptions(String textColumn, String textPairColumn, String l
     /** Column choice by run_glue's rule, label column {@code "label"}, task type from the labels, format from the extension. */
     public static final DataFileOptions DEFAULTS = new DataFileOptions(null, null, "label", TaskType.AUTO, null);
 
-    /** Classification, regression, or decided by the train file's labels. */
-    public enum TaskType { CLASSIFICATION, REGRESSION, AUTO }
+    /** Classification, regression, or decided by the train file's labels; spelled as {@code --task-type} takes them. */
+    public enum TaskType implements org.varitune.transformer.io.Spelled {
+        CLASSIFICATION("classification"), REGRESSION("regression"), AUTO("auto");
+
+        private final String spelling;
+
+        TaskType(String spelling) { this.spelling = spelling; }
+
+        @Override public String spelling() { return spelling; }
+
+        @Override public String toString() { return spelling; }
+    }
 
     /** A data file format. */
     public enum Format {

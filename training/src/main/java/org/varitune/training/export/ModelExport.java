@@ -132,6 +132,30 @@ public final class ModelExport {
         }
     }
 
+    /**
+     * Records in {@code dir}'s {@value #CONFIG_FILE} the length ({@code varitune.max_length}) the model was trained and
+     * evaluated with, which {@code predict} uses by default. Rewrites the file atomically; modifies nothing else.
+     */
+    public static void recordTrainedMaxLength(Path dir, int maxLength) throws IOException {
+        Path file = dir.resolve(CONFIG_FILE);
+        ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
+        JsonNode v = root.get(ExportInfo.JSON_KEY);
+        if (!(v instanceof ObjectNode vo)) throw new IOException(file + ": no " + ExportInfo.JSON_KEY + " object (not an export)");
+        vo.put("max_length", maxLength);
+        org.varitune.transformer.io.AtomicWrite.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+    }
+
+    /** The length recorded by {@link #recordTrainedMaxLength}, or empty (a plain HF directory, an older export). */
+    public static java.util.OptionalInt trainedMaxLength(Path dir) throws IOException {
+        JsonNode root = JSON.readTree(dir.resolve(CONFIG_FILE).toFile());
+        JsonNode m = root == null ? null : root.path(ExportInfo.JSON_KEY).get("max_length");
+        if (m == null || m.isNull()) return java.util.OptionalInt.empty();
+        if (!m.canConvertToInt() || m.asInt() < 2) {
+            throw new IOException(dir.resolve(CONFIG_FILE) + ": " + ExportInfo.JSON_KEY + ".max_length " + m + " is not an integer >= 2");
+        }
+        return java.util.OptionalInt.of(m.asInt());
+    }
+
     /** The {@link ExportInfo} of an exported (or plain HF {@code *ForSequenceClassification}) directory. */
     public static ExportInfo info(Path dir) throws IOException {
         Path file = dir.resolve(CONFIG_FILE);

@@ -1,0 +1,170 @@
+package org.varitune.experiments.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Users' data files through the commands: one task written as CSV (quoted commas, quotes, newlines, string labels),
+ * as JSON Lines and as a GLUE SST-2 folder under another name gives the same nu at every layer in {@code analyze};
+ * {@code train} on the files saves the train file's labels as id2label.
+ */
+class DataFilesCommandTest {
+    /** nu of the same examples read three ways: the same numbers up to summation order; observed 0. */
+    static final double SAME_NU_REL = 1e-9;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    @TempDir Path tmp;
+
+    private static String run(String... args) {
+        PrintStream saved = System.out, savedErr = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true));
+        System.setErr(new PrintStream(buf, true));
+        try {
+            assertEquals(0, Main.commandLine().execute(args), "exit code of " + String.join(" ", args) + "; output:\n" + buf);
+        } finally {
+            System.setOut(saved);
+            System.setErr(savedErr);
+        }
+        return buf.toString();
+    }
+
+    /** One example: its text with '\n' where GLUE's single-line TSV has a space, and its label 0/1. */
+    private record Row(String text, int label) {}
+
+    private static List<Row> rows(int n, long seed) {
+        Random r = new Random(seed);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int label = i % 2;
+            List<String> words = label == 1 ? TinySetup.POSITIVE : TinySetup.NEGATIVE;
+            String text = TinySetup.NEUTRAL.get(r.nextInt(8)) + ", \"" + words.get(r.nextInt(8)) + "\"\n"
+                    + TinySetup.NEUTRAL.get(r.nextInt(8)) + " " + words.get(r.nextInt(8));
+            rows.add(new Row(text, label));
+        }
+        return rows;
+    }
+
+    private static final List<String> NAMES = List.of("negative", "positive");
+
+    private static Path csv(Path file, List<Row> rows) throws Exception {
+        StringBuilder sb = new StringBuilder("sentence,label\r\n");
+        for (int i = 0; i < rows.size(); i++) {
+            sb.append("\"").append(rows.get(i).text().replace("\"", "\"\"")).append("\",")
+                    .append(NAMES.get(rows.get(i).label())).append("\r\n");
+        }
+        return Files.writeString(file, sb);
+    }
+
+    private static Path jsonl(Path file, List<Row> rows) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (Row row : rows) {
+            ObjectNode o = JSON.createObjectNode().put("sentence", row.text()).put("label", NAMES.get(row.label()));
+            sb.append(JSON.writeValueAsString(o)).append('\n');
+        }
+        return Files.writeString(file, sb);
+    }
+
+    private static void glue(Path dir, String split, List<Row> rows) throws Exception {
+        List<String> lines = new ArrayList<>(List.of("sentence\tlabel"));
+        for (Row row : rows) lines.add(row.text().replace('\n', ' ') + "\t" + row.label());
+        Files.createDirectories(dir);
+        Files.write(dir.resolve(split + ".tsv"), lines);
+    }
+
+    @Test
+    void csvJsonLinesAndAGlueFolderOfAnyNameGiveTheSameNu() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        List<Row> train = rows(40, 1), dev = rows(12, 2);
+        Path spam = tmp.resolve("spam");                                   // an SST-2 layout folder not named SST-2
+        glue(spam, "train", train);
+        glue(spam, "dev", dev);
+        Path[][] files = {
+                {csv(tmp.resolve("train.csv"), train), csv(tmp.resolve("dev.csv"), dev)},
+                {jsonl(tmp.resolve("train.jsonl"), train), jsonl(tmp.resolve("dev.jsonl"), dev)}};
+        List<double[]> nus = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Path out = tmp.resolve("out" + i);
+            List<String> args = new ArrayList<>(List.of("analyze", "--model", model.toString(), "--out", out.toString()));
+            if (i < 2) args.addAll(List.of("--train-file", files[i][0].toString(), "--validation-file", files[i][1].toString()));
+            else args.addAll(List.of("--glue-task", "sst2", "--data", spam.toString()));
+            run(args.toArray(String[]::new));
+            JsonNode v = JSON.readTree(out.resolve("variability.json").toFile());
+            assertEquals(40, v.get("examples").asInt(), "run " + i);
+            double[] nu = new double[v.get("layers").size()];
+            for (int l = 0; l < nu.length; l++) nu[l] = v.get("layers").get(l).get("nu").asDouble();
+            nus.add(nu);
+        }
+        for (int i = 1; i < 3; i++) {
+            for (int l = 0; l < nus.get(0).length; l++) {
+                double e = nus.get(0)[l], a = nus.get(i)[l];
+                assertTrue(Math.abs(a - e) <= SAME_NU_REL * Math.abs(e), "source " + i + " layer " + l + ": nu " + a + " vs CSV " + e);
+            }
+        }
+    }
+
+    @Test
+    void trainOnFilesSavesTheTrainFilesLabelsWithTheModel() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path out = tmp.resolve("run");
+        run("train", "--model", model.toString(), "--train-file", csv(tmp.resolve("train.csv"), rows(24, 1)).toString(),
+                "--validation-file", jsonl(tmp.resolve("dev.jsonl"), rows(8, 2)).toString(), "--mode", "partial",
+                "--head-layer", "2", "--epochs", "1", "--batch-size", "8", "--max-length", "16", "--out", out.toString());
+        JsonNode config = JSON.readTree(out.resolve("model/config.json").toFile());
+        assertEquals("negative", config.get("id2label").get("0").asText());
+        assertEquals("positive", config.get("id2label").get("1").asText());
+        assertEquals(1, config.get("label2id").get("positive").asInt());
+    }
+
+    /**
+     * The acceptance of {@code predict}: the exported model, given the dev file, predicts exactly what the evaluation
+     * that wrote metrics.json predicted, so the accuracy is identical; probabilities sum to 1; text given on the
+     * command line gets the same prediction as the same text in the file.
+     */
+    @Test
+    void predictOnTheDevFileReproducesTheRunsDevAccuracy() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        List<Row> dev = rows(30, 2);
+        Path devFile = jsonl(tmp.resolve("dev.jsonl"), dev);
+        Path out = tmp.resolve("run");
+        run("train", "--model", model.toString(), "--train-file", csv(tmp.resolve("train.csv"), rows(40, 1)).toString(),
+                "--validation-file", devFile.toString(), "--mode", "full", "--epochs", "2", "--lr", "1e-3",
+                "--batch-size", "8", "--max-length", "24", "--out", out.toString());
+        JsonNode metrics = JSON.readTree(out.resolve("metrics.json").toFile());
+        double accuracy = metrics.get("best").get("dev").get("accuracy").asDouble();
+        Path predictions = tmp.resolve("pred.tsv");
+        run("predict", "--model", out.resolve("model").toString(), "--input", devFile.toString(), "--output",
+                predictions.toString());
+        List<String> lines = Files.readAllLines(predictions);
+        assertEquals("index\tprediction\tprob_negative\tprob_positive", lines.get(0));
+        assertEquals(dev.size() + 1, lines.size());
+        int correct = 0;
+        for (int i = 0; i < dev.size(); i++) {
+            String[] f = lines.get(i + 1).split("\t");
+            assertEquals(Integer.toString(i), f[0], "input order");
+            if (f[1].equals(NAMES.get(dev.get(i).label()))) correct++;
+            assertEquals(1.0, Double.parseDouble(f[2]) + Double.parseDouble(f[3]), 1e-5, "row " + i);
+        }
+        assertEquals(accuracy, correct / (double) dev.size(), 0.0, "predict's accuracy on the dev file is the run's");
+        Path one = tmp.resolve("one.jsonl");
+        run("predict", "--model", out.resolve("model").toString(), "--text", dev.get(3).text(), "--output", one.toString());
+        JsonNode p = JSON.readTree(Files.readAllLines(one).get(0));
+        assertEquals(lines.get(4).split("\t")[1], p.get("prediction").asText(), "the same text, the same prediction");
+        assertEquals(24, JSON.readTree(out.resolve("model/config.json").toFile()).get("varitune").get("max_length").asInt(),
+                "the trained length, predict's default");
+    }
+}
