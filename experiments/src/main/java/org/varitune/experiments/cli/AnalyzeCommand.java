@@ -23,6 +23,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.io.IOException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 
 /**
  * {@code varitune analyze}: variability of every layer on a task's training set, and the layer recommendation. The
@@ -34,6 +37,7 @@ import java.util.concurrent.Callable;
         description = "Compute the variability ratio nu of every layer, its bootstrap CI and a linear probe, "
                 + "recommend the head layer l* and k, and write variability.{json,csv,png}.")
 public final class AnalyzeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
     @Option(names = "--model", defaultValue = "all-MiniLM-L6-v2", description = "Built-in name or HF model directory.")
     String model;
 
@@ -62,27 +66,19 @@ public final class AnalyzeCommand implements Callable<Integer> {
     static final List<String> OUTPUTS = List.of("variability.acc", "variability.acc.settings", "variability.json",
             "variability.csv", "variability.png");
 
-    @Override
-    public Integer call() throws Exception {
-        if (headPooling != null) {
-            throw new IllegalArgumentException("analyze has no --head-pooling (that is train's head); the pooling of "
-                    + "nu is --pooling");
-        }
-        Main.requireFlag(maxLength >= 2, "--max-length", maxLength, ">= 2");
-        Main.requireFlag(batchSize >= 1, "--batch-size", batchSize, ">= 1");
-        Main.requireFlag(task.maxExamples >= 0, "--max-examples", task.maxExamples, ">= 0 (0 = all)");
-        Path dir = ModelSpec.directory(model);
+    /**
+     * The variability analysis of {@code data} into {@code out}, fingerprinted: computed (or resumed from its
+     * checkpoint) under the same fingerprint, refused under another unless {@code rerunChanged} (the old files are
+     * moved to {@code out/stale/<n>/}). Prints the table.
+     */
+    static Analysis.Result analyze(String model, Path dir, Kernels kernels, TaskOptions task, TaskData data,
+                                   VariabilityPass.Options o, Path out, boolean rerunChanged) throws IOException {
         Tokenizer tok = Tokenizers.load(dir);
-        Kernels kernels = Kernels.fromSystemProperty();
         Encoder enc = Encoder.load(dir, kernels);
-        TaskData data = task.load();
         System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d; task %s: %d training examples, %d classes%n",
                 model, enc.numLayers(), enc.config().hiddenSize(), task.name(), data.train().examples().size(),
                 TaskData.metricClassCount(data.train()));
-        VariabilityPass.Options o = new VariabilityPass.Options(maxLength, batchSize, pooling, variant,
-                VariabilityPass.DEFAULT_RESERVOIR_PER_CLASS, 17L, null, 20);
-        Fingerprint fp = RunIdentity.variability(RunIdentity.model(model, dir), task.name(), data.train(),
-                task.maxExamples, o, variant, kernels);
+        Fingerprint fp = fingerprint(model, dir, kernels, task, data, o);
         List<Path> outputs = OUTPUTS.stream().map(out::resolve).toList();
         ResultGuard.Check check = ResultGuard.check(out, fp, outputs);
         if (check.state() == ResultGuard.State.CHANGED) {
@@ -103,6 +99,43 @@ public final class AnalyzeCommand implements Callable<Integer> {
         }
         SweepRunner.stamp(r.json(), fp);
         Analysis.printTable(System.out, r.report(), r.recommendation());
+        return r;
+    }
+
+    /** What decides an analysis: model, tokenizer, the examples read, the pass options, numerics. */
+    static Fingerprint fingerprint(String model, Path dir, Kernels kernels, TaskOptions task, TaskData data,
+                                   VariabilityPass.Options o) throws IOException {
+        return RunIdentity.variability(RunIdentity.model(model, dir), task.name(), data.train(), task.maxExamples, o,
+                o.variant(), kernels);
+    }
+
+    /**
+     * The analysis in {@code out} when it was made from exactly these inputs (its fingerprint), else empty.
+     */
+    static java.util.Optional<Analysis.Stored> reusable(Path out, Fingerprint fp) throws IOException {
+        Path json = out.resolve("variability.json");
+        if (!Files.isRegularFile(json)) return java.util.Optional.empty();
+        JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        if (!fp.sha256().equals(j.path("fingerprint_sha256").asText())) return java.util.Optional.empty();
+        return java.util.Optional.of(Analysis.Stored.of(json, j));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        device.apply();
+        if (headPooling != null) {
+            throw new IllegalArgumentException("analyze has no --head-pooling (that is train's head); the pooling of "
+                    + "nu is --pooling");
+        }
+        Main.requireFlag(maxLength >= 2, "--max-length", maxLength, ">= 2");
+        Main.requireFlag(batchSize >= 1, "--batch-size", batchSize, ">= 1");
+        Main.requireFlag(task.maxExamples >= 0, "--max-examples", task.maxExamples, ">= 0 (0 = all)");
+        Path dir = ModelSpec.directory(model);
+        Kernels kernels = Kernels.fromSystemProperty();
+        TaskData data = task.load();
+        VariabilityPass.Options o = new VariabilityPass.Options(maxLength, batchSize, pooling, variant,
+                VariabilityPass.DEFAULT_RESERVOIR_PER_CLASS, 17L, null, 20);
+        Analysis.Result r = analyze(model, dir, kernels, task, data, o, out, rerunChanged);
         System.out.println("config snippet:\n" + r.recommendation().yaml().indent(2).stripTrailing());
         System.out.println("wrote " + r.json() + ", " + r.csv() + ", " + r.png());
         return 0;

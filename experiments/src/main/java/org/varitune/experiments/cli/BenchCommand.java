@@ -26,6 +26,7 @@ public final class BenchCommand implements Runnable {
     @Command(name = "forward", mixinStandardHelpOptions = true,
             description = "Encoder forward throughput on random token ids (warm-up first, median of --iters).")
     public static final class Forward implements Callable<Integer> {
+        @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
         @Option(names = "--model", defaultValue = "e5-small-v2",
                 description = "Built-in, HF directory, or random:bert-base / random:e5-small (default: ${DEFAULT-VALUE}).")
         String model;
@@ -41,6 +42,7 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            device.apply();
             Kernels kernels = Kernels.fromSystemProperty();
             org.varitune.transformer.kernels.ProfilingKernels prof = null;
             if (profile) kernels = prof = new org.varitune.transformer.kernels.ProfilingKernels(kernels);

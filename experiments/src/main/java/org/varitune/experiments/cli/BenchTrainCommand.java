@@ -35,6 +35,7 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Training-step throughput on random ids (warm-up, then median of --iters); last line train_seq_per_s=N.")
 public final class BenchTrainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
     @Option(names = "--model", defaultValue = "e5-small-v2",
             description = "Built-in, HF directory, or random:bert-base / random:e5-small / random:minilm.")
     String model;
@@ -59,6 +60,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.apply();
         if (batch < 1 || seq < 2 || iters < 1 || warmup < 0) {
             throw new IllegalArgumentException("need --batch >= 1, --seq >= 2, --iters >= 1, --warmup >= 0");
         }

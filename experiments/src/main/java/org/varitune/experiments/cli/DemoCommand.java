@@ -28,6 +28,7 @@ import java.util.concurrent.Callable;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the method end to end on the built-in model and task (experiments/configs/demo.yaml).")
 public final class DemoCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
     @Option(names = "--out", defaultValue = "runs/demo", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -35,6 +36,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.apply();
         long t0 = System.nanoTime();
         String text;
         try (InputStream in = DemoCommand.class.getResourceAsStream(RESOURCE)) {

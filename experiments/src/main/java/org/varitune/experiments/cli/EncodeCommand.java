@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 @Command(name = "encode", mixinStandardHelpOptions = true,
         description = "Encode texts (and optional pairs) and show or save every layer's hidden states.")
 public final class EncodeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
     @Option(names = "--model", defaultValue = "all-MiniLM-L6-v2",
             description = "Built-in name or HF model directory (default: ${DEFAULT-VALUE}).")
     String model;
@@ -44,6 +45,7 @@ public final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.apply();
         if (!pairs.isEmpty() && pairs.size() != texts.size()) {
             throw new IllegalArgumentException("--pair given " + pairs.size() + " times but --text " + texts.size()
                     + " times: give one pair per text, or none");

@@ -50,6 +50,7 @@ import java.util.concurrent.Callable;
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = "Predict with a trained model (an export of train, or an HF ...ForSequenceClassification directory).")
 public final class PredictCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
     /** Rows read, predicted and written at a time (the memory bound of a streamed file). */
     static final int CHUNK = 4096;
 
@@ -77,6 +78,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.apply();
         int sources = (texts != null ? 1 : 0) + (input != null ? 1 : 0) + (glueTask != null ? 1 : 0);
         if (sources != 1) throw new IllegalArgumentException("give exactly one of --text, --input and --glue-task");
         if (pairs != null && (texts == null || pairs.size() != texts.size())) {

@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
                 + "inputs are skipped, interrupted ones resume, runs of other inputs are refused (see --rerun-changed). "
                 + "Then write the report of what is done.")
 public final class SweepCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
     @Parameters(index = "0", description = "Experiment YAML, e.g. experiments/configs/paper/roberta-base-finetune.yaml")
     Path config;
 
@@ -61,6 +62,7 @@ public final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int[] sh = RunSpec.parseShard(shard);                 // a bad --shard fails before the config is read
         ExperimentConfig c = ExperimentConfig.read(config, vars(sets));
+        device.apply(c.device());
         List<RunSpec> mine = RunSpec.shard(RunSpec.expand(c), sh[0], sh[1]);
         System.out.printf("experiment %s: %d runs in all, %d in shard %s%n", c.name(), RunSpec.expand(c).size(),
                 mine.size(), shard);

@@ -29,6 +29,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.io.IOException;
+import org.varitune.experiments.sweep.ExperimentConfig;
+import org.varitune.experiments.analysis.VariabilityPass;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.Callable;
@@ -41,6 +44,7 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Fine-tune (full, top-k, partial, adapters, probe or lora) and evaluate on dev every epoch; resumable.")
 public final class TrainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
     @Option(names = "--model", defaultValue = "all-MiniLM-L6-v2", description = "Built-in name or HF model directory.")
     String model;
 
@@ -51,8 +55,13 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--mode", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     TuningMode mode = D.mode();
-    @Option(names = "--head-layer", description = "Layer l (1..L) the head sits on, or top (default).")
+    @Option(names = "--head-layer", description = "Layer l (1..L) the head sits on, top (default), or auto: l* of the "
+            + "variability analysis (see --analysis).")
     String headLayer = "top";
+    @Option(names = "--analysis", description = "With --head-layer auto: where the variability analysis is read when it "
+            + "was made from the same model, data and --max-length (an earlier 'analyze --out'), else computed; a "
+            + "directory holding an analysis of other inputs is refused, naming what changed (default OUT/variability).")
+    Path analysis;
     @Option(names = "--tune-layers", description = "k tuned layers (M-k+1..M) for top-k/partial/adapters/lora (default ${DEFAULT-VALUE}).")
     int tuneLayers = D.tuneLayers();
     @Option(names = "--tune-last-layer", description = "M, the top of the tuned block for partial/adapters (default: the"
@@ -145,6 +154,25 @@ public final class TrainCommand implements Callable<Integer> {
         return b.build();
     }
 
+    /**
+     * l* of the variability analysis of {@code data} (the analyze defaults: pooling, variant, batch 32; this run's
+     * --max-length): read from {@code --analysis} (default OUT/variability) when it was computed from exactly these
+     * inputs, else computed there. Prints the layer chosen.
+     */
+    private int autoHeadLayer(Path dir, TaskData data) throws IOException {
+        Path adir = analysis != null ? analysis : out.resolve("variability");
+        var v = ExperimentConfig.Variability.DEFAULTS;
+        VariabilityPass.Options o = new VariabilityPass.Options(maxLength, 32, v.pooling(), v.variant(),
+                VariabilityPass.DEFAULT_RESERVOIR_PER_CLASS, 17L, null, 20);
+        Kernels kernels = Kernels.fromSystemProperty();
+        var reused = AnalyzeCommand.reusable(adir, AnalyzeCommand.fingerprint(model, dir, kernels, task, data, o));
+        int l = reused.isPresent() ? reused.get().headLayer()
+                : AnalyzeCommand.analyze(model, dir, kernels, task, data, o, adir, false).recommendation().headLayer();
+        System.out.printf(Locale.ROOT, "--head-layer auto: l* = %d (%s %s)%n", l,
+                reused.isPresent() ? "read from" : "computed into", adir.resolve("variability.json"));
+        return l;
+    }
+
     /** An adapter site from its spec ({@link Adapter.Site#parse}), or null for {@code none}; errors name the option. */
     static Adapter.Site parseSite(String option, String s) {
         if (s.trim().equals("none")) return null;
@@ -157,12 +185,23 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.apply();
         if (threads != null) {
             if (threads < 1) throw new IllegalArgumentException("--threads " + threads + " must be >= 1");
             System.setProperty("varitune.threads", Integer.toString(threads));   // read when the kernels' pool starts
         }
-        TrainConfig cfg = config();
         Path dir = ModelSpec.directory(model);
+        TaskData data = task.load();
+        Map<String, String> run = new LinkedHashMap<>();
+        if ("auto".equals(headLayer)) {                     // resolved here, once: l* of the analysis of this data
+            int l = autoHeadLayer(dir, data);
+            run.put("head_layer_rule", "auto");
+            run.put("l_star", Integer.toString(l));
+            headLayer = Integer.toString(l);
+        } else if (analysis != null) {
+            throw new IllegalArgumentException("--analysis is read only with --head-layer auto");
+        }
+        TrainConfig cfg = config();
         Tokenizer tok = Tokenizers.load(dir);
         EncoderConfig full = EncoderConfig.read(dir);
         LayerPlan plan;
@@ -172,13 +211,11 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(model + ": " + e.getMessage(), e);
         }
         Encoder enc = Encoder.load(dir, Kernels.fromSystemProperty(), plan.headLayer());   // layers above l dropped
-        TaskData data = task.load();
         TokenizedDataset train = TokenizedSplits.of(data.train(), "train", tok, cfg.maxLength());
         List<TokenizedDataset> devs = new ArrayList<>();
         for (Dataset d : data.devs()) devs.add(TokenizedSplits.of(d, d.split(), tok, cfg.maxLength()));
         SequenceClassifier clf = Classifiers.build(enc, cfg, plan, data.numLabels());
 
-        Map<String, String> run = new LinkedHashMap<>();
         run.put("model", model);
         run.put("data", task.data == null ? "builtin" : task.data.toString());
         run.put("max_examples", Integer.toString(task.maxExamples));

@@ -44,6 +44,10 @@ import java.util.stream.Collectors;
  * @param variability  how nu is computed for the guided methods (defaults: see {@link Variability})
  * @param train        hyperparameters shared by every run (defaults: see {@link Train})
  * @param taskOverrides per-task hyperparameter overrides: task id -> Train fields to change (default none)
+ * @param datasets     users' own tasks: task name (as listed in {@code tasks}) -> its data files and columns
+ *                     ({@link DataFiles}; default none)
+ * @param device       {@code cpu} or {@code cuda[:N]} (default: the process's, i.e. cpu); the command line's
+ *                     {@code --device} wins
  */
 public record ExperimentConfig(
         @JsonProperty(value = "name", required = true) String name,
@@ -54,7 +58,45 @@ public record ExperimentConfig(
         @JsonProperty(value = "methods", required = true) List<Method> methods,
         @JsonProperty("variability") Variability variability,
         @JsonProperty("train") Train train,
-        @JsonProperty("task_overrides") Map<String, Train> taskOverrides) {
+        @JsonProperty("task_overrides") Map<String, Train> taskOverrides,
+        @JsonProperty("datasets") Map<String, DataFiles> datasets,
+        @JsonProperty("device") String device) {
+
+    /** The config without datasets and device (the fields added last). */
+    public ExperimentConfig(String name, String model, String glueDir, List<String> tasks, List<Long> seeds,
+                            List<Method> methods, Variability variability, Train train, Map<String, Train> taskOverrides) {
+        this(name, model, glueDir, tasks, seeds, methods, variability, train, taskOverrides, null, null);
+    }
+
+    /**
+     * A user's task from data files, read as {@code --train-file} etc. read them (CSV, TSV or JSON Lines; columns and
+     * labels as HF {@code run_glue}).
+     *
+     * @param trainFile      required
+     * @param validationFile required
+     * @param testFile       optional, may lack the label column
+     * @param textColumn     default: run_glue's rule; textPairColumn likewise; labelColumn default {@code label}
+     * @param taskType       {@code classification}, {@code regression} or {@code auto} (default)
+     */
+    public record DataFiles(@JsonProperty(value = "train_file", required = true) String trainFile,
+                            @JsonProperty(value = "validation_file", required = true) String validationFile,
+                            @JsonProperty("test_file") String testFile,
+                            @JsonProperty("text_column") String textColumn,
+                            @JsonProperty("text_pair_column") String textPairColumn,
+                            @JsonProperty("label_column") String labelColumn,
+                            @JsonProperty("task_type") org.varitune.experiments.data.DataFileOptions.TaskType taskType) {
+        public DataFiles {
+            if (trainFile == null) throw new IllegalArgumentException("datasets: train_file is required");
+            if (validationFile == null) throw new IllegalArgumentException("datasets: validation_file is required");
+        }
+
+        /** The reader's options. */
+        public org.varitune.experiments.data.DataFileOptions options() {
+            var d = org.varitune.experiments.data.DataFileOptions.DEFAULTS;
+            return new org.varitune.experiments.data.DataFileOptions(textColumn, textPairColumn,
+                    labelColumn != null ? labelColumn : d.labelColumn(), taskType != null ? taskType : d.taskType(), null);
+        }
+    }
 
     public ExperimentConfig {
         if (name == null) throw new IllegalArgumentException("'name' is required");
@@ -73,6 +115,11 @@ public record ExperimentConfig(
             variability = new Variability(variability.pooling(), variability.variant(), variability.maxExamples(),
                     train.maxLength());
         }
+        datasets = datasets == null ? Map.of() : Map.copyOf(datasets);
+        for (String t : datasets.keySet()) {
+            if (!tasks.contains(t)) throw new IllegalArgumentException("datasets names '" + t + "', which is not in tasks " + tasks);
+        }
+        if (device != null) org.varitune.transformer.kernels.cuda.Device.parse(device);   // malformed: an error at load
         taskOverrides = taskOverrides == null ? Map.of() : Map.copyOf(taskOverrides);
         for (String t : taskOverrides.keySet()) {
             if (!tasks.contains(t)) throw new IllegalArgumentException("task_overrides names '" + t + "', which is not in tasks " + tasks);
@@ -370,6 +417,7 @@ public record ExperimentConfig(
         spelled(m, Adapter.Activation.class);
         spelled(m, Adapter.Init.class);
         spelled(m, org.varitune.transformer.model.LinearRole.class);
+        spelled(m, org.varitune.experiments.data.DataFileOptions.TaskType.class);
         spelled(m, org.varitune.training.method.LoraTuning.Layers.class);
         spelled(m, Adapter.Position.class);
         return m;

@@ -177,6 +177,11 @@ public final class SweepRunner {
 
     /** The task's data: a GLUE task id (needs glue_dir) or a built-in task name. */
     public TaskData taskData(String task, int maxTrain) throws IOException {
+        ExperimentConfig.DataFiles files = config.datasets().get(task);
+        if (files != null) {
+            return TaskData.files(Path.of(files.trainFile()), Path.of(files.validationFile()),
+                    files.testFile() == null ? null : Path.of(files.testFile()), files.options(), maxTrain);
+        }
         if (BuiltinTasks.names().contains(task)) {
             TaskData d = TaskData.builtin(task);
             return maxTrain > 0 ? d.truncateTrain(maxTrain) : d;
@@ -185,8 +190,8 @@ public final class SweepRunner {
         try {
             g = GlueTask.fromName(task);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("task '" + task + "' is neither a GLUE task nor a built-in task "
-                    + BuiltinTasks.names(), e);
+            throw new IllegalArgumentException("task '" + task + "' is neither a GLUE task, a built-in task "
+                    + BuiltinTasks.names() + " nor listed under datasets", e);
         }
         if (config.glueDir() == null) throw new IllegalArgumentException("task '" + task + "' needs glue_dir in the config");
         return TaskData.glue(g, Path.of(config.glueDir()), maxTrain);

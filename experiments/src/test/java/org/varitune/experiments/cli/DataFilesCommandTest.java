@@ -167,4 +167,81 @@ class DataFilesCommandTest {
         assertEquals(24, JSON.readTree(out.resolve("model/config.json").toFile()).get("varitune").get("max_length").asInt(),
                 "the trained length, predict's default");
     }
+
+    @Test
+    void trainWithHeadLayerAutoPicksAnalyzesLayerAndReusesItsAnalysis() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path train = csv(tmp.resolve("train.csv"), rows(40, 1)), dev = jsonl(tmp.resolve("dev.jsonl"), rows(12, 2));
+        Path analysis = tmp.resolve("analysis");
+        run("analyze", "--model", model.toString(), "--train-file", train.toString(), "--validation-file", dev.toString(),
+                "--max-length", "24", "--out", analysis.toString());
+        int lStar = JSON.readTree(analysis.resolve("variability.json").toFile()).get("recommendation").get("head_layer").asInt();
+        String[] common = {"train", "--model", model.toString(), "--train-file", train.toString(), "--validation-file",
+                dev.toString(), "--mode", "partial", "--head-layer", "auto", "--tune-layers", "1", "--epochs", "1",
+                "--batch-size", "8", "--max-length", "24"};
+        String reused = run(concat(common, "--analysis", analysis.toString(), "--out", tmp.resolve("a").toString()));
+        assertTrue(reused.contains("l* = " + lStar + " (read from"), reused);
+        String computed = run(concat(common, "--out", tmp.resolve("b").toString()));
+        assertTrue(computed.contains("l* = " + lStar + " (computed into"), computed);
+        for (String r : List.of("a", "b")) {
+            JsonNode m = JSON.readTree(tmp.resolve(r).resolve("metrics.json").toFile());
+            assertEquals(Integer.toString(lStar), m.get("l_star").asText(), r);
+            assertEquals(lStar, m.get("config").get("headLayer").asInt(), r);
+        }
+        // an analysis of other inputs (another max length) is refused, naming what changed
+        PrintStream saved = System.out, savedErr = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true));
+        System.setErr(new PrintStream(buf, true));
+        int rc;
+        try {
+            String[] other = concat(common, "--analysis", analysis.toString(), "--out", tmp.resolve("c").toString());
+            other[other.length - 5] = "16";                                        // --max-length 16
+            rc = Main.commandLine().execute(other);
+        } finally {
+            System.setOut(saved);
+            System.setErr(savedErr);
+        }
+        assertTrue(rc != 0 && buf.toString().contains("max_length"), buf.toString());
+    }
+
+    @Test
+    void aSweepReadsADatasetFromItsFiles() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path train = csv(tmp.resolve("train.csv"), rows(24, 1)), dev = jsonl(tmp.resolve("dev.jsonl"), rows(8, 2));
+        Path config = Files.writeString(tmp.resolve("files.yaml"), String.join("\n",
+                "name: files", "model: " + model, "tasks: [reviews]", "seeds: [1]", "device: cpu",
+                "datasets:", "  reviews: {train_file: " + train + ", validation_file: " + dev + ", text_column: sentence}",
+                "methods:", "  - {name: guided, mode: partial, head_layer: auto, k: [1]}",
+                "train: {epochs: 1, batch_size: 8, max_length: 24}", ""));
+        Path out = tmp.resolve("sweep");
+        run("sweep", config.toString(), "--out", out.toString());
+        JsonNode r = JSON.readTree(out.resolve("runs/reviews/guided-k1/seed-1/result.json").toFile());
+        assertEquals("done", r.get("status").asText(), r.toString());
+    }
+
+    @Test
+    void aCudaDeviceThatCannotOpenIsAnErrorNamingItAndAMalformedOneListsTheChoices() {
+        for (String[] c : List.of(new String[] {"cuda:0", "cuda:0"}, new String[] {"gpu", "expected cpu, cuda or cuda:N"})) {
+            PrintStream saved = System.out, savedErr = System.err;
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            System.setOut(new PrintStream(buf, true));
+            System.setErr(new PrintStream(buf, true));
+            int rc;
+            try {
+                rc = Main.commandLine().execute("encode", "--device", c[0], "--text", "hello");
+            } finally {
+                System.setOut(saved);
+                System.setErr(savedErr);
+            }
+            if (c[0].startsWith("cuda") && rc == 0) continue;                    // a machine with a GPU: it opened
+            assertTrue(rc != 0 && buf.toString().contains(c[1]), c[0] + ": " + buf);
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
 }
