@@ -38,15 +38,20 @@ public final class Fixtures {
         }
     }
 
+    /** The files a fixture directory may hold (tools/reference/make_fixtures.py writes them), the LoRA ones under lora/. */
+    static final String[] FILES = {"config.json", "model.safetensors", "forward.safetensors", "grads.safetensors",
+            "adamw.safetensors", "lora/adapter_config.json", "lora/adapter_model.safetensors", "lora/forward.safetensors",
+            "lora/grads.safetensors", "lora/adamw.safetensors", "lora/merged.safetensors"};
+
     private static Path extract(String model) {
         try {
             Path tmp = java.nio.file.Files.createTempDirectory("varitune-fixture-" + model + "-");
             tmp.toFile().deleteOnExit();
-            for (String f : new String[] {"config.json", "model.safetensors", "forward.safetensors", "grads.safetensors",
-                    "adamw.safetensors"}) {
+            for (String f : FILES) {
                 try (var in = Fixtures.class.getResourceAsStream("/fixtures/" + model + "/" + f)) {
                     if (in == null) continue;
                     Path dst = tmp.resolve(f);
+                    java.nio.file.Files.createDirectories(dst.getParent());
                     java.nio.file.Files.copy(in, dst);
                     dst.toFile().deleteOnExit();
                 }
