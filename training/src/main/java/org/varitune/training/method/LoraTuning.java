@@ -178,6 +178,25 @@ public final class LoraTuning implements TuningMethod {
         c.putArray("modules_to_save").add(spec.dense()).add(spec.out());
         java.nio.file.Path dir = java.nio.file.Files.createDirectories(exportDir.resolve(PEFT_DIR));
         weights.write(dir.resolve("adapter_model.safetensors"));
+        int layers = model.headLayer();
+        java.nio.file.Files.writeString(dir.resolve("README.md"), String.join("\n",
+                "# PEFT adapter (unmerged LoRA)",
+                "",
+                "The parent directory's model.safetensors already holds these updates merged into the weights. To run the",
+                "unmerged adapter with HF PEFT, load the base with the layers the model keeps (num_hidden_layers = " + layers
+                        + ": varitune drops the layers above the head):",
+                "",
+                "```python",
+                "from transformers import AutoModelForSequenceClassification",
+                "from peft import PeftModel",
+                "base = AutoModelForSequenceClassification.from_pretrained(",
+                "    \"" + sourceModelDir.toAbsolutePath().normalize() + "\", num_labels=" + model.head().numLabels()
+                        + ", num_hidden_layers=" + layers + ")",
+                "model = PeftModel.from_pretrained(base, \"" + dir.toAbsolutePath().normalize() + "\")",
+                "```",
+                "",
+                "The stock class pools the first token; the model computes what varitune computes only when the run's head",
+                "pooling was first-token (see ../config.json, varitune.pooling).", ""));
         java.nio.file.Files.writeString(dir.resolve("adapter_config.json"),
                 json.writerWithDefaultPrettyPrinter().writeValueAsString(c) + "\n");
     }
