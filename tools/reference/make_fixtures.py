@@ -27,6 +27,8 @@ Run from the repository root (Debian's python3-torch 1.13 lives in /usr/bin/pyth
 
     /usr/bin/python3 tools/reference/make_fixtures.py            # (re)write the fixtures
     /usr/bin/python3 tools/reference/make_fixtures.py --check    # verify the committed files are byte-identical
+    /usr/bin/python3 tools/reference/make_fixtures.py --check-export DIR --inputs DIR/inputs.json
+        # dev tool: run a varitune export as the HF class its config.json names (the same module trees), print logits
 
 The script builds every file twice in memory and asserts the bytes agree (determinism), re-reads each written file
 with its own safetensors reader and asserts bit-exact round trips, and reruns each model in float64 to print (and
@@ -251,7 +253,7 @@ class RobertaClassificationHead(torch.nn.Module):
         super().__init__()
         self.dense = torch.nn.Linear(cfg["hidden_size"], cfg["hidden_size"])
         self.dropout = torch.nn.Dropout(cfg["hidden_dropout_prob"])
-        self.out_proj = torch.nn.Linear(cfg["hidden_size"], NUM_LABELS)
+        self.out_proj = torch.nn.Linear(cfg["hidden_size"], num_labels(cfg))
 
     def forward(self, h):
         x = self.dropout(h[:, 0])
@@ -268,7 +270,7 @@ class ForSequenceClassification(torch.nn.Module):
         if self.prefix == "bert":
             self.bert = Backbone(cfg, add_pooling_layer=True)
             self.dropout = torch.nn.Dropout(cfg["hidden_dropout_prob"])
-            self.classifier = torch.nn.Linear(cfg["hidden_size"], NUM_LABELS)
+            self.classifier = torch.nn.Linear(cfg["hidden_size"], num_labels(cfg))
         else:
             self.roberta = Backbone(cfg, add_pooling_layer=False)
             self.classifier = RobertaClassificationHead(cfg)
@@ -276,7 +278,8 @@ class ForSequenceClassification(torch.nn.Module):
     def forward(self, input_ids, token_type_ids, position_ids, attention_mask, labels):
         hidden, pooled = getattr(self, self.prefix)(input_ids, token_type_ids, position_ids, attention_mask)
         logits = self.classifier(self.dropout(pooled)) if self.prefix == "bert" else self.classifier(hidden[-1])
-        loss = torch.nn.functional.cross_entropy(logits.view(-1, NUM_LABELS), labels.view(-1))  # mean over B
+        loss = None if labels is None else torch.nn.functional.cross_entropy(
+            logits.view(-1, logits.shape[-1]), labels.view(-1))  # mean over B
         return {"hidden": hidden, "pooled": pooled, "logits": logits, "loss": loss}
 
 
@@ -379,15 +382,21 @@ class DistilBertForSequenceClassification(torch.nn.Module):
         self.prefix = "distilbert"
         self.distilbert = DistilBertModel(cfg)
         self.pre_classifier = torch.nn.Linear(cfg["dim"], cfg["dim"])
-        self.classifier = torch.nn.Linear(cfg["dim"], NUM_LABELS)
+        self.classifier = torch.nn.Linear(cfg["dim"], num_labels(cfg))
         self.dropout = torch.nn.Dropout(cfg["seq_classif_dropout"])
 
     def forward(self, input_ids, token_type_ids, position_ids, attention_mask, labels):
         hidden = self.distilbert(input_ids, position_ids, attention_mask)  # DistilBERT takes no token type ids
         pooled = torch.nn.ReLU()(self.pre_classifier(hidden[-1][:, 0]))
         logits = self.classifier(self.dropout(pooled))
-        loss = torch.nn.functional.cross_entropy(logits.view(-1, NUM_LABELS), labels.view(-1))
+        loss = None if labels is None else torch.nn.functional.cross_entropy(
+            logits.view(-1, logits.shape[-1]), labels.view(-1))
         return {"hidden": hidden, "pooled": None, "logits": logits, "loss": loss}
+
+
+def num_labels(cfg):
+    """HF's PretrainedConfig: num_labels = len(id2label); the fixtures' configs have NUM_LABELS of them."""
+    return cfg["num_labels"] if "num_labels" in cfg else len(cfg["id2label"]) if "id2label" in cfg else NUM_LABELS
 
 
 def create_position_ids_from_input_ids(input_ids, padding_idx):
@@ -501,7 +510,7 @@ def make_inputs(cfg):
 
 
 def run(model, x):
-    return model(x["input_ids"], x.get("token_type_ids"), x["position_ids"], x["attention_mask"], x["labels"])
+    return model(x["input_ids"], x.get("token_type_ids"), x["position_ids"], x["attention_mask"], x.get("labels"))
 
 
 def forward_tensors(model, x):
@@ -890,6 +899,98 @@ def lora_self_checks(model, model_type, x, ref):
     assert torch.allclose(a.grad, s * (g @ b).T @ xs, rtol=0, atol=1e-12), f"{name}: dA formula"
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# --check-export: run a directory written by varitune's ModelExport as the HF class its config.json names.
+# ---------------------------------------------------------------------------------------------------------------
+HF_CLASSES = {"BertForSequenceClassification": ("bert", ForSequenceClassification),
+              "RobertaForSequenceClassification": ("roberta", ForSequenceClassification),
+              "DistilBertForSequenceClassification": ("distilbert", DistilBertForSequenceClassification)}
+BUFFERS = ("embeddings.position_ids", "embeddings.token_type_ids")  # HF checkpoints may hold these; not parameters
+
+
+def export_model(directory):
+    """The plain-PyTorch module tree of the class that directory/config.json names, loaded from model.safetensors
+    strictly (every parameter present with its shape, no tensor left over; HF would warn and initialise a missing one
+    at random). Exits naming the file when the class is not one HF ships (varitune's own Varitune* names included) or
+    the config asks for something these modules do not implement."""
+    config_file = directory / "config.json"
+    cfg = json.loads(config_file.read_text())
+    arch = cfg.get("architectures") or []
+    if len(arch) != 1 or arch[0] not in HF_CLASSES:
+        sys.exit(f"{config_file}: architectures {arch} is not one of {sorted(HF_CLASSES)}; an export naming varitune's "
+                 f"own architecture is not computed by any HF class: run it with `varitune predict`")
+    model_type, cls = HF_CLASSES[arch[0]]
+    if cfg.get("model_type") != model_type:
+        sys.exit(f"{config_file}: {arch[0]} with model_type {cfg.get('model_type')!r}")
+    act = cfg.get("activation" if model_type == "distilbert" else "hidden_act")
+    unsupported = [f"activation {act!r}"] if act != "gelu" else []
+    if model_type == "distilbert" and cfg.get("sinusoidal_pos_embds"):
+        unsupported.append("sinusoidal_pos_embds")
+    if model_type != "distilbert" and cfg.get("position_embedding_type", "absolute") != "absolute":
+        unsupported.append(f"position_embedding_type {cfg['position_embedding_type']!r}")
+    if unsupported:
+        sys.exit(f"{config_file}: not implemented here: {', '.join(unsupported)}")
+    model = cls(cfg)
+    weights_file = directory / "model.safetensors"
+    weights, _ = read_safetensors(weights_file)
+    weights = {n: t for n, t in weights.items() if not n.endswith(BUFFERS)}
+    expected = dict(model.named_parameters())
+    missing = sorted(set(expected) - set(weights))
+    unused = sorted(set(weights) - set(expected))
+    misshapen = sorted(n for n in set(expected) & set(weights) if weights[n].shape != expected[n].shape)
+    if missing or unused or misshapen:
+        sys.exit(f"{weights_file}: not a {arch[0]} checkpoint: missing {missing}, unused {unused}, "
+                 f"wrong shape {misshapen}")
+    model.load_state_dict({n: t.to(torch.float32) for n, t in weights.items()}, strict=True)
+    return model.eval(), cfg, arch[0]
+
+
+def export_inputs(path, cfg):
+    """The batch to run: a JSON file {"input_ids": [[...]], "attention_mask": [[...]], "token_type_ids": [[...]]
+    (optional, default 0), "varitune_logits": [[...]] (optional)}, or a fixture's forward.safetensors (its
+    input_ids, attention_mask, token_type_ids when present). Position ids are recomputed as HF does."""
+    if path.suffix == ".safetensors":
+        tensors, _ = read_safetensors(path)
+        raw = {k: tensors[k].tolist() for k in ("input_ids", "attention_mask", "token_type_ids") if k in tensors}
+    else:
+        raw = json.loads(path.read_text())
+    ids = torch.tensor(raw["input_ids"], dtype=torch.int64)
+    x = {"input_ids": ids, "attention_mask": torch.tensor(raw["attention_mask"], dtype=torch.int64),
+         "token_type_ids": torch.tensor(raw.get("token_type_ids", torch.zeros_like(ids).tolist()), dtype=torch.int64)}
+    if cfg["model_type"] == "roberta":
+        x["position_ids"] = create_position_ids_from_input_ids(ids, cfg["pad_token_id"])
+    else:
+        x["position_ids"] = torch.arange(ids.shape[1], dtype=torch.int64).expand_as(ids).contiguous()
+    expected = raw.get("varitune_logits")
+    return x, None if expected is None else torch.tensor(expected, dtype=torch.float64)
+
+
+def normalised(a, e):
+    """max|a - e| / max|e|, in float64."""
+    return ((a.double() - e.double()).abs().max() / e.double().abs().max()).item()
+
+
+def check_export(directory, inputs_path):
+    """Prints the logits of the export under its named HF class, in float32 (as HF runs it) and float64, and, when
+    the inputs carry varitune's logits, the normalised differences. Exits non-zero on a difference above 1e-4."""
+    model, cfg, arch = export_model(directory)
+    x, expected = export_inputs(inputs_path, cfg)
+    with torch.no_grad():
+        f32 = run(model, x)["logits"]
+        f64 = run(copy.deepcopy(model).double(), x)["logits"]
+    print(f"{directory}: {arch}, {cfg.get('num_hidden_layers', cfg.get('n_layers'))} layers, "
+          f"torch {torch.__version__}")
+    print("logits (float32):", json.dumps(f32.tolist()))
+    print(f"float32 vs float64: {normalised(f32, f64):.2e}")
+    if expected is not None:
+        if expected.shape != f32.shape:
+            sys.exit(f"{inputs_path}: varitune_logits has shape {list(expected.shape)}, the model gives {list(f32.shape)}")
+        d32, d64 = normalised(expected, f32), normalised(expected, f64)
+        print(f"varitune vs float32 PyTorch: {d32:.2e}; varitune vs float64 PyTorch: {d64:.2e} (max|a-e| / max|e|)")
+        if max(d32, d64) > F64_TOLERANCE:
+            sys.exit(f"{directory}: varitune's logits differ from {arch}'s by more than {F64_TOLERANCE}")
+
+
 def write_atomic(path, data):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
@@ -910,7 +1011,18 @@ def main():
     parser.add_argument("--check", action="store_true", help="compare with the files on disk instead of writing")
     parser.add_argument("--models", nargs="+", default=["bert", "roberta", "distilbert"],
                         choices=["bert", "roberta", "distilbert"], help="which fixtures (default: all)")
+    parser.add_argument("--check-export", type=Path, metavar="DIR",
+                        help="dev tool, writes nothing: run an exported directory (config.json + model.safetensors) "
+                             "as the HF class its config.json names, on --inputs, and print the logits")
+    parser.add_argument("--inputs", type=Path, metavar="FILE",
+                        help="with --check-export: a JSON file (input_ids, attention_mask, optional token_type_ids "
+                             "and varitune_logits) or a fixture's forward.safetensors")
     args = parser.parse_args()
+    if args.check_export is not None:
+        if args.inputs is None:
+            parser.error("--check-export needs --inputs")
+        check_export(args.check_export, args.inputs)
+        return
     failures = []
     for model_type in args.models:
         name = f"tiny-{model_type}"

@@ -57,11 +57,20 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
     /** Key of the varitune object in {@code config.json}. */
     public static final String JSON_KEY = "varitune";
     /**
-     * Version of the {@value #JSON_KEY} object's layout. 2: per-site adapters ({@code adapters.attention},
-     * {@code adapters.output} as {@link Adapter.Site#spec()} or null); 1 (still read): one {@code adapters.bottleneck}
-     * for both sites, near identity, after the dropouts.
+     * Version of the export's layout, all still read. 4: {@code architectures} names HF's class only when that class
+     * computes the model ({@link #hfComputable()}), else varitune's own ({@link #architecture()}), and the two must
+     * agree with the {@value #JSON_KEY} object; 3: enum values by their spelling (1, 2: Java names), and
+     * {@code architectures} always HF's class, whatever the pooling and adapters (read as the {@value #JSON_KEY}
+     * object says, the name ignored); 2: per-site adapters ({@code adapters.attention}, {@code adapters.output} as
+     * {@link Adapter.Site#spec()} or null); 1: one {@code adapters.bottleneck} for both sites, near identity, after
+     * the dropouts.
      */
-    public static final int FORMAT_VERSION = 3;   // 3: enum values by their spelling (1, 2: Java names)
+    public static final int FORMAT_VERSION = 4;
+    /**
+     * Prefix of varitune's own architecture names ({@code VarituneBertForSequenceClassification}): the family's
+     * encoder and head layout, but a pooling or modules that HF's class does not compute.
+     */
+    public static final String VARITUNE_ARCHITECTURE_PREFIX = "Varitune";
 
     public ExportInfo {
         Objects.requireNonNull(taskName, "taskName");
@@ -178,16 +187,33 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
     /** Whether the export has an adapters file. */
     public boolean hasAdapters() { return attentionAdapter != null || outputAdapter != null; }
 
+    /**
+     * Whether HF's {@code <Family>ForSequenceClassification} computes exactly this model: it pools the first token
+     * ({@link Pooling#FIRST_TOKEN}) and runs no module outside its own tree (no adapters; LoRA is exported merged, so it
+     * adds none).
+     */
+    public boolean hfComputable() { return pooling == Pooling.FIRST_TOKEN && !hasAdapters(); }
+
+    /**
+     * The {@code architectures} entry: HF's class ({@code BertForSequenceClassification}) when
+     * {@link #hfComputable()}, else varitune's own name for the same layout, {@value #VARITUNE_ARCHITECTURE_PREFIX} +
+     * HF's class ({@code VarituneBertForSequenceClassification}), which no HF class claims.
+     */
+    public String architecture() {
+        String hf = headKind.head().architecture();
+        return hfComputable() ? hf : VARITUNE_ARCHITECTURE_PREFIX + hf;
+    }
+
     /** HF {@code problem_type}. */
     public String problemType() { return regression() ? "regression" : "single_label_classification"; }
 
     /**
-     * Writes the HF classification keys ({@code architectures}, {@code id2label}, {@code label2id},
-     * {@code num_labels}, {@code problem_type}, {@code classifier_dropout}) and the {@value #JSON_KEY} object into
-     * {@code config}. Modifies {@code config}.
+     * Writes the HF classification keys ({@code architectures} = {@link #architecture()}, {@code id2label},
+     * {@code label2id}, {@code num_labels}, {@code problem_type}, {@code classifier_dropout}) and the
+     * {@value #JSON_KEY} object into {@code config}. Modifies {@code config}.
      */
     void writeTo(ObjectNode config) {
-        config.putArray("architectures").add(headKind.head().architecture());
+        config.putArray("architectures").add(architecture());
         ObjectNode id2label = config.putObject("id2label");
         ObjectNode label2id = config.putObject("label2id");
         for (int i = 0; i < numLabels; i++) {
@@ -226,7 +252,8 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
     /**
      * Parses a {@code config.json} tree: the {@value #JSON_KEY} object when present, else a plain HF
      * {@code *ForSequenceClassification} config (full tuning, head on the top layer, first-token pooling, no
-     * adapters). {@code file} names the file in errors.
+     * adapters). From format 4 on, {@code architectures} must be the object's {@link #architecture()}; formats 1 to 3
+     * wrote HF's class for every export and are read by the object alone. {@code file} names the file in errors.
      */
     static ExportInfo fromJson(JsonNode config, Path file) {
         try {
@@ -253,10 +280,14 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         JsonNode cd = config.get("classifier_dropout");
         double dropout = cd != null && cd.isNumber() ? cd.asDouble() : encoder.classifierDropout();
         JsonNode v = config.get(JSON_KEY);
+        JsonNode arch = config.get("architectures");
+        String named = arch != null && arch.isArray() && arch.size() == 1 ? arch.get(0).asText() : null;
         if (v == null || v.isNull()) {
-            JsonNode arch = config.get("architectures");
-            String kind = arch != null && arch.isArray() && arch.size() == 1 ? arch.get(0).asText()
-                    : requireText(config, "model_type");
+            if (named != null && named.startsWith(VARITUNE_ARCHITECTURE_PREFIX)) {
+                throw new IllegalArgumentException("architectures names varitune's " + named + " but there is no '"
+                        + JSON_KEY + "' object saying how it pools and which adapters it holds");
+            }
+            String kind = named != null ? named : requireText(config, "model_type");
             return new ExportInfo("", labels, TuningMode.FULL, layers, layers, Pooling.FIRST_TOKEN,
                     ModelFamilies.ofName(kind), numLabels, dropout, null, null, null, List.of(), file.getParent() == null ? ""
                     : String.valueOf(file.getParent().getFileName()), layers);
@@ -292,10 +323,17 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
                 adapterLayers.add(l.asInt());
             }
         }
-        return new ExportInfo(requireText(v, "task"), labels, mode, headLayer, requireInt(v, "tune_layers"),
+        ExportInfo info = new ExportInfo(requireText(v, "task"), labels, mode, headLayer, requireInt(v, "tune_layers"),
                 value(Pooling.class, requireText(v, "pooling"), version, "pooling"), ModelFamilies.ofName(requireText(v, "head_kind")),
                 numLabels, dropout, att, out, act, adapterLayers, requireText(v, "source_model"),
                 requireInt(v, "source_num_hidden_layers"));
+        if (version >= 4 && !info.architecture().equals(named)) {
+            throw new IllegalArgumentException("architectures " + arch + " but the " + JSON_KEY + " object (pooling "
+                    + info.pooling() + ", adapters " + (info.hasAdapters() ? "in layers " + adapterLayers : "none")
+                    + ") describes [\"" + info.architecture() + "\"]" + (info.hfComputable() ? ""
+                    : ", a model that HF's " + info.headKind().head().architecture() + " does not compute"));
+        }
+        return info;
     }
 
     /** An enum value as written by format {@code version}: its spelling from version 3, its Java name before. */

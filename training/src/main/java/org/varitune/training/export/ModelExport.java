@@ -41,30 +41,47 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
- * Exports a tuned {@link SequenceClassifier} as a standard Hugging Face model directory, and loads one back.
+ * Exports a tuned {@link SequenceClassifier} as a Hugging Face model directory, and loads one back.
+ *
+ * <p><b>What the directory claims.</b> Its {@code architectures} names HF's {@code <Family>ForSequenceClassification}
+ * ({@code BertForSequenceClassification}, {@code RobertaForSequenceClassification},
+ * {@code DistilBertForSequenceClassification}) only when that class computes exactly the exported model
+ * ({@link ExportInfo#hfComputable()}): first-token pooling, as every HF head reads {@code h[:, 0]}, and no module
+ * outside HF's tree (LoRA is written merged, so it qualifies; adapters do not). Such a directory is a stock HF
+ * checkpoint: {@code from_pretrained} of that class gives varitune's logits (to float32 rounding; checked against a
+ * double-precision oracle of HF's class in {@code HfClassSemanticsTest}, and by
+ * {@code tools/reference/make_fixtures.py --check-export}). Any other export ({@code mean} or
+ * {@code mean-with-special} pooling, adapters) names varitune's own architecture,
+ * {@value ExportInfo#VARITUNE_ARCHITECTURE_PREFIX}{@code <Family>ForSequenceClassification}
+ * ({@link ExportInfo#architecture()}), which no HF class claims; the {@value ExportInfo#JSON_KEY} object records the
+ * pooling and the adapters. Its tensors keep HF's names, but HF's {@code AutoModelForSequenceClassification} does not
+ * read {@code architectures}: it builds the stock class from {@code model_type}, loads these tensors without an error
+ * and computes a different model (pooling {@code [CLS]} / {@code <s>}, dropping the adapters). Run such a directory
+ * with {@code varitune predict} or {@link #load}, which run every export as it was trained.
  *
  * <p>The directory ({@link #save}):
  * <ul>
  *   <li>{@value #CONFIG_FILE}: the source model's config with {@code num_hidden_layers} = the head layer (the layers
- *       above the head are dropped), our encoder's HF keys, the HF classification keys ({@code architectures} =
- *       {@code BertForSequenceClassification} / {@code RobertaForSequenceClassification}, {@code id2label},
- *       {@code label2id}, {@code num_labels}, {@code problem_type}, {@code classifier_dropout}) and the
- *       {@value ExportInfo#JSON_KEY} object ({@link ExportInfo}: task, mode, head layer, tuned layers, pooling, source
- *       model and its layer count, adapters).</li>
+ *       above the head are dropped), our encoder's HF keys, the HF classification keys ({@code architectures} as
+ *       above, {@code id2label}, {@code label2id}, {@code num_labels}, {@code problem_type},
+ *       {@code classifier_dropout}) and the {@value ExportInfo#JSON_KEY} object ({@link ExportInfo}: format version,
+ *       task, mode, head layer, tuned layers, pooling, source model and its layer count, adapters).</li>
  *   <li>{@value Safetensors#SINGLE_FILE} (F32, metadata {@code format = pt}): the encoder's embeddings and kept
- *       layers under {@code bert.}/{@code roberta.}, and the head under HF's names: BERT
- *       {@code bert.pooler.dense.*} (the head's pooler) + {@code classifier.*}; RoBERTa {@code classifier.dense.*} +
- *       {@code classifier.out_proj.*}. No adapter tensor: without adapters this is a checkpoint HF's
- *       {@code *ForSequenceClassification.from_pretrained} loads, and it predicts as our model when the pooling is
- *       {@link Pooling#FIRST_TOKEN} (HF pools the first token only).</li>
+ *       layers under the family's prefix ({@code bert.}, {@code roberta.}, {@code distilbert.}), LoRA merged
+ *       ({@link Linear.Delta#merged}), and the head under HF's names: BERT {@code bert.pooler.dense.*} (the head's
+ *       pooler) + {@code classifier.*}; RoBERTa {@code classifier.dense.*} + {@code classifier.out_proj.*};
+ *       DistilBERT {@code pre_classifier.*} + {@code classifier.*}. No adapter tensor.</li>
  *   <li>{@value #ADAPTERS_FILE}, only with adapters: {@code encoder.layer.<i>.attention.output.adapter.{down,up}.*}
  *       and/or {@code encoder.layer.<i>.output.adapter.{down,up}.*} (no encoder prefix), metadata {@code attention},
- *       {@code output} (site specs or {@code none}), {@code activation}, {@code layers}. HF transformers cannot run these adapters: it ignores the file, and the
- *       model it loads is the tuned model with its adapters removed, which predicts differently.</li>
+ *       {@code output} (site specs or {@code none}), {@code activation}, {@code layers}. HF transformers does not
+ *       read this file.</li>
  *   <li>the source's tokenizer files ({@link #TOKENIZER_FILES}), whichever exist, copied byte for byte.</li>
  * </ul>
  * {@link #load} rebuilds the same model: same parameter names, values bit for bit, same head layer, so the same
- * kernels give the same logits bit for bit.
+ * kernels give the same logits bit for bit (a LoRA model comes back merged, as a plain model: its logits agree to
+ * float32 rounding, {@code x·(W + ΔW)ᵀ} against {@code x·Wᵀ + x·ΔWᵀ}). It reads both kinds of export, exports of earlier format versions
+ * (which named HF's class whatever the pooling; see {@link ExportInfo#FORMAT_VERSION}) and plain HF
+ * {@code *ForSequenceClassification} directories.
  */
 public final class ModelExport {
     private ModelExport() {}

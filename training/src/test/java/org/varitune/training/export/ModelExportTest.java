@@ -103,8 +103,10 @@ class ModelExportTest extends TestBase {
 
         JsonNode config = new ObjectMapper().readTree(out.resolve("config.json").toFile());
         assertEquals(c.headLayer, config.get("num_hidden_layers").asInt());
-        assertEquals(roberta ? "RobertaForSequenceClassification" : "BertForSequenceClassification",
-                config.get("architectures").get(0).asText());
+        String hfClass = roberta ? "RobertaForSequenceClassification" : "BertForSequenceClassification";
+        boolean stock = c.pooling == Pooling.FIRST_TOKEN && !c.adapters();                   // what HF's class computes
+        assertEquals(stock ? hfClass : "Varitune" + hfClass, config.get("architectures").get(0).asText());
+        assertEquals(roberta ? "roberta" : "bert", config.get("model_type").asText());
         assertEquals(c.numLabels, config.get("num_labels").asInt());
         assertEquals(c.numLabels == 1 ? "regression" : "single_label_classification", config.get("problem_type").asText());
         assertEquals(c.numLabels, config.get("id2label").size());
@@ -248,6 +250,55 @@ class ModelExportTest extends TestBase {
         assertEquals(HOULSBY4, ModelExport.info(out).attentionAdapter(), "format 1 = near-identity sites after the dropouts");
         assertArrayEquals(current.logits(batch(false)), legacy.logits(batch(false)), "same logits as format 2");
         assertEquals(2, ModelExport.info(out).adapterLayers().size());
+    }
+
+    @Test
+    void aFormatThreeExportNamingHfsClassForMeanPoolingStillLoadsWithMeanPooling() throws IOException {
+        Path src = source(false);
+        Case c = new Case("partial", TuningMode.PARTIAL, 2, 1, Pooling.MEAN_NON_SPECIAL, 3, null, null, 0);
+        SequenceClassifier model = tuned(src, false, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 1));
+        // as format 3 wrote it: HF's class in architectures whatever the pooling
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals("VarituneBertForSequenceClassification", config.get("architectures").get(0).asText());
+        config.putArray("architectures").add("BertForSequenceClassification");
+        ((ObjectNode) config.get("varitune")).put("format_version", 3);
+        Files.writeString(out.resolve("config.json"), config.toPrettyString());
+
+        assertEquals(Pooling.MEAN_NON_SPECIAL, ModelExport.info(out).pooling(), "the varitune object decides");
+        assertArrayEquals(model.logits(batch(false)), ModelExport.load(out, k).logits(batch(false)));
+    }
+
+    @Test
+    void aFormatFourExportWhoseArchitecturesDisagreesWithItsPoolingIsRefused() throws IOException {
+        Path src = source(true);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.MEAN_NON_PAD, 3, null, null, 0);
+        SequenceClassifier model = tuned(src, true, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        config.putArray("architectures").add("RobertaForSequenceClassification");
+        Files.writeString(out.resolve("config.json"), config.toPrettyString());
+
+        var ex = assertThrows(IllegalArgumentException.class, () -> ModelExport.info(out));
+        assertTrue(ex.getMessage().contains(out.resolve("config.json").toString()), ex.getMessage());
+        assertTrue(ex.getMessage().contains("[\"RobertaForSequenceClassification\"]")
+                && ex.getMessage().contains("VarituneRobertaForSequenceClassification")
+                && ex.getMessage().contains("pooling mean-with-special"), ex.getMessage());
+    }
+
+    @Test
+    void varitunesArchitectureWithoutTheVarituneObjectIsRefused() throws IOException {
+        Path dir = tmp.resolve("hf");
+        TinyModels.save(TinyModels.random(TinyModels.bert(), k, true, rand), dir, "bert.",
+                new SafetensorsWriter().addF32("classifier.weight", new float[2 * 16], 2, 16).addF32("classifier.bias", new float[2], 2));
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+        config.putArray("architectures").add("VarituneBertForSequenceClassification");
+        Files.writeString(dir.resolve("config.json"), config.toPrettyString());
+        var ex = assertThrows(IllegalArgumentException.class, () -> ModelExport.info(dir));
+        assertTrue(ex.getMessage().contains("VarituneBertForSequenceClassification")
+                && ex.getMessage().contains("no 'varitune' object"), ex.getMessage());
     }
 
     @Test

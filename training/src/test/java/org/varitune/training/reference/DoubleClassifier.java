@@ -14,15 +14,16 @@ import static org.varitune.transformer.reference.DoubleLayers.matmulForward;
 /**
  * The whole classifier in double: the shared encoder oracle {@link DoubleEncoder} (its first {@code headLayer}
  * layers), then what only training needs, in the same forward/backward style: pooling, the BERT
- * ({@code classifier(drop(tanh(pooler(pooled))))}) or RoBERTa ({@code out_proj(drop(tanh(dense(drop(pooled)))))})
- * head, cross-entropy and MSE. Head parameters live in the encoder's map under their HF names; dropout masks come
+ * ({@code classifier(drop(tanh(pooler(pooled))))}), RoBERTa ({@code out_proj(drop(tanh(dense(drop(pooled)))))}) or
+ * DistilBERT ({@code classifier(drop(relu(pre_classifier(pooled))))}) head, written from HF's
+ * {@code modeling_*.py} independently of the main code's {@code HeadSpec}, cross-entropy and MSE. Head parameters live in the encoder's map under their HF names; dropout masks come
  * from the encoder's {@link DoubleEncoder.Masks} at the head's sites.
  */
 public final class DoubleClassifier {
     private final DoubleEncoder enc;
     private final int headLayer, C;
     private final String pooling;
-    private final boolean roberta;
+    private final boolean roberta, distilbert;
 
     /** @param pooling a {@code Pooling} name */
     public DoubleClassifier(DoubleEncoder encoder, int headLayer, String pooling) {
@@ -31,7 +32,8 @@ public final class DoubleClassifier {
         this.pooling = pooling;
         this.C = encoder.config().hiddenSize();
         this.roberta = encoder.config().modelType().equals("roberta");
-        if (!roberta && !encoder.config().modelType().equals("bert")) {
+        this.distilbert = encoder.config().modelType().equals("distilbert");
+        if (!roberta && !distilbert && !encoder.config().modelType().equals("bert")) {
             throw new IllegalArgumentException("DoubleClassifier: head of " + encoder.config().modelType() + " not written");
         }
     }
@@ -116,16 +118,22 @@ public final class DoubleClassifier {
 
     // ---------------------------------------------------------------- head
 
-    /** Head intermediates: pooling weights (B, T), pooled (B, C), dense input x1, tanh output a, dropped a2 (B, C), logits (B, K). */
+    /** Head intermediates: pooling weights (B, T), pooled (B, C), dense input x1, activation output a, dropped a2 (B, C), logits (B, K). */
     public record HeadTape(double[] poolW, double[] pooled, double[] x1, double[] a, double[] a2, double[] logits, int b, int t) {}
 
-    private String dense1() { return roberta ? "classifier.dense" : "pooler.dense"; }
+    private String dense1() { return roberta ? "classifier.dense" : distilbert ? "pre_classifier" : "pooler.dense"; }
 
     private String dense2() { return roberta ? "classifier.out_proj" : "classifier"; }
 
+    /** The dense layer's activation: HF's BERT pooler and RoBERTa head use tanh, DistilBERT's head ReLU. */
+    private DoubleLayers.Act act() { return distilbert ? DoubleLayers.Act.RELU : DoubleLayers.Act.TANH; }
+
     private double[] headMask(int slot, int n) { return enc.mask(Dropout.HEAD_LAYER, slot, n); }
 
-    /** Pooling then the BERT (pooler + classifier) or RoBERTa (classifier.dense + out_proj) head; h: (B, T, C). */
+    /**
+     * Pooling then the BERT (pooler + classifier), RoBERTa (classifier.dense + out_proj) or DistilBERT
+     * (pre_classifier + classifier) head; h: (B, T, C).
+     */
     public HeadTape head(double[] h, int[] mask, int[] special, int B, int T) {
         double[] wts = poolWeights(pooling, mask, special, B, T);
         double[] pooled = new double[B * C], x1 = new double[B * C], pre = new double[B * C];  // (B, C) each
@@ -133,7 +141,7 @@ public final class DoubleClassifier {
         poolForward(pooled, h, wts, B, T, C);
         dropoutForward(x1, pooled, roberta ? headMask(Dropout.HEAD_FIRST, B * C) : null, B * C);
         matmulForward(pre, x1, enc.w(dense1() + ".weight"), enc.w(dense1() + ".bias"), B, C, C);
-        DoubleLayers.Act.TANH.forward(a, pre, B * C);
+        act().forward(a, pre, B * C);
         dropoutForward(a2, a, headMask(Dropout.HEAD_SECOND, B * C), B * C);
         int K = enc.w(dense2() + ".bias").length;
         double[] logits = new double[B * K];
@@ -148,8 +156,11 @@ public final class DoubleClassifier {
         double[] dA2 = new double[B * C], dA = new double[B * C], dPre = new double[B * C];
         matmulBackward(dA2, g.get(dense2() + ".weight"), g.get(dense2() + ".bias"), dLogits, t.a2(), enc.w(dense2() + ".weight"), B, C, K);
         dropoutBackward(dA, dA2, headMask(Dropout.HEAD_SECOND, B * C), B * C);
-        // forward was: a = tanh(pre), pre = W1·x1 + b1; tanh' = 1 − a² (the tape's a, so pre is not stored)
-        for (int i = 0; i < dPre.length; i++) dPre[i] = dA[i] * (1 - t.a()[i] * t.a()[i]);
+        // forward was: a = tanh(pre) | relu(pre), pre = W1·x1 + b1; tanh' = 1 − a², relu' = [a > 0] (from the tape's a,
+        // so pre is not stored)
+        for (int i = 0; i < dPre.length; i++) {
+            dPre[i] = dA[i] * (distilbert ? (t.a()[i] > 0 ? 1 : 0) : 1 - t.a()[i] * t.a()[i]);
+        }
         double[] dX1 = new double[B * C], dPooled = new double[B * C], dH = new double[B * T * C];
         matmulBackward(dX1, g.get(dense1() + ".weight"), g.get(dense1() + ".bias"), dPre, t.x1(), enc.w(dense1() + ".weight"), B, C, C);
         // forward was: x1 = drop?(pooled), pooled = Σ_t w·h
