@@ -94,17 +94,20 @@ public final class PredictCommand implements Callable<Integer> {
         List<String> labels = labels(info, model);
         Predictor p = new Predictor(model, tok, len, batchSize, labels);
         if (glueTask != null) return glue(p);
-        if (output == null) {
-            try (Writer w = new java.io.PrintWriter(System.out, false, StandardCharsets.UTF_8)) {
-                write(p, rows(), w, Format.TSV);
+        // progress: inputs given on the command line, else characters of the file read (records end there)
+        long total = texts != null ? texts.size() : Files.size(input);
+        try (ProgressBar bar = new ProgressBar(texts != null ? "predict" : "predict (chars of " + input.getFileName() + ")", total)) {
+            if (output == null) {
+                Writer w = new java.io.PrintWriter(System.out, false, StandardCharsets.UTF_8);
+                write(p, rows(), w, Format.TSV, bar);
+                w.flush();
+            } else {
+                try (Writer w = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
+                    write(p, rows(), w, Format.of(output), bar);
+                }
             }
-        } else {
-            Format f = Format.of(output);
-            try (Writer w = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
-                write(p, rows(), w, f);
-            }
-            System.err.println("wrote " + output);
         }
+        if (output != null) System.err.println("wrote " + output);
         return 0;
     }
 
@@ -118,13 +121,13 @@ public final class PredictCommand implements Callable<Integer> {
         return l;
     }
 
-    /** One input: its texts, or null pair. */
-    record Input(String a, String b) {}
+    /** One input: its texts (null pair for a single text) and where it ends in its source (for the progress bar). */
+    record Input(String a, String b, long end) {}
 
     private Iterator<Input> rows() throws IOException {
         if (texts != null) {
             List<Input> in = new ArrayList<>();
-            for (int i = 0; i < texts.size(); i++) in.add(new Input(texts.get(i), pairs == null ? null : pairs.get(i)));
+            for (int i = 0; i < texts.size(); i++) in.add(new Input(texts.get(i), pairs == null ? null : pairs.get(i), i + 1));
             return in.iterator();
         }
         DataFileOptions.Format f = DataFileOptions.Format.fromExtension(input);
@@ -159,7 +162,7 @@ public final class PredictCommand implements Callable<Integer> {
                     throw new IllegalArgumentException(input + " line " + rec.getCharacterPosition() + ": " + rec.size()
                             + " fields, the header has " + parser.getHeaderNames().size());
                 }
-                return new Input(rec.get(cols[0]), cols[1] == null ? null : rec.get(cols[1]));
+                return new Input(rec.get(cols[0]), cols[1] == null ? null : rec.get(cols[1]), rec.getCharacterPosition());
             }
         };
     }
@@ -167,13 +170,18 @@ public final class PredictCommand implements Callable<Integer> {
     private Iterator<Input> jsonRows(BufferedReader r) throws IOException {
         return new Iterator<>() {
             int line = 0;
+            long chars = 0;
             String[] cols;
             String next = advance();
 
             private String advance() {
                 try {
                     String s;
-                    do { s = r.readLine(); line++; } while (s != null && s.isBlank());
+                    do {
+                        s = r.readLine();
+                        line++;
+                        if (s != null) chars += s.length() + 1;
+                    } while (s != null && s.isBlank());
                     return s;
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(input + ": " + e.getMessage(), e);
@@ -196,7 +204,7 @@ public final class PredictCommand implements Callable<Integer> {
                     o.fieldNames().forEachRemaining(keys::add);
                     cols = columns(keys);
                 }
-                Input in = new Input(text(o, cols[0]), cols[1] == null ? null : text(o, cols[1]));
+                Input in = new Input(text(o, cols[0]), cols[1] == null ? null : text(o, cols[1]), chars);
                 next = advance();
                 return in;
             }
@@ -223,7 +231,7 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     /** Predicts every input in chunks and writes one row per input, in input order. */
-    private static void write(Predictor p, Iterator<Input> in, Writer w, Format f) throws IOException {
+    private static void write(Predictor p, Iterator<Input> in, Writer w, Format f, ProgressBar bar) throws IOException {
         CSVPrinter tsv = f == Format.TSV ? new CSVPrinter(w, CSVFormat.TDF.builder().setRecordSeparator('\n').get()) : null;
         if (tsv != null) {
             List<String> header = new ArrayList<>(List.of("index"));
@@ -239,6 +247,7 @@ public final class PredictCommand implements Callable<Integer> {
             List<Input> chunk = new ArrayList<>();
             while (in.hasNext() && chunk.size() < CHUNK) chunk.add(in.next());
             float[] logits = p.logits(chunk);
+            bar.set(chunk.get(chunk.size() - 1).end());
             int K = p.k;
             for (int i = 0; i < chunk.size(); i++, index++) {
                 if (tsv != null) {
@@ -293,9 +302,10 @@ public final class PredictCommand implements Callable<Integer> {
         for (String s : splits) {
             Dataset d = GlueReader.read(task, data, s, 0);
             List<Input> in = new ArrayList<>();
-            for (Example e : d.examples()) in.add(new Input(e.textA(), e.textB()));
+            for (Example e : d.examples()) in.add(new Input(e.textA(), e.textB(), 0));
             Path file = dir.resolve(submissionName(task, s));
-            try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+                 ProgressBar bar = new ProgressBar("predict " + s, in.size())) {
                 w.write("index\tprediction\n");
                 for (int from = 0; from < in.size(); from += CHUNK) {
                     List<Input> chunk = in.subList(from, Math.min(in.size(), from + CHUNK));
@@ -306,6 +316,7 @@ public final class PredictCommand implements Callable<Integer> {
                                 : p.labels.get(argmax(logits, i, p.k));
                         w.write((from + i) + "\t" + pred + "\n");
                     }
+                    bar.set(from + chunk.size());
                 }
             }
             System.out.println("wrote " + file + " (" + in.size() + " rows)");

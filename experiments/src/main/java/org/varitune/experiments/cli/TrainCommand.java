@@ -190,16 +190,23 @@ public final class TrainCommand implements Callable<Integer> {
             if (threads < 1) throw new IllegalArgumentException("--threads " + threads + " must be >= 1");
             System.setProperty("varitune.threads", Integer.toString(threads));   // read when the kernels' pool starts
         }
+        boolean auto = "auto".equals(headLayer);
+        if (!auto && analysis != null) throw new IllegalArgumentException("--analysis is read only with --head-layer auto");
+        if (auto) {                                         // every other flag is checked before any file is read
+            headLayer = "top";
+            config();
+            headLayer = "auto";
+        } else {
+            config();
+        }
         Path dir = ModelSpec.directory(model);
         TaskData data = task.load();
         Map<String, String> run = new LinkedHashMap<>();
-        if ("auto".equals(headLayer)) {                     // resolved here, once: l* of the analysis of this data
+        if (auto) {                                         // resolved here, once: l* of the analysis of this data
             int l = autoHeadLayer(dir, data);
             run.put("head_layer_rule", "auto");
             run.put("l_star", Integer.toString(l));
             headLayer = Integer.toString(l);
-        } else if (analysis != null) {
-            throw new IllegalArgumentException("--analysis is read only with --head-layer auto");
         }
         TrainConfig cfg = config();
         Tokenizer tok = Tokenizers.load(dir);

@@ -239,6 +239,28 @@ class DataFilesCommandTest {
         }
     }
 
+    @Test
+    void predictWritesGlueSubmissionFilesInTheTestFilesOrder() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path glue = TinySetup.sst2(tmp.resolve("glue"), 24, 8, 3);
+        List<String> test = new ArrayList<>(List.of("index\tsentence"));
+        for (int i = 0; i < 9; i++) test.add(i + "\t" + TinySetup.NEUTRAL.get(i % 8) + " " + TinySetup.POSITIVE.get(i % 8));
+        Files.write(glue.resolve("SST-2/test.tsv"), test);
+        Path out = tmp.resolve("run");
+        run("train", "--model", model.toString(), "--glue-task", "sst2", "--data", glue.toString(), "--mode", "full",
+                "--head-pooling", "first-token", "--epochs", "1", "--batch-size", "8", "--max-length", "16", "--out", out.toString());
+        Path sub = tmp.resolve("submission");
+        run("predict", "--model", out.resolve("model").toString(), "--glue-task", "sst2", "--data", glue.toString(),
+                "--output", sub.toString());
+        List<String> lines = Files.readAllLines(sub.resolve("SST-2.tsv"));
+        assertEquals("index\tprediction", lines.get(0));
+        assertEquals(10, lines.size());
+        for (int i = 0; i < 9; i++) assertTrue(lines.get(i + 1).matches(i + "\t[01]"), lines.get(i + 1));
+        assertEquals("MNLI-m.tsv", PredictCommand.submissionName(org.varitune.experiments.data.GlueTask.MNLI, "test_matched"));
+        assertEquals("MNLI-mm.tsv", PredictCommand.submissionName(org.varitune.experiments.data.GlueTask.MNLI, "test_mismatched"));
+        assertEquals("STS-B.tsv", PredictCommand.submissionName(org.varitune.experiments.data.GlueTask.STSB, "test"));
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
