@@ -293,8 +293,9 @@ public final class PredictCommand implements Callable<Integer> {
             List<Input> in = new ArrayList<>();
             for (Example e : d.examples()) in.add(new Input(e.textA(), e.textB()));
             Path file = dir.resolve(submissionName(task, s));
-            try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-                w.write("index\tprediction\n");
+            try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+                 CSVPrinter tsv = new CSVPrinter(w, CSVFormat.TDF.builder().setRecordSeparator('\n').get())) {
+                tsv.printRecord("index", "prediction");
                 for (int from = 0; from < in.size(); from += CHUNK) {
                     List<Input> chunk = in.subList(from, Math.min(in.size(), from + CHUNK));
                     float[] logits = p.logits(chunk);
@@ -302,7 +303,7 @@ public final class PredictCommand implements Callable<Integer> {
                         String pred = p.labels.isEmpty()
                                 ? String.format(Locale.ROOT, "%.3f", Math.max(0, Math.min(5, logits[i])))
                                 : p.labels.get(argmax(logits, i, p.k));
-                        w.write((from + i) + "\t" + pred + "\n");
+                        tsv.printRecord(from + i, pred);
                     }
                 }
             }
