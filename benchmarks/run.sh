@@ -7,6 +7,9 @@
 #   benchmarks/run.sh rss                      peak resident memory (/usr/bin/time -v, apt package `time`) of the
 #                                              launcher's commands with its default heap: analyze, train full and
 #                                              partial (300 examples, 1 epoch), one shard of a reduced demo sweep, and the whole demo
+#   benchmarks/run.sh jmh [JMH options]        JMH micro-benchmarks of the kernels (GemmBench, AttentionBench,
+#                                              LayerNormBench, GeluBench, AdamWBench; org.varitune.benchmarks.jmh),
+#                                              e.g. `jmh -f 1 -wi 2 -i 3`, `jmh -l`, `jmh -p shape=768x3072 GemmBench`
 #
 # Both sides run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (the AVX-512 kernels; see DEVELOPERS.md), torch with
 # jemalloc preloaded (pages retained: MALLOC_CONF) and Debian's OpenMP OpenBLAS. Needs: python3-torch, libopenblas0-openmp, libjemalloc2 (apt).
@@ -27,6 +30,14 @@ mkdir -p "$CACHE"
 export -n OPENBLAS_CORETYPE OPENBLAS_L2_SIZE 2>/dev/null || true
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export OMP_NUM_THREADS="$THREADS"
+
+if [[ $WHAT == jmh ]]; then
+  shift
+  mvn -q -B -pl benchmarks -am package -DskipTests >&2
+  # forks inherit these JVM flags (JMH's default when no -jvmArgs is given)
+  exec java --add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages -Dvaritune.threads="$THREADS" \
+    -cp "$ROOT/benchmarks/target/classes:$(cat "$ROOT/benchmarks/target/bench.classpath")" org.openjdk.jmh.Main "$@"
+fi
 
 if [[ $WHAT == rss ]]; then
   # the launcher's own heap sizing (see ./varitune); each command on the built-in task, shortened

@@ -1,6 +1,7 @@
 package org.varitune.metrics;
 
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
+import org.apache.commons.math3.stat.descriptive.rank.Percentile;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -162,9 +163,7 @@ public final class Uncertainty {
             int layer = layers.get(k).layer();
             double nuR = point[k].nu().getAsDouble();
             double mean = Arrays.stream(col[k]).average().orElseThrow();
-            double[] sorted = col[k].clone();
-            Arrays.sort(sorted);
-            double qLo = quantile(sorted, (1 - level) / 2), qHi = quantile(sorted, 1 - (1 - level) / 2);
+            double qLo = quantile(col[k], (1 - level) / 2), qHi = quantile(col[k], 1 - (1 - level) / 2);
             if (!(mean >= qLo && mean <= qHi)) {
                 skipped.put(layer, String.format(Locale.ROOT, "bootstrap distribution too skewed for a basic interval: "
                         + "mean of the replicates %.6g outside their own central %.0f%% range [%.6g, %.6g]", mean,
@@ -278,12 +277,13 @@ public final class Uncertainty {
         return Double.isFinite(r) ? OptionalDouble.of(r) : OptionalDouble.empty();
     }
 
-    /** Linear interpolation between order statistics of sorted values (type 7). */
-    static double quantile(double[] sorted, double q) {
-        double h = (sorted.length - 1) * q;
-        int i = (int) Math.floor(h);
-        if (i >= sorted.length - 1) return sorted[sorted.length - 1];
-        return sorted[i] + (h - i) * (sorted[i + 1] - sorted[i]);
+    /**
+     * The q-quantile, q in (0, 1], of {@code values} (any order; not modified) by linear interpolation between order
+     * statistics (Hyndman and Fan's type 7, R's and NumPy's default): with {@code x_(1) ≤ ... ≤ x_(n)} and
+     * {@code h = (n − 1)·q}, {@code Q(q) = x_(⌊h⌋+1) + (h − ⌊h⌋)·(x_(⌊h⌋+2) − x_(⌊h⌋+1))}, and {@code x_(n)} at q = 1.
+     */
+    static double quantile(double[] values, double q) {
+        return new Percentile().withEstimationType(Percentile.EstimationType.R_7).evaluate(values, 100 * q);
     }
 
     private static void check(List<LayerSamples> layers, int minLayer) {

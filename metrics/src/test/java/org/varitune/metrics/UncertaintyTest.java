@@ -33,6 +33,17 @@ class UncertaintyTest extends TestBase {
     }
 
     @Test
+    void quantilesInterpolateBetweenOrderStatisticsAsType7() {
+        double[] v = {10, 1, 4, 3, 2};                         // sorted: 1 2 3 4 10, h = 4q
+        assertEquals(1.1, Uncertainty.quantile(v, 0.025), 1e-12);   // h = 0.1: 1 + 0.1·(2 − 1)
+        assertEquals(2.2, Uncertainty.quantile(v, 0.3), 1e-12);     // h = 1.2: 2 + 0.2·(3 − 2)
+        assertEquals(3.0, Uncertainty.quantile(v, 0.5), 1e-12);     // h = 2: x_(3)
+        assertEquals(9.4, Uncertainty.quantile(v, 0.975), 1e-12);   // h = 3.9: 4 + 0.9·(10 − 4)
+        assertEquals(10.0, Uncertainty.quantile(v, 1), 0);
+        assertArrayEquals(new double[] {10, 1, 4, 3, 2}, v, 0, "input left in its order");
+    }
+
+    @Test
     void reservoirHoldingEveryExampleReproducesTheExactRatio() {
         VariabilityAccumulator acc = layered(3, 6, new int[] {20, 31, 12}, 100);
         List<VariabilityResult> exact = acc.compute();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.varitune.experiments.data.TaskData;
 import org.varitune.experiments.report.AtomicFiles;
+import org.varitune.experiments.report.Csv;
 import org.varitune.experiments.report.Plots;
 import org.varitune.metrics.LayerSelection;
 import org.varitune.metrics.LinearProbe;
@@ -132,21 +133,24 @@ public final class Analysis {
         return o;
     }
 
-    /** One row per layer; empty cells where a value does not exist, and the reason in the last column. */
+    /**
+     * One row per layer (RFC 4180 fields, "\n" lines); empty cells where a value does not exist (or is NaN), and the
+     * reason in the last column.
+     */
     public static String toCsv(VariabilityReport r) {
-        StringBuilder sb = new StringBuilder("layer,nu,nu_reservoir,nu_bias_corrected,ci_lo,ci_hi,probe_accuracy,"
-                + "probe_majority_rate,probe_l2,nu_undefined_reason\n");
+        Csv t = new Csv("\n", "layer", "nu", "nu_reservoir", "nu_bias_corrected", "ci_lo", "ci_hi", "probe_accuracy",
+                "probe_majority_rate", "probe_l2", "nu_undefined_reason");
         for (VariabilityResult res : r.layers()) {
             int l = res.layer();
-            Optional<Uncertainty.Interval> ci = interval(r, l);
+            Uncertainty.Interval ci = interval(r, l).orElse(null);
             LinearProbe.Result p = r.probe() == null ? null : r.probe().get(l);
-            sb.append(l).append(',').append(res.nu().isPresent() ? Double.toString(res.nu().getAsDouble()) : "").append(',')
-                    .append(ci.map(i -> i.reservoirNu() + "," + i.biasCorrected() + "," + i.lo() + "," + i.hi()).orElse(",,,"))
-                    .append(',').append(p == null ? ",," : p.testAccuracy() + "," + p.majorityRate() + "," + p.l2())
-                    .append(',').append(res.defined() ? "" : '"' + res.undefinedReason().replace("\"", "\"\"") + '"')
-                    .append('\n');
+            t.row(l, res.nu().isPresent() ? res.nu().getAsDouble() : null,
+                    ci == null ? null : ci.reservoirNu(), ci == null ? null : ci.biasCorrected(),
+                    ci == null ? null : ci.lo(), ci == null ? null : ci.hi(),
+                    p == null ? null : p.testAccuracy(), p == null ? null : p.majorityRate(), p == null ? null : p.l2(),
+                    res.defined() ? null : res.undefinedReason());
         }
-        return sb.toString();
+        return t.toString();
     }
 
     /** The terminal table, with one explanation line per kind of number. */

@@ -305,8 +305,9 @@ public final class PredictCommand implements Callable<Integer> {
             for (Example e : d.examples()) in.add(new Input(e.textA(), e.textB(), 0));
             Path file = dir.resolve(submissionName(task, s));
             try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+                 CSVPrinter tsv = new CSVPrinter(w, CSVFormat.TDF.builder().setRecordSeparator('\n').get());
                  ProgressBar bar = new ProgressBar("predict " + s, in.size())) {
-                w.write("index\tprediction\n");
+                tsv.printRecord("index", "prediction");
                 for (int from = 0; from < in.size(); from += CHUNK) {
                     List<Input> chunk = in.subList(from, Math.min(in.size(), from + CHUNK));
                     float[] logits = p.logits(chunk);
@@ -314,7 +315,7 @@ public final class PredictCommand implements Callable<Integer> {
                         String pred = p.labels.isEmpty()
                                 ? String.format(Locale.ROOT, "%.3f", Math.max(0, Math.min(5, logits[i])))
                                 : p.labels.get(argmax(logits, i, p.k));
-                        w.write((from + i) + "\t" + pred + "\n");
+                        tsv.printRecord(from + i, pred);
                     }
                     bar.set(from + chunk.size());
                 }

@@ -5,8 +5,11 @@ import org.varitune.experiments.sweep.ExperimentConfig;
 import org.varitune.experiments.sweep.RunSpec;
 import org.varitune.experiments.sweep.SweepRunner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +39,12 @@ public final class SweepCommand implements Callable<Integer> {
             description = "i/n: run only the runs at positions i, i+n, i+2n, ... of the sorted run list (job arrays).")
     String shard;
 
-    @Option(names = "--set", description = "KEY=VALUE for ${KEY} placeholders in the config (repeatable).")
-    List<String> sets = new ArrayList<>();
+    /** Picocli splits each value at its first '=' (the value may hold more) and refuses one without '='. */
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "A value for ${KEY} placeholders in the config (repeatable; the last one of a KEY wins).")
+    Map<String, String> sets = new LinkedHashMap<>();
+
+    @Spec CommandSpec spec;
 
     @Option(names = "--dry-run", description = "List this shard's runs and exit.")
     boolean dryRun;
@@ -48,20 +55,16 @@ public final class SweepCommand implements Callable<Integer> {
                     + "lists what changed.")
     boolean rerunChanged;
 
-    static Map<String, String> vars(List<String> sets) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (String s : sets) {
-            int eq = s.indexOf('=');
-            if (eq <= 0) throw new IllegalArgumentException("--set expects KEY=VALUE, got '" + s + "'");
-            m.put(s.substring(0, eq), s.substring(eq + 1));
-        }
-        return m;
-    }
-
     @Override
     public Integer call() throws Exception {
+        for (String key : sets.keySet()) {
+            if (key.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--set expects KEY=VALUE, got an empty KEY in '="
+                        + sets.get(key) + "'");
+            }
+        }
         int[] sh = RunSpec.parseShard(shard);                 // a bad --shard fails before the config is read
-        ExperimentConfig c = ExperimentConfig.read(config, vars(sets));
+        ExperimentConfig c = ExperimentConfig.read(config, sets);
         device.apply(c.device());
         List<RunSpec> mine = RunSpec.shard(RunSpec.expand(c), sh[0], sh[1]);
         System.out.printf("experiment %s: %d runs in all, %d in shard %s%n", c.name(), RunSpec.expand(c).size(),
@@ -71,7 +74,7 @@ public final class SweepCommand implements Callable<Integer> {
             return 0;
         }
         List<String> argv = new ArrayList<>(List.of("sweep", config.toString(), "--out", out.toString(), "--shard", shard));
-        for (String s : sets) argv.addAll(List.of("--set", s));
+        sets.forEach((k, v) -> argv.addAll(List.of("--set", k + "=" + v)));
         if (rerunChanged) argv.add("--rerun-changed");
         SweepRunner runner = new SweepRunner(c, out, argv, System.out, new TrainCommand.Printer(),
                 (label, total) -> { ProgressBar b = new ProgressBar(label, total); return b::set; }, rerunChanged);

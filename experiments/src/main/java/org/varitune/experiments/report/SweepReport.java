@@ -332,49 +332,34 @@ public final class SweepReport {
         return sb.toString();
     }
 
-    /** An RFC 4180 field: quoted (with quotes doubled) when it holds a comma, a quote, CR or LF. */
-    static String csvField(String s) {
-        if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\r') < 0 && s.indexOf('\n') < 0) return s;
-        return '"' + s.replace("\"", "\"\"") + '"';
-    }
-
-    private static String csvLine(Object... fields) {
-        StringBuilder sb = new StringBuilder();
-        for (Object o : fields) {
-            if (sb.length() > 0) sb.append(',');
-            String s = o instanceof Double d ? (Double.isNaN(d) ? "" : Double.toString(d)) : String.valueOf(o);
-            sb.append(csvField(s));
-        }
-        return sb.append("\r\n").toString();
-    }
-
     /**
-     * The table as CSV: one line per row and task (mean and std of the scores ×100; costs of that task), then one
-     * line per row with task {@code average} (the average over the model's tasks; costs as in the Markdown table).
+     * The table as CSV (RFC 4180, CRLF lines): one line per row and task (mean and std of the scores ×100; costs of
+     * that task), then one line per row with task {@code average} (the average over the model's tasks; costs as in
+     * the Markdown table). NaN is an empty field.
      */
     public String csv() {
-        StringBuilder sb = new StringBuilder(csvLine("model", "experiment", "method", "mode", "head_rule", "k", "task",
-                "seeds", "mean", "std", "head_layers", "trainable_fraction", "relative_compute", "inference_cost"));
+        Csv t = new Csv("\r\n", "model", "experiment", "method", "mode", "head_rule", "k", "task", "seeds", "mean", "std",
+                "head_layers", "trainable_fraction", "relative_compute", "inference_cost");
         for (Row r : rows) {
             String exps = String.join(", ", r.experiments()), rule = r.headRule() == null ? "" : r.headRule();
-            r.cells().forEach((t, c) -> sb.append(csvLine(r.model(), exps, r.method(), r.mode(), rule, r.k(), t,
+            r.cells().forEach((task, c) -> t.row(r.model(), exps, r.method(), r.mode(), rule, r.k(), task,
                     c.seeds().size(), c.mean(), c.std(), joinInts(c.headLayers()), c.trainableFraction(),
-                    c.relativeCompute(), c.inferenceCost())));
-            sb.append(csvLine(r.model(), exps, r.method(), r.mode(), rule, r.k(), "average", "", r.average(), "",
-                    joinInts(r.headLayers()), r.trainableFraction(), r.relativeCompute(), r.inferenceCost()));
+                    c.relativeCompute(), c.inferenceCost()));
+            t.row(r.model(), exps, r.method(), r.mode(), rule, r.k(), "average", "", r.average(), "",
+                    joinInts(r.headLayers()), r.trainableFraction(), r.relativeCompute(), r.inferenceCost());
         }
-        return sb.toString();
+        return t.toString();
     }
 
-    /** The paired comparison as CSV, one line per (model, guided, baseline, task, k). */
+    /** The paired comparison as CSV (RFC 4180, CRLF lines), one line per (model, guided, baseline, task, k). */
     public String pairedCsv() {
-        StringBuilder sb = new StringBuilder(csvLine("model", "guided", "baseline", "task", "k", "pairs",
-                "mean_difference", "std_difference", "t_quantile", "ci_low", "ci_high"));
+        Csv t = new Csv("\r\n", "model", "guided", "baseline", "task", "k", "pairs", "mean_difference", "std_difference",
+                "t_quantile", "ci_low", "ci_high");
         for (Paired p : paired) {
-            sb.append(csvLine(p.model(), p.guided(), p.baseline(), p.task(), p.k(), p.seeds().size(), p.mean(),
-                    p.std(), p.tQuantile(), p.low(), p.high()));
+            t.row(p.model(), p.guided(), p.baseline(), p.task(), p.k(), p.seeds().size(), p.mean(), p.std(),
+                    p.tQuantile(), p.low(), p.high());
         }
-        return sb.toString();
+        return t.toString();
     }
 
     /** A number, or null for NaN (JSON has no NaN). */

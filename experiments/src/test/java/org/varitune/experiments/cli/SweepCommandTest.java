@@ -86,6 +86,34 @@ class SweepCommandTest {
                 "the old result is kept, moved aside");
     }
 
+    @Test
+    void setSplitsAtTheFirstEqualsSignAndTheLastValueOfAKeyWins() throws Exception {
+        Path cfg = Files.writeString(tmp.resolve("name.yaml"), """
+                name: ${WHO}-${WHAT}
+                model: /nowhere
+                glue_dir: /nowhere
+                tasks: [rte]
+                seeds: [1]
+                methods:
+                  - {name: full, mode: full}
+                """);
+        Outcome o = sweep(cfg.toString(), "--out", tmp.resolve("o").toString(), "--dry-run",
+                "--set", "WHO=a=b", "--set", "WHAT=first", "--set", "WHAT=second");
+        assertEquals(0, o.rc(), o.out() + o.err());
+        assertTrue(o.out().startsWith("experiment a=b-second: 1 runs in all"), o.out());
+    }
+
+    @Test
+    void setWithoutAKeyIsAUsageErrorNamingTheValue() throws Exception {
+        Path cfg = Files.writeString(tmp.resolve("c.yaml"), "name: x\n");
+        Outcome noEquals = sweep(cfg.toString(), "--out", tmp.resolve("o").toString(), "--set", "LR");
+        assertEquals(2, noEquals.rc(), noEquals.out() + noEquals.err());
+        assertTrue(noEquals.err().contains("'--set' (KEY=VALUE) should be in KEY=VALUE format but was LR"), noEquals.err());
+        Outcome noKey = sweep(cfg.toString(), "--out", tmp.resolve("o").toString(), "--set", "=0.1");
+        assertEquals(2, noKey.rc(), noKey.out() + noKey.err());
+        assertTrue(noKey.err().contains("--set expects KEY=VALUE, got an empty KEY in '=0.1'"), noKey.err());
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] r = new String[a.length + b.length];
         System.arraycopy(a, 0, r, 0, a.length);

@@ -2,6 +2,9 @@ package org.varitune.experiments.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -304,11 +307,29 @@ class SweepReportTest extends TestBase {
     }
 
     @Test
-    void csvFieldsFollowRfc4180() {
-        assertEquals("plain", SweepReport.csvField("plain"));
-        assertEquals("\"/models/roberta,large\"", SweepReport.csvField("/models/roberta,large"));
-        assertEquals("\"say \"\"hi\"\"\"", SweepReport.csvField("say \"hi\""));
-        assertEquals("\"a\nb\"", SweepReport.csvField("a\nb"));
+    void namesWithCommasAndQuotesRoundTripThroughTheWrittenCsv() throws IOException {
+        String task = "qa, \"hard\"", guided = "guided, \"v2\"";
+        Path odd = tmp.resolve("odd");
+        write(odd, costs(run("odd", LARGE, 6, task, "top-k", "top-k", "top", 2, 1, 0.70), 6, 0.10, 10.0 / 18));
+        write(odd, costs(run("odd", LARGE, 6, task, guided, "partial", "auto", 2, 1, 0.75), 5, 0.09, 9.0 / 18));
+        Path out = tmp.resolve("odd-out");
+        SweepReport.read(List.of(odd)).write(out);
+        CSVFormat rfc = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get();
+        try (CSVParser p = CSVParser.parse(Files.readString(out.resolve("report.csv")), rfc)) {
+            List<CSVRecord> lines = p.getRecords();
+            assertEquals(4, lines.size(), "a task line and an average line per method");
+            CSVRecord g = lines.stream().filter(l -> l.get("method").equals(guided) && l.get("task").equals(task))
+                    .findFirst().orElseThrow(() -> new AssertionError(lines.toString()));
+            assertEquals(LARGE, g.get("model"));
+            assertEquals(75, Double.parseDouble(g.get("mean")), EPS);
+            assertEquals("", g.get("std"), "one seed: no std");
+            assertEquals("5", g.get("head_layers"));
+        }
+        try (CSVParser p = CSVParser.parse(Files.readString(out.resolve("report-paired.csv")), rfc)) {
+            CSVRecord one = p.getRecords().get(0);
+            assertEquals(List.of(LARGE, guided, "top-k", task, "2", "1"), one.toList().subList(0, 6));
+            assertEquals(5, Double.parseDouble(one.get("mean_difference")), EPS);   // 75 − 70
+        }
     }
 
     /** RFC 4180 records (CRLF-terminated; quoted fields with doubled quotes), parsed independently of the writer. */
