@@ -76,10 +76,7 @@ final class RunResults {
         for (Path d : dirs) {
             if (!Files.isDirectory(d)) throw new IOException(d + ": not a directory");
             List<Path> found;
-            try (Stream<Path> s = Files.walk(d)) {
-                found = s.filter(p -> p.getFileName().toString().equals("result.json") && !movedAside(d.relativize(p)))
-                        .sorted().toList();
-            }
+            found = AtomicFiles.find(d, "result.json").stream().filter(p -> !movedAside(d.relativize(p))).toList();
             for (Path p : found) {
                 Run r = parse(p);
                 files++;

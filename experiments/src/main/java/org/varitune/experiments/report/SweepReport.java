@@ -445,15 +445,13 @@ public final class SweepReport {
     public static int nuPerLayer(List<Path> dirs, Path png) throws IOException {
         XYSeriesCollection ds = new XYSeriesCollection();
         for (Path d : dirs) {
-            try (Stream<Path> s = Files.walk(d)) {
-                for (Path p : s.filter(p -> p.getFileName().toString().equals("variability.json")).sorted().toList()) {
-                    JsonNode j = AtomicFiles.JSON.readTree(p.toFile());
-                    XYSeries xs = new XYSeries(j.path("task").asText(p.getParent().getFileName().toString()));
-                    for (JsonNode l : j.path("layers")) {
-                        if (l.path("nu").isNumber()) xs.add(l.get("layer").asInt(), l.get("nu").asDouble());   // null: undefined
-                    }
-                    ds.addSeries(xs);
+            for (Path p : AtomicFiles.find(d, "variability.json")) {
+                JsonNode j = AtomicFiles.JSON.readTree(p.toFile());
+                XYSeries xs = new XYSeries(j.path("task").asText(p.getParent().getFileName().toString()));
+                for (JsonNode l : j.path("layers")) {
+                    if (l.path("nu").isNumber()) xs.add(l.get("layer").asInt(), l.get("nu").asDouble());   // null: undefined
                 }
+                ds.addSeries(xs);
             }
         }
         if (ds.getSeriesCount() == 0) return 0;

@@ -418,14 +418,12 @@ public final class SweepRunner {
         Path runs = out.resolve("runs");
         if (!Files.isDirectory(runs)) return null;
         String want = fp.without(LABEL).sha256();
-        try (var s = Files.walk(runs)) {
-            for (Path p : s.filter(p -> p.getFileName().toString().equals("result.json")).sorted().toList()) {
-                JsonNode j = AtomicFiles.JSON.readTree(p.toFile());
-                boolean trained = DONE.equals(j.path("status").asText()) && !j.has("equivalent_to");
-                if (!trained || id.equals(j.path("id").asText())) continue;
-                Fingerprint other = Fingerprint.fromJson(j.get("fingerprint"), p.toString());
-                if (other != null && want.equals(other.without(LABEL).sha256())) return j;
-            }
+        for (Path p : AtomicFiles.find(runs, "result.json")) {               // other shards write here meanwhile
+            JsonNode j = AtomicFiles.JSON.readTree(p.toFile());
+            boolean trained = DONE.equals(j.path("status").asText()) && !j.has("equivalent_to");
+            if (!trained || id.equals(j.path("id").asText())) continue;
+            Fingerprint other = Fingerprint.fromJson(j.get("fingerprint"), p.toString());
+            if (other != null && want.equals(other.without(LABEL).sha256())) return j;
         }
         return null;
     }
