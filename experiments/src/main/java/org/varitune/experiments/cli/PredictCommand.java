@@ -322,7 +322,49 @@ public final class PredictCommand implements Callable<Integer> {
             }
             System.out.println("wrote " + file + " (" + in.size() + " rows)");
         }
+        if (task == GlueTask.MNLI && split.equals("test")) diagnostic(p, dir);
         return 0;
+    }
+
+    /**
+     * GLUE's {@code AX.tsv}: the MNLI model's predictions on the diagnostic set ({@code diagnostic/diagnostic.tsv} or
+     * {@code AX/test.tsv} of the GLUE directory, columns {@code index, sentence1, sentence2}). Skipped, with a note,
+     * when the directory has neither.
+     */
+    private void diagnostic(Predictor p, Path dir) throws IOException {
+        Path root = Files.isDirectory(data.resolve(GlueTask.MNLI.dirName())) ? data : data.toAbsolutePath().getParent();
+        Path file = null;
+        for (Path f : List.of(root.resolve("diagnostic/diagnostic.tsv"), root.resolve("AX/test.tsv"))) {
+            if (Files.isRegularFile(f)) { file = f; break; }
+        }
+        if (file == null) {
+            System.out.println("no diagnostic/diagnostic.tsv or AX/test.tsv under " + root + ": AX.tsv not written");
+            return;
+        }
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        List<String> header = List.of(lines.get(0).split("\t", -1));
+        int a = header.indexOf("sentence1"), b = header.indexOf("sentence2");
+        if (a < 0 || b < 0) throw new IllegalArgumentException(file + ": expected columns sentence1 and sentence2, got " + header);
+        List<Input> in = new ArrayList<>();
+        for (int i = 1; i < lines.size(); i++) {
+            if (lines.get(i).isEmpty()) continue;
+            String[] f = lines.get(i).split("\t", -1);
+            if (f.length != header.size()) {
+                throw new IllegalArgumentException(file + " line " + (i + 1) + ": " + f.length + " fields, the header has " + header.size());
+            }
+            in.add(new Input(f[a], f[b], i));
+        }
+        Path out = dir.resolve("AX.tsv");
+        try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8);
+             CSVPrinter tsv = new CSVPrinter(w, CSVFormat.TDF.builder().setRecordSeparator('\n').get())) {
+            tsv.printRecord("index", "prediction");
+            for (int from = 0; from < in.size(); from += CHUNK) {
+                List<Input> chunk = in.subList(from, Math.min(in.size(), from + CHUNK));
+                float[] logits = p.logits(chunk);
+                for (int i = 0; i < chunk.size(); i++) tsv.printRecord(from + i, p.labels.get(argmax(logits, i, p.k)));
+            }
+        }
+        System.out.println("wrote " + out + " (" + in.size() + " rows)");
     }
 
     /** GLUE's file name of a split's submission: {@code SST-2.tsv}; MNLI {@code MNLI-m.tsv}, {@code MNLI-mm.tsv}. */

@@ -261,6 +261,35 @@ class DataFilesCommandTest {
         assertEquals("STS-B.tsv", PredictCommand.submissionName(org.varitune.experiments.data.GlueTask.STSB, "test"));
     }
 
+    @Test
+    void predictWritesMnlisMatchedMismatchedAndDiagnosticSubmissions() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        Path glue = TinySetupAccess.glueAll(tmp.resolve("glue"), 24, 12, 9);
+        for (String split : List.of("test_matched", "test_mismatched")) {
+            List<String> lines = new ArrayList<>(List.of("index\tpromptID\tpairID\tgenre\tsentence1\tsentence2"));
+            for (int i = 0; i < 5; i++) lines.add(i + "\t" + i + "\t" + i + "e\tfiction\tthe movie is good\tthe plot is " + TinySetup.NEGATIVE.get(i));
+            Files.write(glue.resolve("MNLI").resolve(split + ".tsv"), lines);
+        }
+        Files.createDirectories(glue.resolve("diagnostic"));
+        Files.write(glue.resolve("diagnostic/diagnostic.tsv"), List.of("index\tsentence1\tsentence2", "0\tthe cast\tthe film",
+                "1\ta story\tthe plot", "2\tgood\tbad"));
+        Path out = tmp.resolve("run");
+        run("train", "--model", model.toString(), "--glue-task", "mnli", "--data", glue.toString(), "--mode", "full",
+                "--epochs", "1", "--batch-size", "8", "--max-length", "16", "--out", out.toString());
+        Path sub = tmp.resolve("submission");
+        run("predict", "--model", out.resolve("model").toString(), "--glue-task", "mnli", "--data", glue.toString(),
+                "--output", sub.toString());
+        java.util.Map<String, Integer> rows = java.util.Map.of("MNLI-m.tsv", 5, "MNLI-mm.tsv", 5, "AX.tsv", 3);
+        for (var e : rows.entrySet()) {
+            List<String> lines = Files.readAllLines(sub.resolve(e.getKey()));
+            assertEquals("index\tprediction", lines.get(0), e.getKey());
+            assertEquals(e.getValue() + 1, lines.size(), e.getKey());
+            for (int i = 1; i < lines.size(); i++) {
+                assertTrue(lines.get(i).matches((i - 1) + "\t(contradiction|entailment|neutral)"), e.getKey() + ": " + lines.get(i));
+            }
+        }
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
