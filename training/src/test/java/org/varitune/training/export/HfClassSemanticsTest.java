@@ -58,10 +58,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HfClassSemanticsTest extends TestBase {
     /**
      * Normalised logits error {@code max|varitune − oracle| / max|oracle|} of a stock-class export, float32 varitune vs
-     * the double oracle of HF's class. Worst observed 4.5e-7 (roberta-lora: LoRA unmerged in varitune, merged in the
-     * export; FastCpuKernels), the others 1.1e-7 to 2.9e-7.
+     * the double oracle of HF's class. Worst observed over OpenBLAS unset/Haswell/SkylakeX and the pure-Java GEMM
+     * ({@code tools/tolerances/observe.sh}): 7.1e-7 (roberta-lora: LoRA unmerged in varitune, merged in the export;
+     * pure-Java GEMM), the others at most 6.0e-7.
      */
-    static final double HF_CLASS_TOL = 5e-6;
+    static final double HF_CLASS_TOL = 7e-6;
     /**
      * Below this, a model HF's class does not compute would pass for one it does: the stock class's logits of the
      * mean-pooling and adapter exports differ from varitune's by 0.039 (roberta mean-with-special) to 2.0

@@ -38,8 +38,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * three AdamW steps, and the merged weights after them.
  */
 class LoraFixtureTest extends TestBase {
-    /** Logits and loss; worst observed over OpenBLAS unset/Haswell/SkylakeX and the pure-Java GEMM: 5.6e-7. */
-    static final double LOGITS_TOL = 5e-6;
+    /**
+     * Logits and loss; worst observed over OpenBLAS unset/Haswell/SkylakeX and the pure-Java GEMM (whole suite,
+     * {@code tools/tolerances/observe.sh}): 9.2e-7 (tiny-bert, OPENBLAS_CORETYPE=Haswell).
+     */
+    static final double LOGITS_TOL = 1e-5;
     /**
      * Per-tensor normalised gradient error; worst observed over the same four configurations 1.04e-5 (tiny-roberta
      * layer 1 query lora_A, pure-Java GEMM), the size of the fixture's own float32 error (README: 9.7e-6 vs float64).
