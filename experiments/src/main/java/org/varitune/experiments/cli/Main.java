@@ -43,8 +43,8 @@ public final class Main implements Runnable {
         spelled(cl, PrefixCachePolicy.class);
         spelled(cl, Adapter.Activation.class);
         spelled(cl, org.varitune.experiments.data.DataFileOptions.TaskType.class);
-        spelled(cl, org.varitune.transformer.model.LinearRole.class);
-        spelled(cl, org.varitune.training.method.LoraTuning.Layers.class);
+        CommandLine train = cl.getSubcommands().get("train");             // the tuning methods' own options
+        ((TrainCommand) train.getCommand()).addMethodOptions(train.getCommandSpec());
         return cl;
     }
 

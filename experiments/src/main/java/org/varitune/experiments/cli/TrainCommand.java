@@ -20,7 +20,13 @@ import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.EncoderConfig;
 import org.varitune.transformer.tokenize.Tokenizer;
 import org.varitune.transformer.tokenize.Tokenizers;
+import org.varitune.training.method.MethodOption;
+import org.varitune.training.method.TuningMethods;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.IGetter;
+import picocli.CommandLine.Model.ISetter;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -93,14 +99,11 @@ public final class TrainCommand implements Callable<Integer> {
             + " --attention-adapter.") String outputAdapter;
     @Option(names = "--adapter-activation", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}, the authors').")
     Adapter.Activation adapterActivation = D.adapterActivation();
-    @Option(names = "--lora-rank", description = "LoRA rank r (default 8, PEFT's).") Integer loraRank;
-    @Option(names = "--lora-alpha", description = "LoRA alpha; the update is scaled by alpha/r (default 8, PEFT's).") Double loraAlpha;
-    @Option(names = "--lora-dropout", description = "Dropout on the LoRA branch's input (default 0, PEFT's).") Double loraDropout;
-    @Option(names = "--lora-targets", split = ",", description = "Linears by role: query, key, value, attention-output, "
-            + "intermediate, output (default query,value, PEFT's for BERT/RoBERTa/DistilBERT).")
-    List<org.varitune.transformer.model.LinearRole> loraTargets;
-    @Option(names = "--lora-layers", description = "tuned (the plan's tuned layers, default) or all (every layer up to the head).")
-    org.varitune.training.method.LoraTuning.Layers loraLayers;
+    /**
+     * The tuning methods' options given ({@code lora-rank -> 16}), as given: their flags are not declared here but
+     * added from the registry ({@link #addMethodOptions}); the method parses them.
+     */
+    final Map<String, String> methodOptions = new java.util.TreeMap<>();
     @Option(names = "--head-pooling", description = "What the classification head pools: ${COMPLETION-CANDIDATES} (default "
             + "${DEFAULT-VALUE}). mean = text tokens, specials excluded; mean-with-special = every non-pad token; "
             + "first-token = [CLS] / <s>, HF's heads.")
@@ -150,8 +153,33 @@ public final class TrainCommand implements Callable<Integer> {
         if (adapterSize != null) b.adapterBottleneck(adapterSize);
         if (attentionAdapter != null) b.attentionAdapter(parseSite("--attention-adapter", attentionAdapter));
         if (outputAdapter != null) b.outputAdapter(parseSite("--output-adapter", outputAdapter));
-        b.lora(D.lora().with(loraRank, loraAlpha, loraDropout, loraTargets, loraLayers));
+        b.methodOptions(methodOptions);
         return b.build();
+    }
+
+    /**
+     * Adds every registered tuning-method option ({@link TuningMethods#allOptions()}) to {@code spec}, this command's:
+     * {@code --lora-rank=R} etc., with the method's help text; a value lands in {@link #methodOptions} as given.
+     * {@link Main#commandLine()} calls it, so that a method with options needs no edit here.
+     */
+    void addMethodOptions(CommandSpec spec) {
+        for (MethodOption<?> o : TuningMethods.allOptions()) {
+            spec.addOption(OptionSpec.builder(o.flag()).type(String.class).paramLabel(o.label()).description(o.help())
+                    .setter(new ISetter() {
+                        @Override
+                        public <T> T set(T value) {
+                            String before = value == null ? methodOptions.remove(o.name())
+                                    : methodOptions.put(o.name(), (String) value);
+                            @SuppressWarnings("unchecked") T t = (T) before;
+                            return t;
+                        }
+                    })
+                    .getter(new IGetter() {
+                        @Override
+                        @SuppressWarnings("unchecked")
+                        public <T> T get() { return (T) methodOptions.get(o.name()); }
+                    }).build());
+        }
     }
 
     /**

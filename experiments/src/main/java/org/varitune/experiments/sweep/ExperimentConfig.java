@@ -1,6 +1,9 @@
 package org.varitune.experiments.sweep;
 
+import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import org.varitune.training.method.TuningMethods;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -226,9 +229,13 @@ public record ExperimentConfig(
      *                         dropout on, as the authors' scripts run them); default {@code cached}
      * @param attentionAdapter the adapter after {@code attention.output.dense} (adapters runs); {@code size: 0} = none
      * @param outputAdapter    the adapter after {@code output.dense} (the FFN); {@code size: 0} = none
-     * @param loraRank         lora runs: r ({@code --lora-rank}); lora_alpha, lora_dropout, lora_targets (a list of
-     *                         roles: query, key, value, attention-output, intermediate, output) and lora_layers
-     *                         ({@code tuned} or {@code all}) likewise; defaults PEFT's (8, 8, 0, [query, value], tuned)
+     * @param methodOptions    the tuning methods' options, YAML key -> value as given (a list is joined with
+     *                         commas): every key a method declares ({@link TuningMethods#allOptions()}; LoRA's
+     *                         {@code lora_rank}, {@code lora_alpha}, {@code lora_dropout}, {@code lora_targets} as a
+     *                         list or a comma string, {@code lora_layers}), read generically; any other key is an
+     *                         unknown key. Merged key by key. The shared block and task_overrides may hold options of
+     *                         any method: each reaches only the runs of its method (as adapter_size reaches only
+     *                         adapters runs); a method's own {@code train:} may hold only its mode's options.
      */
     public record Train(@JsonProperty("epochs") Integer epochs,
                         @JsonProperty("lr") Double lr,
@@ -248,11 +255,7 @@ public record ExperimentConfig(
                         @JsonProperty("tune_last_layer") Integer tuneLastLayer,
                         @JsonProperty("attention_adapter") AdapterSite attentionAdapter,
                         @JsonProperty("output_adapter") AdapterSite outputAdapter,
-                        @JsonProperty("lora_rank") Integer loraRank,
-                        @JsonProperty("lora_alpha") Double loraAlpha,
-                        @JsonProperty("lora_dropout") Double loraDropout,
-                        @JsonProperty("lora_targets") List<org.varitune.transformer.model.LinearRole> loraTargets,
-                        @JsonProperty("lora_layers") org.varitune.training.method.LoraTuning.Layers loraLayers) {
+                        @JsonAnySetter @JsonDeserialize(contentUsing = OptionText.class) Map<String, String> methodOptions) {
         /** Every field at {@link TrainConfig}'s default, except {@code lr} and {@code warmup_steps} (unset). */
         public static final Train DEFAULTS = defaults();
 
@@ -261,10 +264,29 @@ public record ExperimentConfig(
             return new Train(d.epochs(), null, d.batchSize(), d.maxLength(), d.warmupRatio(), d.weightDecay(),
                     d.maxGradNorm(), d.outputAdapter().bottleneck(), 0, d.earlyStoppingPatience(), null,
                     d.gradAccumulation(), d.adapterActivation(), d.headPooling(), d.prefixPolicy(), null, null, null,
-                    null, null, null, null, null);
+                    Map.of());
+        }
+
+        /** The keys a {@code train:} block may hold: the fields', then the methods' options'. */
+        static List<String> keys() {
+            List<String> keys = new java.util.ArrayList<>();
+            for (var c : Train.class.getRecordComponents()) {
+                JsonProperty p = c.getAccessor().getAnnotation(JsonProperty.class);
+                if (p != null) keys.add(p.value());
+            }
+            TuningMethods.allOptions().forEach(o -> keys.add(o.yamlKey()));
+            return keys;
         }
 
         public Train {
+            java.util.TreeMap<String, String> options = new java.util.TreeMap<>();
+            if (methodOptions != null) {
+                for (var e : methodOptions.entrySet()) {
+                    if (TuningMethods.optionByYamlKey(e.getKey()).isEmpty()) throw new UnknownKey(e.getKey());
+                    if (e.getValue() != null) options.put(e.getKey(), e.getValue());   // ~: inherit
+                }
+            }
+            methodOptions = java.util.Collections.unmodifiableSortedMap(options);
             if (warmupSteps != null && warmupSteps < 0) throw new IllegalArgumentException("warmup_steps " + warmupSteps + " must be >= 0");
             if (tuneLastLayer != null && tuneLastLayer < 1) {
                 throw new IllegalArgumentException("tune_last_layer " + tuneLastLayer + " must be a layer number >= 1");
@@ -276,7 +298,7 @@ public record ExperimentConfig(
                      Double weightDecay, Double maxGradNorm, Integer adapterSize, Integer maxTrainExamples,
                      Integer earlyStopping) {
             this(epochs, lr, batchSize, maxLength, warmupRatio, weightDecay, maxGradNorm, adapterSize, maxTrainExamples,
-                    earlyStopping, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                    earlyStopping, null, null, null, null, null, null, null, null, Map.of());
         }
 
         /** This record with every non-null field of {@code o} taking precedence (adapter sites field by field). */
@@ -296,10 +318,22 @@ public record ExperimentConfig(
                     o.prefixPolicy != null ? o.prefixPolicy : prefixPolicy,
                     o.tuneLastLayer != null ? o.tuneLastLayer : tuneLastLayer,
                     AdapterSite.merge(attentionAdapter, o.attentionAdapter),
-                    AdapterSite.merge(outputAdapter, o.outputAdapter),
-                    o.loraRank != null ? o.loraRank : loraRank, o.loraAlpha != null ? o.loraAlpha : loraAlpha,
-                    o.loraDropout != null ? o.loraDropout : loraDropout,
-                    o.loraTargets != null ? o.loraTargets : loraTargets, o.loraLayers != null ? o.loraLayers : loraLayers);
+                    AdapterSite.merge(outputAdapter, o.outputAdapter), merge(methodOptions, o.methodOptions));
+        }
+
+        private static Map<String, String> merge(Map<String, String> base, Map<String, String> o) {
+            Map<String, String> m = new java.util.TreeMap<>(base);
+            m.putAll(o);
+            return m;
+        }
+
+        /** This record keeping only the method options of {@code mode}'s method. */
+        Train withOptionsOf(TuningMode mode) {
+            Map<String, String> kept = new java.util.TreeMap<>(methodOptions);
+            kept.keySet().removeIf(k -> !TuningMethods.isOptionOf(TuningMethods.optionByYamlKey(k).orElseThrow().name(), mode));
+            return new Train(epochs, lr, batchSize, maxLength, warmupRatio, weightDecay, maxGradNorm, adapterSize,
+                    maxTrainExamples, earlyStopping, warmupSteps, gradAccumulation, adapterActivation, headPooling,
+                    prefixPolicy, tuneLastLayer, attentionAdapter, outputAdapter, kept);
         }
 
         /**
@@ -324,8 +358,7 @@ public record ExperimentConfig(
             int size = adapterSize != null ? adapterSize : DEFAULTS.adapterSize();
             b.attentionAdapter(AdapterSite.resolve(attentionAdapter, size));
             b.outputAdapter(AdapterSite.resolve(outputAdapter, size));
-            b.lora(org.varitune.training.method.LoraTuning.Config.DEFAULTS.with(loraRank, loraAlpha, loraDropout,
-                    loraTargets, loraLayers));
+            methodOptions.forEach((k, v) -> b.methodOption(TuningMethods.optionByYamlKey(k).orElseThrow().name(), v));
             return b;
         }
     }
@@ -363,13 +396,51 @@ public record ExperimentConfig(
         }
     }
 
-    /** The hyperparameters of one run: shared ones, then the task's overrides, then the method's. */
+    /**
+     * The hyperparameters of one run: shared ones, then the task's overrides, then the method's. Of the shared and the
+     * task's method options, only those of the method's mode are kept; the method's own are kept all (another mode's
+     * is then an error, see {@link TuningMethods#check}).
+     */
     public Train trainFor(String task, String methodName) {
         Train t = train;
         Train o = taskOverrides.get(task);
         if (o != null) t = t.overriddenBy(o);
-        for (Method m : methods) if (m.name().equals(methodName) && m.train() != null) t = t.overriddenBy(m.train());
+        for (Method m : methods) {
+            if (!m.name().equals(methodName)) continue;
+            t = t.withOptionsOf(Spelled.parse(TuningMode.class, m.mode(), "method '" + m.name() + "': mode"));
+            if (m.train() != null) t = t.overriddenBy(m.train());
+        }
         return t;
+    }
+
+    /** A key of a {@code train:} block that is neither a field nor a registered method option. */
+    static final class UnknownKey extends IllegalArgumentException {
+        final String key;
+
+        UnknownKey(String key) {
+            super("unknown key '" + key + "'");
+            this.key = key;
+        }
+    }
+
+    /** A method option's value as text: a scalar as written, a list of scalars joined with commas. */
+    static final class OptionText extends com.fasterxml.jackson.databind.JsonDeserializer<String> {
+        @Override
+        public String deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            com.fasterxml.jackson.databind.JsonNode n = p.readValueAsTree();
+            if (n.isValueNode()) return n.asText();
+            if (n.isArray()) {
+                java.util.StringJoiner j = new java.util.StringJoiner(",");
+                for (var item : n) {
+                    if (!item.isValueNode() || item.isNull()) {
+                        throw JsonMappingException.from(p, "expected a value or a list of values, got a list holding " + item);
+                    }
+                    j.add(item.asText());
+                }
+                return j.toString();
+            }
+            throw JsonMappingException.from(p, "expected a value or a list of values, got " + n);
+        }
     }
 
     /**
@@ -416,9 +487,7 @@ public record ExperimentConfig(
         spelled(m, PrefixCachePolicy.class);
         spelled(m, Adapter.Activation.class);
         spelled(m, Adapter.Init.class);
-        spelled(m, org.varitune.transformer.model.LinearRole.class);
         spelled(m, org.varitune.experiments.data.DataFileOptions.TaskType.class);
-        spelled(m, org.varitune.training.method.LoraTuning.Layers.class);
         spelled(m, Adapter.Position.class);
         return m;
     }
@@ -478,6 +547,15 @@ public record ExperimentConfig(
                     + " (in " + path(e) + ")" + (hint == null ? "" : ": " + hint) + "; known keys: "
                     + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")), e);
         } catch (JsonMappingException e) {
+            Throwable cause = e;
+            while (cause.getCause() != null && cause.getCause() != cause && !(cause instanceof UnknownKey)) cause = cause.getCause();
+            if (cause instanceof UnknownKey u) {                 // a train: block's key (methods' options read generically)
+                String hint = KEY_HINTS.get("Train." + u.key);
+                throw new IOException(file + ": unknown key '" + u.key + "' at " + keyLine(text, u.key, e) + " (in "
+                        + (path(e).equals("the top level") ? "" : path(e) + ".") + u.key + ")"
+                        + (hint == null ? "" : ": " + hint) + "; known keys: "
+                        + Train.keys().stream().sorted().collect(Collectors.joining(", ")), e);
+            }
             if (e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("No content to map")) {
                 throw new IOException(file + ": line 1: the document is empty; expected a mapping with the keys name, "
                         + "model, tasks and methods", e);

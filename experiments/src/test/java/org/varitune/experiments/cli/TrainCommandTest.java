@@ -164,4 +164,27 @@ class TrainCommandTest {
             assertEquals(yaml.trainFor("rte", "full").applyTo(TrainConfig.builder().mode(m)).build(), cmd.config(), m.spelling());
         }
     }
+
+    @Test
+    void theMethodsOptionsAreFlagsOfTrainListedInItsHelpAndCheckedByTheMethod() throws Exception {
+        String help = run(0, "train", "--help");
+        assertTrue(help.contains("--lora-rank=R") && help.contains("LoRA rank r (default 8, PEFT's)."), help);
+        assertTrue(help.contains("--lora-targets=ROLE[,ROLE...]") && help.contains("--lora-layers=tuned|all"), help);
+        var parsed = Main.commandLine().parseArgs("train", "--mode", "lora", "--lora-rank", "4", "--lora-targets",
+                "query,intermediate", "--lora-layers", "all", "--out", "unused");
+        TrainCommand cmd = (TrainCommand) parsed.subcommand().commandSpec().userObject();
+        assertEquals(TrainConfig.builder().mode(TuningMode.LORA).methodOption("lora-rank", "4")
+                .methodOption("lora-targets", "query,intermediate").methodOption("lora-layers", "all").build(), cmd.config());
+        assertEquals("r=4,alpha=8.0,dropout=0.0,targets=query+intermediate,layers=all", cmd.config().toMap().get("lora"));
+
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        String out = tmp.resolve("o").toString();
+        String text = run(2, "train", "--model", model.toString(), "--mode", "partial", "--lora-rank", "4", "--out", out);
+        assertTrue(text.contains("--lora-rank (lora_rank) is an option of lora, not of partial"), text);
+        text = run(2, "train", "--model", model.toString(), "--mode", "lora", "--lora-rnk", "4", "--out", out);
+        assertTrue(text.contains("Unknown options: '--lora-rnk'") && text.contains("Possible solutions: --lora-rank"), text);
+        text = run(2, "train", "--model", model.toString(), "--mode", "lora", "--lora-alpha", "NaN", "--out", out);
+        assertTrue(text.contains("--lora-alpha (lora_alpha) 'NaN': not a finite decimal number"), text);
+        assertTrue(Files.notExists(tmp.resolve("o")), "rejected before any file is written");
+    }
 }

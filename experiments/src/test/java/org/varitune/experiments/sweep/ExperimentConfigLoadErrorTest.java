@@ -112,4 +112,23 @@ class ExperimentConfigLoadErrorTest {
     void rejectsAnUnknownNuPoolingAtLoadTime() throws IOException {
         assertRejected(write(VALID + "variability:\n  pooling: max\n"), "'max'", "variability.pooling", "line 7");
     }
+
+    @Test
+    void rejectsAnUnknownMethodOptionAndAnOptionOfAnotherModeNamingThem() throws IOException {
+        IOException e = assertRejected(write(VALID + "train:\n  epochs: 3\n  lora_rnk: 4\n"), "unknown key 'lora_rnk' at line 8",
+                "(in train.lora_rnk)", "known keys: ", "lora_rank", "epochs");
+        assertTrue(!e.getMessage().contains("lora_rnk,"), "the unknown key is not listed as known: " + e.getMessage());
+        assertRejected(write(VALID + "task_overrides:\n  rte: {lora-rank: 4}\n"), "unknown key 'lora-rank' at line 7");
+        assertRejected(write("name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: p, mode: partial, k: [1], "
+                + "train: {lora_rank: 4}}\n"), "method 'p'", "--lora-rank (lora_rank) is an option of lora, not of partial");
+    }
+
+    @Test
+    void rejectsAMethodOptionValueNamingTheKeyAndTheValue() throws IOException {
+        String lora = "name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: l, mode: lora, k: [1]}\ntrain:\n";
+        assertRejected(write(lora + "  lora_rank: 0\n"), "method 'l'", "--lora-rank (lora_rank) '0'", "must be >= 1");
+        assertRejected(write(lora + "  lora_targets: [query, wq]\n"), "lora_targets", "'wq' is not one of");
+        assertRejected(write(lora + "  lora_targets: {q: 1}\n"), "lora_targets", "expected a value or a list of values", "line 7");
+        assertRejected(write(lora + "  lora_layers: [[all]]\n"), "lora_layers", "expected a value or a list of values");
+    }
 }

@@ -252,4 +252,25 @@ class ExperimentConfigTest {
                 write(HEAD + "train:\n  batch_size: 4\n  grad_accumulation: 8\n"), Map.of()));
         assertTrue(e.getMessage().contains("task 'rte', method 'full': train config: gradAccumulation = 8"), e.getMessage());
     }
+
+    @Test
+    void methodOptionsMergeKeyByKeyAndReachOnlyTheRunsOfTheirMethod() throws IOException {
+        ExperimentConfig c = ExperimentConfig.read(write("name: x\nmodel: m\ntasks: [rte, sst2]\nmethods:\n"
+                + "  - {name: full, mode: full}\n"
+                + "  - {name: l, mode: lora, k: [1], train: {lora_alpha: 4}}\n"
+                + "  - {name: l2, mode: lora, k: [1], train: {lora_targets: 'query, intermediate', lora_layers: all}}\n"
+                + "train:\n  lora_rank: 16\n  lora_targets: [query, key]\n"
+                + "task_overrides:\n  rte: {lora_rank: 2}\n"), Map.of());
+        assertEquals(Map.of("lora_alpha", "4", "lora_rank", "2", "lora_targets", "query,key"), c.trainFor("rte", "l").methodOptions());
+        assertEquals(Map.of("lora_alpha", "4", "lora_rank", "16", "lora_targets", "query,key"), c.trainFor("sst2", "l").methodOptions());
+        assertEquals(Map.of(), c.trainFor("rte", "full").methodOptions(), "LoRA's options do not reach full runs");
+        TrainConfig l = c.trainFor("rte", "l").applyTo(TrainConfig.builder().mode(TuningMode.LORA)).build();
+        assertEquals(TrainConfig.builder().mode(TuningMode.LORA).methodOption("lora-rank", "2").methodOption("lora-alpha", "4")
+                .methodOption("lora-targets", "query,key").build(), l);
+        assertEquals("r=2,alpha=4.0,dropout=0.0,targets=query+key,layers=tuned", l.toMap().get("lora"));
+        TrainConfig l2 = c.trainFor("sst2", "l2").applyTo(TrainConfig.builder().mode(TuningMode.LORA)).build();
+        assertEquals("r=16,alpha=8.0,dropout=0.0,targets=query+intermediate,layers=all", l2.toMap().get("lora"),
+                "a comma string and a list give the same targets");
+        assertEquals(TrainConfig.builder().build(), c.trainFor("rte", "full").applyTo(TrainConfig.builder()).build());
+    }
 }

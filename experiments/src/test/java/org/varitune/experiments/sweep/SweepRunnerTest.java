@@ -86,7 +86,7 @@ class SweepRunnerTest {
         Path glue = TinySetupAccess.glueAll(tmp.resolve("glue"), 24, 12, 9);
         ExperimentConfig.AdapterSite small = new ExperimentConfig.AdapterSite(4, null, null, null);
         ExperimentConfig.Train tiny = new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, null, null, null,
-                null, null, null, null, null, null, small, small, null, null, null, null, null);
+                null, null, null, null, null, null, small, small, Map.of());
         for (String file : List.of("authors/roberta-large-finetune.yaml", "authors/roberta-large-ef-adapters.yaml")) {
             ExperimentConfig c = ExperimentConfig.read(ExperimentConfigTest.configs().resolve(file),
                     Map.of("MODEL_DIR", model.toString(), "GLUE_DIR", glue.toString()));
@@ -94,7 +94,7 @@ class SweepRunnerTest {
             for (ExperimentConfig.Method m : c.methods()) {
                 ExperimentConfig.Train mt = m.train() == null ? null : new ExperimentConfig.Train(null, null, null, null,
                         null, null, null, null, null, null, null, null, null, null, null,
-                        m.train().tuneLastLayer() == null ? null : 2, null, null, null, null, null, null, null);
+                        m.train().tuneLastLayer() == null ? null : 2, null, null, Map.of());
                 methods.add(new ExperimentConfig.Method(m.name(), m.mode(), m.headLayer(), m.mode().equals("full") ? null
                         : List.of(1), mt));
             }

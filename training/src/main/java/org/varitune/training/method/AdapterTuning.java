@@ -21,6 +21,9 @@ import java.util.Set;
  */
 public record AdapterTuning(Adapter.Site attention, Adapter.Site output, Adapter.Activation activation) implements TuningMethod {
 
+    /** The default peak learning rate of adapters runs: 1e-4, this project's choice (freshly initialised modules). */
+    public static final double DEFAULT_LR = 1e-4;
+
     public AdapterTuning {
         if (attention == null && output == null) throw new IllegalArgumentException("adapters: no site (attention and output both none)");
         java.util.Objects.requireNonNull(activation, "activation");

@@ -14,6 +14,7 @@ import org.varitune.transformer.tensor.Parameter;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
@@ -46,7 +47,7 @@ public final class LoraTuning implements TuningMethod {
     }
 
     /**
-     * LoRA's options, with PEFT's {@code LoraConfig} defaults.
+     * LoRA's options, with PEFT's {@code LoraConfig} defaults ({@link #OPTIONS} reads them from a run).
      *
      * @param rank    r ({@code --lora-rank}, {@code lora_rank}); default 8
      * @param alpha   {@code lora_alpha} ({@code --lora-alpha}); the update is scaled by alpha / r; default 8
@@ -74,11 +75,19 @@ public final class LoraTuning implements TuningMethod {
             }
         }
 
-        /** This config with every non-null argument replacing its field (the CLI's and the YAML's overrides). */
-        public Config with(Integer rank, Double alpha, Double dropout, List<LinearRole> targets, Layers layers) {
-            return new Config(rank != null ? rank : this.rank, alpha != null ? alpha : this.alpha,
-                    dropout != null ? dropout : this.dropout, targets != null ? targets : this.targets,
-                    layers != null ? layers : this.layers);
+        /** The config {@code options} (option name -> value as given) describe: each given one parsed, the others {@link #DEFAULTS}. */
+        public static Config of(Map<String, String> options) {
+            return new Config(RANK.value(options, DEFAULTS.rank), ALPHA.value(options, DEFAULTS.alpha),
+                    DROPOUT.value(options, DEFAULTS.dropout), TARGETS.value(options, DEFAULTS.targets),
+                    LAYERS.value(options, DEFAULTS.layers));
+        }
+
+        /** Every field as the option value that gives it ({@link #of} reads them back to this config). */
+        public Map<String, String> options() {
+            StringJoiner t = new StringJoiner(",");
+            targets.forEach(r -> t.add(r.spelling()));
+            return Map.of(RANK.name(), Integer.toString(rank), ALPHA.name(), Double.toString(alpha),
+                    DROPOUT.name(), Double.toString(dropout), TARGETS.name(), t.toString(), LAYERS.name(), layers.spelling());
         }
 
         /** alpha / r. */
@@ -92,9 +101,53 @@ public final class LoraTuning implements TuningMethod {
         }
     }
 
+    /** {@code --lora-rank} / {@code lora_rank}: r, at least 1. */
+    public static final MethodOption<Integer> RANK = new MethodOption<>("lora-rank", "R", "LoRA rank r (default 8, PEFT's).",
+            v -> atLeast(MethodOption.integer(v), 1));
+    /** {@code --lora-alpha} / {@code lora_alpha}: the update is scaled by alpha / r; finite and &gt; 0. */
+    public static final MethodOption<Double> ALPHA = new MethodOption<>("lora-alpha", "ALPHA",
+            "LoRA alpha; the update is scaled by alpha/r (default 8, PEFT's).", v -> {
+                double a = MethodOption.decimal(v);
+                if (!(a > 0)) throw new IllegalArgumentException("must be > 0");
+                return a;
+            });
+    /** {@code --lora-dropout} / {@code lora_dropout}: dropout on the branch's input, in [0, 1). */
+    public static final MethodOption<Double> DROPOUT = new MethodOption<>("lora-dropout", "P",
+            "Dropout on the LoRA branch's input (default 0, PEFT's).", v -> {
+                double p = MethodOption.decimal(v);
+                if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("outside [0, 1)");
+                return p;
+            });
+    /** {@code --lora-targets query,value} / {@code lora_targets: [query, value]}: the Linears by {@link LinearRole}. */
+    public static final MethodOption<List<LinearRole>> TARGETS = new MethodOption<>("lora-targets", "ROLE[,ROLE...]",
+            "Linears by role: query, key, value, attention-output, intermediate, output (default query,value, PEFT's "
+                    + "for BERT/RoBERTa/DistilBERT).", v -> {
+                List<LinearRole> roles = MethodOption.list(v, r -> MethodOption.spelled(LinearRole.class, r));
+                if (new HashSet<>(roles).size() != roles.size()) throw new IllegalArgumentException("names a Linear twice");
+                return roles;
+            });
+    /** {@code --lora-layers tuned|all}. */
+    public static final MethodOption<Layers> LAYERS = new MethodOption<>("lora-layers", "tuned|all",
+            "tuned (the plan's tuned layers, default) or all (every layer up to the head).",
+            v -> MethodOption.spelled(Layers.class, v));
+
+    /** LoRA's options, for the command line and the YAML ({@link TuningMethods} registers them). */
+    public static final List<MethodOption<?>> OPTIONS = List.of(RANK, ALPHA, DROPOUT, TARGETS, LAYERS);
+
+    /** The default peak learning rate of lora runs: 5e-4, this project's choice (freshly initialised modules). */
+    public static final double DEFAULT_LR = 5e-4;
+
+    private static int atLeast(int v, int min) {
+        if (v < min) throw new IllegalArgumentException("must be >= " + min);
+        return v;
+    }
+
     private final Config config;
 
     public LoraTuning(Config config) { this.config = Objects.requireNonNull(config, "config"); }
+
+    /** LoRA with the options of a run (option name -> value as given; see {@link Config#of}). */
+    public static LoraTuning of(Map<String, String> options) { return new LoraTuning(Config.of(options)); }
 
     public Config config() { return config; }
 
@@ -202,6 +255,12 @@ public final class LoraTuning implements TuningMethod {
     }
 
     @Override public String describe() { return "lora (" + config.spec() + ")"; }
+
+    /** {@link Config#spec()}, recorded under {@code lora}. */
+    @Override public java.util.Optional<String> recordedOptions() { return java.util.Optional.of(config.spec()); }
+
+    /** With {@code --lora-layers all}: LoRA in every layer 1..l, whatever k says. */
+    @Override public boolean tunesEveryLayerToTheHead() { return config.layers() == Layers.ALL; }
 
     /** Dropout sites of the LoRA branches: slot 16 + role of their layer (the encoder's own use slots 0..7). */
     static final int DROPOUT_SLOT = 16;

@@ -14,6 +14,12 @@ import java.util.Set;
 public final class WholeLayers implements TuningMethod {
     public static final WholeLayers INSTANCE = new WholeLayers();
 
+    /** The default peak learning rate of full, top-k and partial runs: 2e-5, in RoBERTa's GLUE grid {1e-5, 2e-5, 3e-5}. */
+    public static final double DEFAULT_LR = 2e-5;
+
+    /** The default peak learning rate of probe runs: 1e-3, this project's choice (only a fresh head trains). */
+    public static final double PROBE_LR = 1e-3;
+
     private WholeLayers() {}
 
     @Override

@@ -4,7 +4,8 @@ import org.varitune.training.LayerPlan;
 import org.varitune.training.PrefixCachePolicy;
 import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.TuningMode;
-import org.varitune.training.method.LoraTuning;
+import org.varitune.training.method.TuningMethod;
+import org.varitune.training.method.TuningMethods;
 import org.varitune.transformer.io.Spelled;
 import org.varitune.transformer.layers.Adapter;
 
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.SortedMap;
 
 /**
  * Everything that decides a training run, with a documented default per field (build one with {@link #builder()}).
@@ -44,11 +46,9 @@ import java.util.Set;
  *   --output-adapter         output_adapter        64-wide Houlsby adapter after output.dense's dropout
  *   --tune-last-layer        tune_last_layer       the head layer (the tuned block ends at the head)
  *   --adapter-activation     adapter_activation    relu    the authors' code
- *   --lora-rank              lora_rank             8       } HF PEFT's LoraConfig defaults
- *   --lora-alpha             lora_alpha            8       }
- *   --lora-dropout           lora_dropout          0       }
- *   --lora-targets           lora_targets          query,value  (PEFT's default targets for BERT/RoBERTa/DistilBERT)
- *   --lora-layers            lora_layers           tuned   (the plan's tuned layers; all = every layer to the head)
+ *   --lora-rank etc.         lora_rank etc.        each method's options: declared by its class (e.g.
+ *                                                          {@link org.varitune.training.method.LoraTuning#OPTIONS},
+ *                                                          PEFT's LoraConfig defaults), see {@link #methodOptions}
  *   --head-pooling           head_pooling          mean    see {@link #headPooling}
  *   --prefix-policy          prefix_policy         cached  see {@link PrefixCachePolicy}
  *   --early-stopping         early_stopping        0 (off)
@@ -69,7 +69,7 @@ import java.util.Set;
  *                              below M−k can be a cached prefix.
  * @param epochs                passes over the training set; default 10
  * @param lr                    peak learning rate; default by mode ({@link #defaultLr}): 2e-5 for FULL / TOP_K /
- *                              PARTIAL, 1e-4 for ADAPTERS, 1e-3 for PROBE
+ *                              PARTIAL, 1e-4 for ADAPTERS, 1e-3 for PROBE, 5e-4 for LORA
  * @param batchSize             examples per optimizer update (the effective batch); default 32
  * @param gradAccumulation      micro-batches each update is split into (ceil(batchSize/m) rows each), with the
  *                              loss of each weighted by its share of rows, so the update equals the large-batch one;
@@ -88,8 +88,13 @@ import java.util.Set;
  * @param outputAdapter         ADAPTERS: the adapter after {@code output.dense} (the FFN), or null for none there;
  *                              default {@link Adapter.Site#houlsby}(64). At least one of the two is required.
  * @param adapterActivation     adapter nonlinearity; default {@code relu} (the authors' code)
- * @param lora                  LORA: rank, alpha, dropout, target Linears, layers ({@link LoraTuning.Config});
- *                              default {@link LoraTuning.Config#DEFAULTS} (PEFT's). Recorded only under LORA.
+ * @param methodOptions         the options of the mode's tuning method, option name -> value as given
+ *                              ({@code lora-rank -> 16}); an immutable map sorted by name; default empty (the method's
+ *                              defaults). Declared by the method's class ({@link org.varitune.training.method.MethodOption})
+ *                              and checked by {@link TuningMethods#check}: an unknown option, an option of another
+ *                              mode's method or a value the method rejects is an error naming it. Not recorded as
+ *                              such: the run record holds the method's resolved options under the mode's name
+ *                              ({@code lora}), see {@link #toMap()}.
  * @param headPooling           what the head pools; default {@code mean} (the mean over text tokens, as the
  *                              variability metric pools). HF's heads use {@code first-token}, which is right at the
  *                              top layer of models pre-trained with a [CLS] objective but not for a head on a lower
@@ -113,7 +118,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
                           int batchSize, int gradAccumulation, int maxLength, double warmupRatio, int warmupSteps,
                           double weightDecay, double maxGradNorm, long initSeed, long dropoutSeed, long dataSeed,
                           Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation,
-                          LoraTuning.Config lora, Pooling headPooling, PrefixCachePolicy prefixPolicy,
+                          SortedMap<String, String> methodOptions, Pooling headPooling, PrefixCachePolicy prefixPolicy,
                           long cacheMemoryLimitBytes, int earlyStoppingPatience, int evalBatchSize,
                           int checkpointEverySteps, int bucketChunkBatches, boolean loadBestAtEnd) {
 
@@ -124,9 +129,11 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
     public TrainConfig {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(adapterActivation, "adapterActivation");
-        Objects.requireNonNull(lora, "lora");
-        require(mode != TuningMode.LORA || lora.layers() == LoraTuning.Layers.TUNED || tuneLastLayer == 0, "tuneLastLayer",
-                tuneLastLayer, "0 with lora layers 'all' (LoRA in every layer up to the head)");
+        try {
+            methodOptions = TuningMethods.check(mode, Objects.requireNonNull(methodOptions, "methodOptions"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train config: " + e.getMessage(), e);
+        }
         Objects.requireNonNull(headPooling, "headPooling");
         Objects.requireNonNull(prefixPolicy, "prefixPolicy");
         require(headLayer >= 0, "headLayer", headLayer, ">= 0 (0 = top layer)");
@@ -168,25 +175,30 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
      * @throws IllegalArgumentException naming the option, when the layers do not fit L (see {@link LayerPlan#of})
      */
     public LayerPlan layerPlan(int numLayers) {
-        // LoRA in every layer: the tuned block is 1..l whatever k says
-        boolean all = mode == TuningMode.LORA && lora.layers() == LoraTuning.Layers.ALL;
+        // a method in every layer (LoRA with layers all): the tuned block is 1..l whatever k says
+        boolean all = everyLayerToTheHead(TuningMethods.of(this));
         int k = all ? (headLayer == 0 ? numLayers : headLayer) : tuneLayers;
         return LayerPlan.of(numLayers, mode, headLayer == 0 ? OptionalInt.empty() : OptionalInt.of(headLayer), k,
                 tuneLastLayer == 0 ? OptionalInt.empty() : OptionalInt.of(tuneLastLayer), prefixPolicy);
     }
 
     /**
-     * The default peak learning rate of a mode: 2e-5 (FULL, TOP_K, PARTIAL), 1e-4 (ADAPTERS), 1e-3 (PROBE); used by
-     * {@code train} without {@code --lr} and by a YAML run without {@code lr}.
+     * Whether {@code method} tunes every layer up to the head ({@link TuningMethod#tunesEveryLayerToTheHead()});
+     * a tuned block ending below the head ({@code tuneLastLayer} &gt; 0) cannot be honoured then, and is an error.
      */
-    public static double defaultLr(TuningMode mode) {
-        return switch (mode) {
-            case FULL, TOP_K, PARTIAL -> 2e-5;
-            case ADAPTERS -> 1e-4;
-            case PROBE -> 1e-3;
-            case LORA -> 5e-4;
-        };
+    private boolean everyLayerToTheHead(TuningMethod method) {
+        boolean all = method.tunesEveryLayerToTheHead();
+        require(!all || tuneLastLayer == 0, "tuneLastLayer", tuneLastLayer, "0 with " + method.describe()
+                + " (the method is in every layer up to the head)");
+        return all;
     }
+
+    /**
+     * The default peak learning rate of a mode, registered with its method ({@link TuningMethods#defaultLr}): 2e-5
+     * (FULL, TOP_K, PARTIAL), 1e-4 (ADAPTERS), 1e-3 (PROBE), 5e-4 (LORA); used by {@code train} without {@code --lr}
+     * and by a YAML run without {@code lr}.
+     */
+    public static double defaultLr(TuningMode mode) { return TuningMethods.defaultLr(mode); }
 
     /** A builder holding every default. */
     public static Builder builder() { return new Builder(); }
@@ -200,7 +212,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         b.warmupRatio = warmupRatio; b.warmupSteps = warmupSteps; b.weightDecay = weightDecay;
         b.maxGradNorm = maxGradNorm; b.initSeed = initSeed; b.dropoutSeed = dropoutSeed; b.dataSeed = dataSeed;
         b.attentionAdapter = attentionAdapter; b.outputAdapter = outputAdapter; b.adapterActivation = adapterActivation;
-        b.lora = lora; b.headPooling = headPooling; b.prefixPolicy = prefixPolicy; b.cacheMemoryLimitBytes = cacheMemoryLimitBytes;
+        b.methodOptions.putAll(methodOptions); b.headPooling = headPooling; b.prefixPolicy = prefixPolicy; b.cacheMemoryLimitBytes = cacheMemoryLimitBytes;
         b.earlyStoppingPatience = earlyStoppingPatience; b.evalBatchSize = evalBatchSize;
         b.checkpointEverySteps = checkpointEverySteps; b.bucketChunkBatches = bucketChunkBatches;
         b.loadBestAtEnd = loadBestAtEnd;
@@ -209,18 +221,20 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
 
     /**
      * Every field by its name, in declaration order (enums as their spellings, e.g. {@code top-k}; adapter sites as
-     * their {@link Adapter.Site#spec()} or {@code none}; {@code lora} as its {@link LoraTuning.Config#spec()}, and
-     * only under LORA): the run record and the resume check.
+     * their {@link Adapter.Site#spec()} or {@code none}): the run record and the resume check. In place of
+     * {@code methodOptions}, the method's resolved options ({@link TuningMethod#recordedOptions()}) under the mode's
+     * name, for a method that has options: {@code lora: r=8,alpha=8.0,dropout=0.0,targets=query+value,layers=tuned}
+     * (the key LoRA runs recorded before options were the method's).
      */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
             try {
-                Object v = c.getAccessor().invoke(this);
-                if (v instanceof LoraTuning.Config lc) {
-                    if (mode == TuningMode.LORA) m.put(c.getName(), lc.spec());   // it decides nothing in other modes
+                if (c.getName().equals(METHOD_OPTIONS)) {
+                    TuningMethods.of(this).recordedOptions().ifPresent(spec -> m.put(mode.spelling(), spec));
                     continue;
                 }
+                Object v = c.getAccessor().invoke(this);
                 if (v == null && c.getType() == Adapter.Site.class) v = "none";
                 m.put(c.getName(), v instanceof Spelled e ? e.spelling() : v instanceof Adapter.Site st ? st.spec() : v);
             } catch (ReflectiveOperationException e) {
@@ -237,11 +251,22 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
     public static List<String> differingKeys(Map<String, ?> a, Map<String, ?> b) {
         List<String> keys = new ArrayList<>();
         for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
-            String k = c.getName();
-            if (OPERATIONAL.contains(k)) continue;
-            if (!sameValue(a.get(k), b.get(k))) keys.add(k + " (" + a.get(k) + " vs " + b.get(k) + ")");
+            List<String> ks = c.getName().equals(METHOD_OPTIONS) ? modeKeys() : List.of(c.getName());
+            for (String k : ks) {
+                if (OPERATIONAL.contains(k)) continue;
+                if (!sameValue(a.get(k), b.get(k))) keys.add(k + " (" + a.get(k) + " vs " + b.get(k) + ")");
+            }
         }
         return keys;
+    }
+
+    private static final String METHOD_OPTIONS = "methodOptions";
+
+    /** The keys {@link #toMap()} may record a method's options under: the modes' spellings. */
+    private static List<String> modeKeys() {
+        List<String> l = new ArrayList<>();
+        for (TuningMode m : TuningMode.values()) l.add(m.spelling());
+        return l;
     }
 
     private static boolean sameValue(Object x, Object y) {
@@ -263,7 +288,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         private long initSeed = 42, dropoutSeed = 42, dataSeed = 42;
         private Adapter.Site attentionAdapter = Adapter.Site.houlsby(64), outputAdapter = Adapter.Site.houlsby(64);
         private Adapter.Activation adapterActivation = Adapter.Activation.RELU;
-        private LoraTuning.Config lora = LoraTuning.Config.DEFAULTS;
+        private final Map<String, String> methodOptions = new java.util.TreeMap<>();
         private Pooling headPooling = Pooling.MEAN_NON_SPECIAL;
         private PrefixCachePolicy prefixPolicy = PrefixCachePolicy.CACHED;
         private long cacheMemoryLimitBytes = 2L << 30;
@@ -302,7 +327,14 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         /** The adapter after output.dense (the FFN), or null for none there. */
         public Builder outputAdapter(Adapter.Site v) { outputAdapter = v; return this; }
         public Builder adapterActivation(Adapter.Activation v) { adapterActivation = v; return this; }
-        public Builder lora(LoraTuning.Config v) { lora = v; return this; }
+        /** Sets one option of the mode's tuning method ({@code lora-rank}, {@code "16"}); a null value removes it. */
+        public Builder methodOption(String name, String value) {
+            if (value == null) methodOptions.remove(name);
+            else methodOptions.put(name, value);
+            return this;
+        }
+        /** Sets every option in {@code v} (name -> value as given), keeping the others set before. */
+        public Builder methodOptions(Map<String, String> v) { v.forEach(this::methodOption); return this; }
         public Builder headPooling(Pooling v) { headPooling = v; return this; }
         public Builder prefixPolicy(PrefixCachePolicy v) { prefixPolicy = v; return this; }
         public Builder cacheMemoryLimitBytes(long v) { cacheMemoryLimitBytes = v; return this; }
@@ -312,13 +344,25 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         public Builder bucketChunkBatches(int v) { bucketChunkBatches = v; return this; }
         public Builder loadBestAtEnd(boolean v) { loadBestAtEnd = v; return this; }
 
+        /**
+         * The config, validated: its fields, then its method (built once, so that options that conflict with each
+         * other or with the layers, e.g. LoRA in every layer with a tuned block ending below the head, fail here).
+         */
         public TrainConfig build() {
-            return new TrainConfig(mode, headLayer, tuneLayers, tuneLastLayer, epochs,
+            TrainConfig c = new TrainConfig(mode, headLayer, tuneLayers, tuneLastLayer, epochs,
                     lr == null ? defaultLr(mode) : lr, batchSize, gradAccumulation, maxLength, warmupRatio,
                     warmupSteps, weightDecay, maxGradNorm, initSeed, dropoutSeed, dataSeed, attentionAdapter,
-                    outputAdapter, adapterActivation, lora, headPooling, prefixPolicy,
+                    outputAdapter, adapterActivation, new java.util.TreeMap<>(methodOptions), headPooling, prefixPolicy,
                     cacheMemoryLimitBytes, earlyStoppingPatience, evalBatchSize, checkpointEverySteps,
                     bucketChunkBatches, loadBestAtEnd);
+            TuningMethod method;
+            try {
+                method = TuningMethods.of(c);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("train config: " + e.getMessage(), e);
+            }
+            c.everyLayerToTheHead(method);
+            return c;
         }
 
         private static Adapter.Site withBottleneck(Adapter.Site s, int v) {

@@ -148,7 +148,7 @@ class LoraTuningTest extends TestBase {
         for (LoraTuning.Layers layers : LoraTuning.Layers.values()) {
             SequenceClassifier m = TinyClassifiers.model(false, kernels, 3, Pooling.FIRST_TOKEN, false, new Random(3));
             var c = new LoraTuning.Config(2, 4, 0, List.of(LinearRole.QUERY, LinearRole.INTERMEDIATE), layers);
-            var tc = org.varitune.training.trainer.TrainConfig.builder().mode(TuningMode.LORA).tuneLayers(1).lora(c).build();
+            var tc = org.varitune.training.trainer.TrainConfig.builder().mode(TuningMode.LORA).tuneLayers(1).methodOptions(c.options()).build();
             LayerPlan plan = tc.layerPlan(3);
             LoraTuning method = new LoraTuning(c);
             method.insert(m.encoder(), plan, new Random(4));

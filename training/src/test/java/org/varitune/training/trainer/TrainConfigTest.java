@@ -80,7 +80,7 @@ class TrainConfigTest {
         assertEquals("none", c.toMap().get("outputAdapter"), "a site without an adapter");
         assertFalse(c.toMap().containsKey("lora"), "LoRA's options decide nothing outside lora runs");
         TrainConfig lora = TrainConfig.builder().mode(TuningMode.LORA).headLayer(3).tuneLayers(2)
-                .lora(org.varitune.training.method.LoraTuning.Config.DEFAULTS.with(4, 16.0, null, null, null)).build();
+                .methodOption("lora-rank", "4").methodOption("lora-alpha", "16").build();
         assertEquals("r=4,alpha=16.0,dropout=0.0,targets=query+value,layers=tuned", lora.toMap().get("lora"));
         assertEquals(att, Adapter.Site.parse(att.spec()), "spec round trip");
         assertEquals(Adapter.Site.houlsby(64), Adapter.Site.parse("size=64"), "defaults of a spec");
