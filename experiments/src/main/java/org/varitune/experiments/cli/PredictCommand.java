@@ -135,18 +135,16 @@ public final class PredictCommand implements Callable<Integer> {
         return f == DataFileOptions.Format.JSONL ? jsonRows(r) : csvRows(r, f == DataFileOptions.Format.TSV ? '\t' : ',');
     }
 
-    /** The text columns of a header by run_glue's rule unless given. */
+    /** The text columns of a header: the flags', else run_glue's rule (the same rule as the training files'). */
     private String[] columns(List<String> header) {
-        if (textColumn != null) {
-            for (String c : pairColumn == null ? List.of(textColumn) : List.of(textColumn, pairColumn)) {
-                if (!header.contains(c)) throw new IllegalArgumentException(input + ": no column '" + c + "'; columns: " + header);
-            }
-            return new String[] {textColumn, pairColumn};
+        var d = DataFileOptions.DEFAULTS;
+        String[] c = org.varitune.experiments.data.DataFileReader.textColumns(header,
+                new DataFileOptions(textColumn, pairColumn, labelColumn, d.taskType(), null));
+        if (c == null) throw new IllegalArgumentException(input + ": no text column; columns: " + header);
+        for (String col : c) {
+            if (col != null && !header.contains(col)) throw new IllegalArgumentException(input + ": no column '" + col + "'; columns: " + header);
         }
-        List<String> nonLabel = header.stream().filter(c -> !c.equals(labelColumn)).toList();
-        if (nonLabel.contains("sentence1") && nonLabel.contains("sentence2")) return new String[] {"sentence1", "sentence2"};
-        if (nonLabel.isEmpty()) throw new IllegalArgumentException(input + ": no text column; columns: " + header);
-        return new String[] {nonLabel.get(0), nonLabel.size() >= 2 ? nonLabel.get(1) : null};
+        return c;
     }
 
     private Iterator<Input> csvRows(BufferedReader r, char delimiter) throws IOException {

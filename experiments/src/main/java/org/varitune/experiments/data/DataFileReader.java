@@ -169,19 +169,30 @@ public final class DataFileReader {
     /** The text columns: first and second text (null for a single-sentence task). */
     private record Columns(String a, String b) {}
 
-    /** The text columns of a train file: the options' columns, or run_glue's rule (see the class comment). */
+    /**
+     * The text columns of a file with {@code columns}: the options' columns when given, else run_glue's rule
+     * ({@code sentence1}/{@code sentence2} when both exist, else the first two columns other than the label column, else
+     * the only one). Used by every reader of users' files ({@code predict --input} too).
+     *
+     * @return {text column, pair column or null}, or null when the columns hold no text column
+     */
+    public static String[] textColumns(List<String> columns, DataFileOptions o) {
+        if (o.textColumn() != null) return new String[] {o.textColumn(), o.textPairColumn()};
+        List<String> nonLabel = columns.stream().filter(n -> !n.equals(o.labelColumn())).toList();
+        if (nonLabel.contains("sentence1") && nonLabel.contains("sentence2")) return new String[] {"sentence1", "sentence2"};
+        if (nonLabel.size() >= 2) return new String[] {nonLabel.get(0), nonLabel.get(1)};
+        if (nonLabel.size() == 1) return new String[] {nonLabel.get(0), null};
+        return null;
+    }
+
+    /** The text columns of a train file ({@link #textColumns(List, DataFileOptions)}), present in it. */
     private static Columns textColumns(Records r, DataFileOptions o) throws MalformedDataException {
-        Columns c;
-        if (o.textColumn() != null) {
-            c = new Columns(o.textColumn(), o.textPairColumn());
-        } else {
-            List<String> nonLabel = r.columns().stream().filter(n -> !n.equals(o.labelColumn())).toList();
-            if (nonLabel.contains("sentence1") && nonLabel.contains("sentence2")) c = new Columns("sentence1", "sentence2");
-            else if (nonLabel.size() >= 2) c = new Columns(nonLabel.get(0), nonLabel.get(1));
-            else if (nonLabel.size() == 1) c = new Columns(nonLabel.get(0), null);
-            else throw new MalformedDataException(r.file(), 1, "no text column: the columns " + show(r.columns())
+        String[] t = textColumns(r.columns(), o);
+        if (t == null) {
+            throw new MalformedDataException(r.file(), 1, "no text column: the columns " + show(r.columns())
                     + " are only the label column '" + o.labelColumn() + "'");
         }
+        Columns c = new Columns(t[0], t[1]);
         r.require(c.a());
         if (c.b() != null) r.require(c.b());
         return c;
