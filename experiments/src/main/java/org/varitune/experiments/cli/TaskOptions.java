@@ -46,6 +46,14 @@ public final class TaskOptions {
             description = "Use only the first N training examples in file order (0 = all).")
     int maxExamples;
 
+    /** Where the data comes from, for run records: {@code builtin}, the GLUE path, or the files. */
+    public String source() {
+        if (trainFile != null) {
+            return "files: " + trainFile + ", " + validationFile + (testFile == null ? "" : ", " + testFile);
+        }
+        return data == null ? "builtin" : data.toString();
+    }
+
     /** The name used in reports. */
     public String name() {
         return glueTask != null ? GlueTask.fromName(glueTask).id()

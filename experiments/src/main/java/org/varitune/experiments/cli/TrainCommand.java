@@ -252,8 +252,11 @@ public final class TrainCommand implements Callable<Integer> {
         SequenceClassifier clf = Classifiers.build(enc, cfg, plan, data.numLabels());
 
         run.put("model", model);
-        run.put("data", task.data == null ? "builtin" : task.data.toString());
+        run.put("data", task.source());
         run.put("max_examples", Integer.toString(task.maxExamples));
+        List<Dataset> read = new ArrayList<>(List.of(data.train()));
+        read.addAll(data.devs());
+        run.put("examples", org.varitune.experiments.sweep.RunIdentity.examples(read));   // a changed file is not resumed
         System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, kernels %s; task %s: %d training examples; dev splits: %s%n",
                 model, full.numHiddenLayers(), full.hiddenSize(), enc.kernels().name(), data.name(), train.size(),
                 devSizes(devs));

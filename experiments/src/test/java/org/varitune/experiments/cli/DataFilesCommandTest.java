@@ -290,6 +290,34 @@ class DataFilesCommandTest {
         }
     }
 
+    @Test
+    void aChangedTrainFileIsNotResumedAsTheSameRun() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        List<Row> rows = rows(24, 1);
+        Path train = csv(tmp.resolve("train.csv"), rows), dev = jsonl(tmp.resolve("dev.jsonl"), rows(8, 2));
+        String[] args = {"train", "--model", model.toString(), "--train-file", train.toString(), "--validation-file",
+                dev.toString(), "--mode", "partial", "--head-layer", "2", "--epochs", "1", "--batch-size", "8",
+                "--max-length", "16", "--out", tmp.resolve("run").toString()};
+        run(args);
+        JsonNode m = JSON.readTree(tmp.resolve("run/metrics.json").toFile());
+        assertTrue(m.get("data").asText().startsWith("files: " + train), m.get("data").asText());
+        List<Row> flipped = new ArrayList<>(rows);
+        flipped.set(5, new Row(rows.get(5).text(), 1 - rows.get(5).label()));   // one label changed in place
+        csv(train, flipped);
+        PrintStream saved = System.out, savedErr = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true));
+        System.setErr(new PrintStream(buf, true));
+        int rc;
+        try {
+            rc = Main.commandLine().execute(args);
+        } finally {
+            System.setOut(saved);
+            System.setErr(savedErr);
+        }
+        assertTrue(rc != 0 && buf.toString().contains("examples"), buf.toString());
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
