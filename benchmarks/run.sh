@@ -3,7 +3,16 @@
 # CPU eager (Debian python3-torch, same thread count) and ONNX Runtime Java, plus the raw OpenBLAS GEMM rate, in one
 # run on this machine. Prints every raw line and a summary table with the ratios.
 #
-#   benchmarks/run.sh [forward|train|all]      (default all; THREADS=2 ITERS=10 by default)
+#   benchmarks/run.sh [forward|train|all]      (default all; THREADS=2 ITERS=10 TRAIN_ITERS=5 REPEATS=3 by default;
+#                                              MODELS="e5-small-v2 bert-base" by default, BATCHES="32 8" for forward)
+#
+# Each comparison runs REPEATS times (varitune, PyTorch, ONNX Runtime in turn, each in a fresh process); the summary
+# gives each repeat's seq/s and ratio, then the median ratio and its range. The PyTorch peer loads the same converted
+# weights as varitune (~/.cache/varitune/models/e5-small-v2) and, before timing, checks its last hidden state against
+# `varitune encode --output` on the same token ids (fails above 1e-4 normalised error); bert-base is random weights on
+# both sides (no output check). The ceiling: KernelsBench's raw 2-thread OpenBLAS sgemm rate per encoder shape
+# (M = 4096 = 32 x 128 rows) and the FMA peak cores x GHz x 2 FMA units x 16 fp32 lanes x 2 FLOP (AVX-512), with the
+# achieved GFLOP/s of both sides as fractions of them.
 #   benchmarks/run.sh rss                      peak resident memory (/usr/bin/time -v, apt package `time`) of the
 #                                              launcher's commands with its default heap: analyze, train full and
 #                                              partial (300 examples, 1 epoch), one shard of a reduced demo sweep, and the whole demo
@@ -12,19 +21,23 @@
 #                                              e.g. `jmh -f 1 -wi 2 -i 3`, `jmh -l`, `jmh -p shape=768x3072 GemmBench`
 #
 # Both sides run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (the AVX-512 kernels; see DEVELOPERS.md), torch with
-# jemalloc preloaded (pages retained: MALLOC_CONF) and Debian's OpenMP OpenBLAS. Needs: python3-torch, libopenblas0-openmp, libjemalloc2 (apt).
+# jemalloc preloaded (pages retained: MALLOC_CONF) and Debian's OpenMP OpenBLAS put first on LD_LIBRARY_PATH (whatever
+# the system's libblas.so.3 alternative points to). Needs: python3-torch, libopenblas0-openmp, libjemalloc2 (apt).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 WHAT="${1:-all}"
 THREADS="${THREADS:-2}"
 ITERS="${ITERS:-10}"
+REPEATS="${REPEATS:-3}"
+MODELS="${MODELS:-e5-small-v2 bert-base}"
+BATCHES="${BATCHES:-32 8}"
+OPENBLAS_OMP=/usr/lib/x86_64-linux-gnu/openblas-openmp
 PY=/usr/bin/python3
 JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 # jemalloc must keep freed pages: with its default decay it returns them to the OS and every step pays the first
 # touch again (~13 us per 4 KiB page here), which made the same PyTorch forward 8x slower
 export MALLOC_CONF="dirty_decay_ms:-1,muzzy_decay_ms:-1"
-echo "peer settings: LD_PRELOAD=$JEMALLOC MALLOC_CONF=$MALLOC_CONF OMP_NUM_THREADS=$THREADS OPENBLAS_CORETYPE=unset" >&2
 CACHE="${VARITUNE_CACHE:-$HOME/.cache/varitune}/bench"
 mkdir -p "$CACHE"
 export -n OPENBLAS_CORETYPE OPENBLAS_L2_SIZE 2>/dev/null || true
@@ -69,59 +82,121 @@ fi
 echo "== build" >&2
 mvn -q -B package -DskipTests >&2
 mvn -q -B test-compile -pl transformer >&2
+for f in "$JEMALLOC" "$OPENBLAS_OMP/libblas.so.3"; do
+  [[ -f $f ]] || { echo "missing $f (apt: libjemalloc2, libopenblas0-openmp)" >&2; exit 2; }
+done
 CP="$ROOT/experiments/target/classes:$(cat "$ROOT/experiments/target/cli.classpath")"
 BCP="$ROOT/benchmarks/target/classes:$(cat "$ROOT/benchmarks/target/bench.classpath")"
 # heap pre-touched: first touch of fresh pages costs ~13 us per 4 KiB here and made batch-8 runs 2.7x slower at random
 JAVA=(java --add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages -Xms2g -Xmx8g -XX:+AlwaysPreTouch -Dvaritune.threads="$THREADS")
+PEER=(env LD_LIBRARY_PATH="$OPENBLAS_OMP" LD_PRELOAD="$JEMALLOC" "$PY" benchmarks/peers/torch_bench.py)
+LOG="${LOG:-$CACHE/run-$(date -u +%Y%m%dT%H%M%S).log}"
+exec 3>&1   # the peer's own settings line and its output check go to stdout from inside $(...)
 lastval() { grep -E "^$1=" | tail -1 | cut -d= -f2; }
-declare -A R
+declare -A R          # "kind model bB" -> "v1 v2 ...|t1 t2 ...|o1 o2 ..."
+MD="${VARITUNE_CACHE:-$HOME/.cache/varitune}/models"
+CHECKS="$(mktemp -d)"
+trap 'rm -rf "$CHECKS"' EXIT
 
-echo "== machine: $(nproc) cores, threads $THREADS, $(java -version 2>&1 | head -1), torch $($PY -c 'import torch;print(torch.__version__)')"
-echo "== raw OpenBLAS GEMM rate and our matmuls on the encoder shapes"
-"${JAVA[@]}" -cp "$ROOT/transformer/target/test-classes:$CP" org.varitune.transformer.kernels.KernelsBench 2>&1 | grep -v WARNING
+echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg); raw log $LOG"
+echo "== varitune settings: $(java -version 2>&1 | head -1); ${JAVA[*]:1}; OpenBLAS bundled by JavaCPP ($(grep -o 'openblas-[0-9.]*-[0-9.]*-linux-x86_64' "$ROOT/experiments/target/cli.classpath" | head -1), DYNAMIC_ARCH), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}; allocator: Java heap (-Xms2g pre-touched)"
+echo "== peer settings: ${PEER[*]:0:3} MALLOC_CONF=$MALLOC_CONF OMP_NUM_THREADS=$OMP_NUM_THREADS ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-unset}; ONNX Runtime Java: intra-op threads $THREADS, same warm-up (2) and iters"
+echo "== the ceiling: raw OpenBLAS sgemm (2 threads) and our matmuls on the encoder shapes"
+if [[ ${KERNELS_BENCH:-1} == 1 ]]; then   # KERNELS_BENCH=0 reuses the table of the previous run
+  "${JAVA[@]}" -cp "$ROOT/transformer/target/test-classes:$CP" org.varitune.transformer.kernels.KernelsBench 2>&1 | grep -v WARNING > "$CACHE/kernels.txt"
+fi
+cat "$CACHE/kernels.txt"
+# FMA peak: cores x GHz x 2 FMA units x 16 fp32 lanes (AVX-512) x 2 FLOP per FMA; GHz = lscpu's max MHz, else the
+# nominal MHz of /proc/cpuinfo (a VM may not expose the boost clock: then the real peak is higher than this; here the
+# nominal 2.1 GHz gives a "peak" below the measured sgemm rate)
+# (CPU_GHZ=3.48 gives a measured clock instead: the README's figure, from a chain of dependent integer adds, 1 per cycle)
+MHZ=$(lscpu | sed -n 's/^CPU max MHz: *//p'); MHZ_SRC="lscpu CPU max MHz"
+[[ -z ${CPU_GHZ:-} ]] || { MHZ=$(awk -v g="$CPU_GHZ" 'BEGIN { print g * 1000 }'); MHZ_SRC="CPU_GHZ given"; }
+[[ -n $MHZ ]] || { MHZ=$(awk -F: '/^cpu MHz/ {print $2; exit}' /proc/cpuinfo); MHZ_SRC="/proc/cpuinfo cpu MHz (nominal; no max exposed)"; }
+PEAK=$(awk -v n="$(nproc)" -v m="$MHZ" 'BEGIN { printf "%.1f", n * m / 1000 * 2 * 16 * 2 }')
+echo "FMA peak = $(nproc) cores x $MHZ MHz ($MHZ_SRC) x 2 FMA units x 16 lanes x 2 = $PEAK GFLOP/s"
+# the sgemm ceiling of an encoder layer: its matmul FLOPs at each shape's raw sgemm rate (4 x CxC, C->I, I->C)
+sgemm_ceiling() {  # C I -> GFLOP/s
+  awk -v C="$1" -v I="$2" '$2 ~ /^[0-9]+$/ && $3 == "|" { r[$1 "x" $2] = $4 }
+    END { f1 = 4*C*C; f2 = C*I; f3 = I*C; t = f1 / r[C "x" C] + f2 / r[C "x" I] + f3 / r[I "x" C];
+          if (r[C "x" C] > 0 && r[C "x" I] > 0 && r[I "x" C] > 0) printf "%.1f", (f1 + f2 + f3) / t; else print "" }' "$CACHE/kernels.txt"
+}
 
-if [[ ! -f "$CACHE/bert-base.onnx" ]]; then
+if [[ " $MODELS " == *" bert-base "* && ! -f "$CACHE/bert-base.onnx" ]]; then
   echo "== exporting a random bert-base-sized encoder to ONNX for the ONNX Runtime peer" >&2
   "$PY" benchmarks/peers/torch_bench.py --config bert-base --batch 2 --seq 16 --export-onnx "$CACHE/bert-base.onnx.tmp" >&2
   mv "$CACHE/bert-base.onnx.tmp" "$CACHE/bert-base.onnx"
 fi
 
-run_forward() {   # model-label varitune-model torch-config ort-args batch
-  local label=$1 model=$2 tcfg=$3 ort=$4 b=$5
-  echo "== forward $label batch $b x seq 128"
-  local v t o
-  v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench forward --model "$model" --batch "$b" --seq 128 --iters "$ITERS" --profile 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval forward_seq_per_s)
-  t=$(LD_PRELOAD=$JEMALLOC "$PY" benchmarks/peers/torch_bench.py --config "$tcfg" --mode forward --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval forward_seq_per_s)
-  o=$("${JAVA[@]}" -cp "$BCP" org.varitune.benchmarks.OrtForwardBench $ort --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval forward_seq_per_s)
-  R["forward $label b$b"]="$v $t $o"
+peer_args() {  # model -> torch_bench.py's weight arguments (real weights and the output check where varitune has them)
+  case $1 in
+    bert-base) echo "--config bert-base" ;;
+    *) local chk="$CHECKS/$1.safetensors"   # written once per run of this script
+       if [[ ! -f $chk ]]; then
+         "${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main encode --model "$1" --max-length 128 \
+           --text "The quick brown fox jumps over the lazy dog." --text "Layer variability guides which layers to tune." \
+           --text "A third, longer sentence pads nothing but tests the attention mask of the two shorter ones above it." \
+           --output "$chk" >> "$LOG" 2>&1 || { echo "varitune encode failed: see $LOG" >&2; exit 1; }
+       fi
+       echo "--model $MD/$1 --check $chk" ;;
+  esac
+}
+vmodel() { [[ $1 == bert-base ]] && echo random:bert-base || echo "$1"; }
+
+run_forward() {   # model batch
+  local m=$1 b=$2 ort v t o pa
+  [[ $m == bert-base ]] && ort="--onnx $CACHE/bert-base.onnx" || ort="--resource $m.onnx"
+  pa=$(peer_args "$m")
+  for ((r = 1; r <= REPEATS; r++)); do
+    echo "== forward $m batch $b x seq 128, repeat $r/$REPEATS" | tee -a "$LOG"
+    v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench forward --model "$(vmodel "$m")" --batch "$b" --seq 128 --iters "$ITERS" 2>&1 | tee -a "$LOG" | lastval forward_seq_per_s)
+    t=$("${PEER[@]}" $pa --mode forward --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee -a "$LOG" | tee >(grep -E '^(output check|peer settings)' >&3) | lastval forward_seq_per_s)
+    o=$("${JAVA[@]}" -cp "$BCP" org.varitune.benchmarks.OrtForwardBench $ort --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee -a "$LOG" | lastval forward_seq_per_s)
+    [[ -n $t ]] || { echo "PyTorch peer failed (output check?): see $LOG" >&2; exit 1; }
+    R["forward $m b$b"]+="$v $t ${o:--};"
+  done
 }
 
-run_train() {
-  local label=$1 model=$2 tcfg=$3 b=$4
-  echo "== train step $label batch $b x seq 128 (forward + backward + AdamW, dropout on)"
-  local v t
-  v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench train --model "$model" --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval train_seq_per_s)
-  t=$(LD_PRELOAD=$JEMALLOC "$PY" benchmarks/peers/torch_bench.py --config "$tcfg" --mode train --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" --threads "$THREADS" 2>&1 | tee -a "${LOG:-/dev/stderr}" | lastval train_seq_per_s)
-  R["train $label b$b"]="$v $t -"
+run_train() {  # model
+  local m=$1 b=32 v t pa
+  pa=$(peer_args "$m")
+  for ((r = 1; r <= REPEATS; r++)); do
+    echo "== train step $m batch $b x seq 128 (forward + backward + clip + AdamW, dropout on), repeat $r/$REPEATS" | tee -a "$LOG"
+    v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench train --model "$(vmodel "$m")" --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" 2>&1 | tee -a "$LOG" | lastval train_seq_per_s)
+    t=$("${PEER[@]}" $pa --mode train --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" --threads "$THREADS" 2>&1 | tee -a "$LOG" | tee >(grep -E '^output check' >&3) | lastval train_seq_per_s)
+    [[ -n $t ]] || { echo "PyTorch peer failed (output check?): see $LOG" >&2; exit 1; }
+    R["train $m b$b"]+="$v $t -;"
+  done
 }
 
 if [[ $WHAT == forward || $WHAT == all ]]; then
-  for b in 32 8; do
-    run_forward e5-small-v2 e5-small-v2 e5-small "--resource e5-small-v2.onnx" "$b"
-    run_forward bert-base random:bert-base bert-base "--onnx $CACHE/bert-base.onnx" "$b"
-  done
+  for b in $BATCHES; do for m in $MODELS; do run_forward "$m" "$b"; done; done
 fi
 if [[ $WHAT == train || $WHAT == all ]]; then
-  run_train e5-small-v2 e5-small-v2 e5-small 32
-  run_train bert-base random:bert-base bert-base 32
+  for m in $MODELS; do run_train "$m"; done
 fi
 
 echo
-echo "== summary (sequences/s; ratio = varitune / peer)"
-printf "%-28s %10s %10s %10s %9s %9s\n" benchmark varitune pytorch onnxrt "vs torch" "vs ort"
-for k in "${!R[@]}"; do
-  read -r v t o <<< "${R[$k]}"
-  rt=$(awk -v a="$v" -v b="$t" 'BEGIN{ if (b>0) printf "%.2fx", a/b; else print "-" }')
-  ro=$(awk -v a="$v" -v b="$o" 'BEGIN{ if (b+0>0) printf "%.2fx", a/b; else print "-" }')
-  printf "%-28s %10s %10s %10s %9s %9s\n" "$k" "$v" "$t" "$o" "$rt" "$ro"
-done | sort
+echo "== summary: sequences/s per repeat (varitune / pytorch / onnxrt), ratio = varitune / peer; median [min-max] of $REPEATS"
+# FLOPs per sequence (BenchCommand.forwardFlops): L x (2T(4C^2 + 2CI) + 4T^2 C) at T = 128; a training step 3x that
+for k in $(printf '%s\n' "${!R[@]}" | sed 's/ /_/g' | sort); do
+  key=${k//_/ }; read -r kind m b <<< "$key"
+  case $m in bert-base) C=768 I=3072 ;; all-MiniLM-L6-v2) C=384 I=1536 ;; *) C=384 I=1536 ;; esac
+  L=12; [[ $m == all-MiniLM-L6-v2 ]] && L=6
+  echo "$key:"
+  awk -v rows="${R[$key]}" -v kind="$kind" -v L=$L -v C=$C -v I=$I -v peak="$PEAK" -v ceil="$(sgemm_ceiling $C $I)" '
+    function med(a, n,  i, j, x) { for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
+                                  return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+    BEGIN { n = split(rows, rs, ";"); k = 0; ko = 0
+      T = 128; f = L * (2*T*(4*C*C + 2*C*I) + 4*T*T*C); if (kind == "train") f *= 3
+      for (i = 1; i <= n; i++) { if (rs[i] == "") continue; split(rs[i], x, " "); k++
+        v[k] = x[1]; t[k] = x[2]; rt[k] = x[1] / x[2]; line = sprintf("  repeat %d: %8.2f %8.2f %8s   vs torch %.2fx", k, x[1], x[2], x[3], rt[k])
+        if (x[3] != "-" && x[3] > 0) { ko++; ro[ko] = x[1] / x[3]; line = line sprintf("   vs ort %.2fx", ro[ko]) }
+        print line }
+      mr = med(rt, k); printf "  median vs torch %.2fx [%.2f-%.2f]", mr, rt[1], rt[k]   # med sorts its array
+      if (ko) { mo = med(ro, ko); printf ", vs ort %.2fx [%.2f-%.2f]", mo, ro[1], ro[ko] }
+      mv = med(v, k); mt = med(t, k)
+      printf "\n  GFLOP/s at the median seq/s (%.3g FLOP per sequence): varitune %.1f, pytorch %.1f", f, mv * f / 1e9, mt * f / 1e9
+      if (ceil != "") printf "; of the sgemm ceiling %s GFLOP/s: varitune %.0f%%, pytorch %.0f%%", ceil, 100 * mv * f / 1e9 / ceil, 100 * mt * f / 1e9 / ceil
+      printf "; of the FMA peak %s GFLOP/s: varitune %.0f%%, pytorch %.0f%%\n", peak, 100 * mv * f / 1e9 / peak, 100 * mt * f / 1e9 / peak }'
+done
