@@ -190,12 +190,16 @@ public final class SweepReport {
         return "top".equals(r.headRule()) ? 1 : "auto".equals(r.headRule()) ? 2 : 3;
     }
 
-    /** top-k and partial tune layers, adapters insert adapters; other modes take no part in the comparison. */
+    /**
+     * Which runs compare: top-k and partial tune whole layers ({@code layers}); every other tuning method (adapters,
+     * lora, any method added later) is compared with itself, head on the top layer against the guided head; full and
+     * probe take no part in the comparison.
+     */
     private static String family(String mode) {
         return switch (mode) {
+            case "full", "probe" -> null;
             case "top-k", "partial" -> "layers";
-            case "adapters" -> "adapters";
-            default -> null;
+            default -> mode;
         };
     }
 

@@ -231,6 +231,21 @@ class SweepReportTest extends TestBase {
     }
 
     @Test
+    void loraRunsPairHeadOnTopAgainstGuidedLikeAdapters() throws IOException {
+        Path lora = tmp.resolve("lora");
+        for (long s = 1; s <= 3; s++) {       // guided 0.71, 0.73, 0.75 against LoRA under a top-layer head 0.70
+            write(lora, costs(run("lo", BASE, 4, "rte", "top-lora", "lora", "top", 2, s, 0.70), 4, 0.01, 8.0 / 12));
+            write(lora, costs(run("lo", BASE, 4, "rte", "guided-lora", "lora", "auto", 2, s, 0.69 + 0.02 * s), 3, 0.01, 7.0 / 12));
+        }
+        SweepReport r = SweepReport.read(List.of(lora));
+        SweepReport.Paired p = pair(r, BASE, "guided-lora", "rte");
+        assertEquals("top-lora", p.baseline());
+        assertEquals(List.of(1L, 2L, 3L), p.seeds());
+        assertEquals(3, p.mean(), EPS);                               // differences 1, 3, 5 (x100): mean 3, s_d 2
+        assertEquals(3 - T_975_2 * 2 / Math.sqrt(3), p.low(), 1e-8);
+    }
+
+    @Test
     void oneSeedPairGivesTheDifferenceAndNoInterval() throws IOException {
         SweepReport r = report();
         SweepReport.Paired p = pair(r, LARGE, "guided", "rte");
