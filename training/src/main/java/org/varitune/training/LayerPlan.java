@@ -63,7 +63,7 @@ public final class LayerPlan {
             throw new IllegalArgumentException("head layer (--head-layer, head_layer) " + l + " outside 1.." + numLayers
                     + " (the model's layers; 'top' = " + numLayers + ")");
         }
-        if (mode == TuningMode.TOP_K && l != numLayers) {
+        if (mode.block() == TuningMode.Block.TOP && l != numLayers) {
             throw new IllegalArgumentException("head layer (--head-layer, head_layer) " + l + ": top-k puts the head on"
                     + " the top layer " + numLayers + " (use partial for a head below it)");
         }
@@ -74,16 +74,16 @@ public final class LayerPlan {
         }
         if (m != l && !mode.tunesBelowHead()) {
             throw new IllegalArgumentException("tune last layer (--tune-last-layer, tune_last_layer) " + m + ": " + mode
-                    + " tunes a block ending at the head layer " + l + " (use partial or adapters)");
+                    + " tunes a block ending at the head layer " + l + " (use one of " + TuningMode.tuningBelowHead() + ")");
         }
         if (mode.usesK() && (k < 1 || k > m)) {
             throw new IllegalArgumentException("tuned layers (--tune-layers, k) " + k + " outside 1.." + m + " for " + mode
                     + ": the tuned block ends at layer " + m + (m == l ? " (the head layer)" : " (tune_last_layer)"));
         }
-        return switch (mode) {
-            case FULL -> new LayerPlan(numLayers, mode, l, 0, l, prefixPolicy);
-            case PROBE -> new LayerPlan(numLayers, mode, l, l + 1, l, prefixPolicy);
-            case TOP_K, PARTIAL, ADAPTERS, LORA -> new LayerPlan(numLayers, mode, l, m - k + 1, m, prefixPolicy);
+        return switch (mode.block()) {
+            case EMBEDDINGS_TO_HEAD -> new LayerPlan(numLayers, mode, l, 0, l, prefixPolicy);
+            case NONE -> new LayerPlan(numLayers, mode, l, l + 1, l, prefixPolicy);
+            case TOP, ANY -> new LayerPlan(numLayers, mode, l, m - k + 1, m, prefixPolicy);
         };
     }
 

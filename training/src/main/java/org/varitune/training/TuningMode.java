@@ -15,20 +15,53 @@ import org.varitune.transformer.io.Spelled;
  *   <li>{@code lora} ({@link #LORA}): the head on layer l, and LoRA's low-rank updates on chosen Linears of layers
  *       M−k+1..M (or of every layer 1..l).</li>
  * </ul>
- * What each mode trains inside its layers is its {@link org.varitune.training.method.TuningMethod}.
+ * What each mode trains inside its layers is its {@link org.varitune.training.method.TuningMethod}, registered in
+ * {@link org.varitune.training.method.TuningMethods}; which layers it tunes is its {@link Block}. A new method is a
+ * constant here and its line there ({@code docs/adding-a-tuning-method.md}).
  */
 public enum TuningMode implements Spelled {
-    FULL("full"), TOP_K("top-k"), PARTIAL("partial"), ADAPTERS("adapters"), PROBE("probe"), LORA("lora");
+    FULL("full", Block.EMBEDDINGS_TO_HEAD),
+    TOP_K("top-k", Block.TOP),
+    PARTIAL("partial", Block.ANY),
+    ADAPTERS("adapters", Block.ANY),
+    PROBE("probe", Block.NONE),
+    LORA("lora", Block.ANY);
+
+    /** Which layers a mode tunes ({@link LayerPlan#of} builds the plan from it). */
+    public enum Block {
+        /** The embeddings and layers 1..l (k ignored). */
+        EMBEDDINGS_TO_HEAD,
+        /** No layer, only the head (k ignored). */
+        NONE,
+        /** Layers L−k+1..L under a head on the top layer L. */
+        TOP,
+        /** Layers M−k+1..M, M = {@code tune_last_layer} in k..l (default l). */
+        ANY
+    }
 
     private final String spelling;
+    private final Block block;
 
-    TuningMode(String spelling) { this.spelling = spelling; }
+    TuningMode(String spelling, Block block) {
+        this.spelling = spelling;
+        this.block = block;
+    }
 
-    /** Whether the mode tunes a block of k layers (TOP_K, PARTIAL, ADAPTERS, LORA); FULL and PROBE ignore k. */
-    public boolean usesK() { return this == TOP_K || this == PARTIAL || this == ADAPTERS || this == LORA; }
+    /** Which layers the mode tunes. */
+    public Block block() { return block; }
 
-    /** Whether the tuned block may end below the head layer (PARTIAL, ADAPTERS, LORA: {@code tune_last_layer} &lt; l). */
-    public boolean tunesBelowHead() { return this == PARTIAL || this == ADAPTERS || this == LORA; }
+    /** Whether the mode tunes a block of k layers ({@link Block#TOP}, {@link Block#ANY}); the others ignore k. */
+    public boolean usesK() { return block == Block.TOP || block == Block.ANY; }
+
+    /** Whether the tuned block may end below the head layer ({@link Block#ANY}: {@code tune_last_layer} &lt; l). */
+    public boolean tunesBelowHead() { return block == Block.ANY; }
+
+    /** The modes whose block may end below the head, as a list for messages: {@code partial, adapters, lora}. */
+    public static String tuningBelowHead() {
+        java.util.StringJoiner j = new java.util.StringJoiner(", ");
+        for (TuningMode m : values()) if (m.tunesBelowHead()) j.add(m.spelling);
+        return j.toString();
+    }
 
     @Override public String spelling() { return spelling; }
 

@@ -90,7 +90,7 @@ class LayerPlanTest extends TestBase {
         assertNames(() -> cached(4, TuningMode.TOP_K, 2, 1), "--head-layer", "top-k puts the head on the top layer 4");
         assertNames(() -> plan(4, TuningMode.PARTIAL, OptionalInt.of(2), 1, OptionalInt.of(3), c), "--tune-last-layer",
                 "tune_last_layer", "above the head layer 2");
-        assertNames(() -> plan(4, TuningMode.FULL, TOP, 0, OptionalInt.of(2), c), "--tune-last-layer", "use partial or adapters");
+        assertNames(() -> plan(4, TuningMode.FULL, TOP, 0, OptionalInt.of(2), c), "--tune-last-layer", "use one of partial");
         assertNames(() -> cached(4, TuningMode.PARTIAL, 3, 0), "--tune-layers", "0 outside 1..3");
         assertNames(() -> plan(4, TuningMode.ADAPTERS, TOP, 3, OptionalInt.of(2), c), "--tune-layers", "ends at layer 2");
         assertNames(() -> LayerPlan.parseHeadLayer("--head-layer", "0"), "--head-layer 0", "'top'");

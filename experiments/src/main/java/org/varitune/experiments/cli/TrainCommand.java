@@ -68,13 +68,14 @@ public final class TrainCommand implements Callable<Integer> {
             + "was made from the same model, data and --max-length (an earlier 'analyze --out'), else computed; a "
             + "directory holding an analysis of other inputs is refused, naming what changed (default OUT/variability).")
     Path analysis;
-    @Option(names = "--tune-layers", description = "k tuned layers (M-k+1..M) for top-k/partial/adapters/lora (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tune-layers", description = "k tuned layers (M-k+1..M) for the modes that tune a block: all but full and probe (default ${DEFAULT-VALUE}).")
     int tuneLayers = D.tuneLayers();
-    @Option(names = "--tune-last-layer", description = "M, the top of the tuned block for partial/adapters (default: the"
-            + " head layer); layers M+1..head then run frozen under the head.") Integer tuneLastLayer;
+    @Option(names = "--tune-last-layer", description = "M, the top of the tuned block, for the modes whose block may end below the head: all but"
+            + " full, top-k and probe (default: the head layer); layers M+1..head then run frozen under the head.") Integer tuneLastLayer;
     @Option(names = "--epochs", description = "Default ${DEFAULT-VALUE}; the best dev epoch's weights are kept.")
     int epochs = D.epochs();
-    @Option(names = "--lr", description = "Peak learning rate (default by mode: 2e-5 full/top-k/partial, 1e-4 adapters, 1e-3 probe, 5e-4 lora).")
+    @Option(names = "--lr", description = "Peak learning rate (default: the mode's own, registered with its method: 2e-5 full/top-k/partial,"
+            + " 1e-4 adapters, 1e-3 probe, 5e-4 lora).")
     Double lr;
     @Option(names = "--batch-size", description = "Examples per update (default ${DEFAULT-VALUE}).") int batchSize = D.batchSize();
     @Option(names = "--grad-accumulation", description = "Micro-batches per update; same update (default ${DEFAULT-VALUE}).")

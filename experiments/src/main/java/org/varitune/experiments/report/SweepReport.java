@@ -331,8 +331,8 @@ public final class SweepReport {
         }
         sb.append("\nd_s = 100·(guided − baseline) on seed s, over the seeds both ran; mean diff = d̄; ")
                 .append("95% CI = d̄ ± t_{0.975, n−1}·s_d/√n (paired t); n/a with fewer than two pairs. ")
-                .append("Guided: head_layer auto, mode partial or adapters; baseline: head_layer top, same model, k and ")
-                .append("family (top-k and partial tune layers, adapters insert adapters).\n");
+                .append("Guided: head_layer auto; baseline: head_layer top, same model, k and family (top-k and partial tune ")
+                .append("layers; every other mode pairs with itself).\n");
         return sb.toString();
     }
 

@@ -140,7 +140,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         require(tuneLayers >= 0, "tuneLayers", tuneLayers, ">= 0");
         require(tuneLastLayer >= 0, "tuneLastLayer", tuneLastLayer, ">= 0 (0 = the head layer)");
         require(tuneLastLayer == 0 || mode.tunesBelowHead(), "tuneLastLayer",
-                tuneLastLayer, "0 (the head layer) for " + mode + "; a block ending below the head needs partial or adapters");
+                tuneLastLayer, "0 (the head layer) for " + mode + "; a block ending below the head needs one of " + TuningMode.tuningBelowHead());
         require(tuneLastLayer == 0 || tuneLastLayer >= tuneLayers, "tuneLastLayer", tuneLastLayer,
                 ">= tuneLayers = " + tuneLayers + " (the block M-k+1..M starts at layer 1 or above)");
         require(!mode.usesK() || tuneLayers >= 1, "tuneLayers", tuneLayers, ">= 1 for " + mode);
