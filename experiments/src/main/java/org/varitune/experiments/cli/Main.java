@@ -5,7 +5,6 @@ import org.varitune.metrics.Variant;
 import org.varitune.training.TuningMode;
 import org.varitune.training.PrefixCachePolicy;
 import org.varitune.transformer.io.Spelled;
-import org.varitune.transformer.layers.Adapter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -41,7 +40,6 @@ public final class Main implements Runnable {
         spelled(cl, Variant.class);
         spelled(cl, TuningMode.class);
         spelled(cl, PrefixCachePolicy.class);
-        spelled(cl, Adapter.Activation.class);
         spelled(cl, org.varitune.experiments.data.DataFileOptions.TaskType.class);
         CommandLine train = cl.getSubcommands().get("train");             // the tuning methods' own options
         ((TrainCommand) train.getCommand()).addMethodOptions(train.getCommandSpec());

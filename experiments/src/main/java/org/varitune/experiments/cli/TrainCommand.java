@@ -15,7 +15,6 @@ import org.varitune.training.trainer.TrainListener;
 import org.varitune.training.trainer.TrainResult;
 import org.varitune.training.trainer.Trainer;
 import org.varitune.transformer.kernels.Kernels;
-import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.model.EncoderConfig;
 import org.varitune.transformer.tokenize.Tokenizer;
@@ -48,7 +47,7 @@ import java.util.concurrent.Callable;
  * {@code <out>/model/}. Rerunning with the same options resumes from {@code checkpoints/last}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Fine-tune (full, top-k, partial, adapters, probe or lora) and evaluate on dev every epoch; resumable.")
+        description = "Fine-tune with a tuning method (--mode) and evaluate on dev every epoch; resumable.")
 public final class TrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
     @Option(names = "--model", defaultValue = "all-MiniLM-L6-v2", description = "Built-in name or HF model directory.")
@@ -92,14 +91,6 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init-seed") Long initSeed;
     @Option(names = "--dropout-seed") Long dropoutSeed;
     @Option(names = "--data-seed") Long dataSeed;
-    @Option(names = "--adapter-size", description = "Adapter bottleneck of both sites (default 64).") Integer adapterSize;
-    @Option(names = "--attention-adapter", description = "The adapter after attention.output.dense: none, or"
-            + " size=R[,init=near-identity|bert][,position=after-dropout|before-dropout][,dropout=P]"
-            + " (default size=64 near-identity after-dropout).") String attentionAdapter;
-    @Option(names = "--output-adapter", description = "The adapter after output.dense (the FFN), same form as"
-            + " --attention-adapter.") String outputAdapter;
-    @Option(names = "--adapter-activation", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}, the authors').")
-    Adapter.Activation adapterActivation = D.adapterActivation();
     /**
      * The tuning methods' options given ({@code lora-rank -> 16}), as given: their flags are not declared here but
      * added from the registry ({@link #addMethodOptions}); the method parses them.
@@ -136,13 +127,12 @@ public final class TrainCommand implements Callable<Integer> {
         if (oldCache != null) throw new IllegalArgumentException("--cache is now --prefix-policy (cached, recompute, authors-dropout)");
         Main.requireFlag(cacheMemoryMb >= 0 && cacheMemoryMb <= Long.MAX_VALUE >> 20, "--cache-memory-mb", cacheMemoryMb,
                 "in [0, 2^43 - 1]");
-        Main.requireFlag(adapterSize == null || adapterSize >= 1, "--adapter-size", adapterSize, ">= 1");
         Main.requireFlag(task.maxExamples >= 0, "--max-examples", task.maxExamples, ">= 0 (0 = all)");
         TrainConfig.Builder b = TrainConfig.builder().mode(mode)
                 .headLayer(LayerPlan.parseHeadLayer("--head-layer", headLayer)).tuneLayers(tuneLayers).epochs(epochs)
                 .batchSize(batchSize).gradAccumulation(gradAccumulation).maxLength(maxLength).warmupRatio(warmupRatio)
                 .weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed)
-                .adapterActivation(adapterActivation).headPooling(headPooling).prefixPolicy(prefixPolicy)
+                .headPooling(headPooling).prefixPolicy(prefixPolicy)
                 .cacheMemoryLimitBytes(cacheMemoryMb << 20).earlyStoppingPatience(earlyStopping)
                 .evalBatchSize(evalBatchSize).checkpointEverySteps(checkpointEvery);
         if (tuneLastLayer != null) b.tuneLastLayer(tuneLastLayer);
@@ -151,9 +141,6 @@ public final class TrainCommand implements Callable<Integer> {
         if (initSeed != null) b.initSeed(initSeed);
         if (dropoutSeed != null) b.dropoutSeed(dropoutSeed);
         if (dataSeed != null) b.dataSeed(dataSeed);
-        if (adapterSize != null) b.adapterBottleneck(adapterSize);
-        if (attentionAdapter != null) b.attentionAdapter(parseSite("--attention-adapter", attentionAdapter));
-        if (outputAdapter != null) b.outputAdapter(parseSite("--output-adapter", outputAdapter));
         b.methodOptions(methodOptions);
         return b.build();
     }
@@ -200,16 +187,6 @@ public final class TrainCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "--head-layer auto: l* = %d (%s %s)%n", l,
                 reused.isPresent() ? "read from" : "computed into", adir.resolve("variability.json"));
         return l;
-    }
-
-    /** An adapter site from its spec ({@link Adapter.Site#parse}), or null for {@code none}; errors name the option. */
-    static Adapter.Site parseSite(String option, String s) {
-        if (s.trim().equals("none")) return null;
-        try {
-            return Adapter.Site.parse(s);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
-        }
     }
 
     @Override

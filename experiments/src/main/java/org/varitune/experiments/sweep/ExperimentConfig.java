@@ -3,6 +3,7 @@ package org.varitune.experiments.sweep;
 import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import org.varitune.training.method.MethodOption;
 import org.varitune.training.method.TuningMethods;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
@@ -21,7 +22,6 @@ import org.varitune.training.TuningMode;
 import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.io.Spelled;
-import org.varitune.transformer.layers.Adapter;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -211,7 +211,7 @@ public record ExperimentConfig(
 
     /**
      * Hyperparameters, each key the {@code train} flag of the same name in snake case ({@code --head-pooling} =
-     * {@code head_pooling}; {@code adapter_size} = {@code --adapter-size}; {@code early_stopping} =
+     * {@code head_pooling}; {@code early_stopping} =
      * {@code --early-stopping}); a null field means "inherit" in overrides, and in the shared block "the default".
      * The defaults are {@link TrainConfig}'s, the same as {@code varitune train}'s (see its table): {@link #DEFAULTS}
      * is read from {@link TrainConfig#builder()}, with {@code lr} left unset so that each mode gets its default
@@ -227,15 +227,17 @@ public record ExperimentConfig(
      * @param prefixPolicy     the frozen layers below the tuned block: {@code cached} (evaluation mode, computed once),
      *                         {@code recompute} (evaluation mode, every step) or {@code authors-dropout} (training mode:
      *                         dropout on, as the authors' scripts run them); default {@code cached}
-     * @param attentionAdapter the adapter after {@code attention.output.dense} (adapters runs); {@code size: 0} = none
-     * @param outputAdapter    the adapter after {@code output.dense} (the FFN); {@code size: 0} = none
      * @param methodOptions    the tuning methods' options, YAML key -> value as given (a list is joined with
-     *                         commas): every key a method declares ({@link TuningMethods#allOptions()}; LoRA's
-     *                         {@code lora_rank}, {@code lora_alpha}, {@code lora_dropout}, {@code lora_targets} as a
-     *                         list or a comma string, {@code lora_layers}), read generically; any other key is an
-     *                         unknown key. Merged key by key. The shared block and task_overrides may hold options of
-     *                         any method: each reaches only the runs of its method (as adapter_size reaches only
-     *                         adapters runs); a method's own {@code train:} may hold only its mode's options.
+     *                         commas, a map of values becomes {@code key=value,...}): every key a method declares
+     *                         ({@link TuningMethods#allOptions()}; the adapters' {@code adapter_size},
+     *                         {@code attention_adapter} and {@code output_adapter} as a map {@code {size: 32, init:
+     *                         bert}} or its text, {@code adapter_activation}; LoRA's {@code lora_rank},
+     *                         {@code lora_alpha}, {@code lora_dropout}, {@code lora_targets} as a list or a comma
+     *                         string, {@code lora_layers}), read generically; any other key is an unknown key. Merged
+     *                         key by key, each as its option merges ({@link MethodOption#merge}: an adapter site key by
+     *                         key, others replaced). The shared block and task_overrides may hold options of any
+     *                         method: each reaches only the runs of its method; a method's own {@code train:} may hold
+     *                         only its mode's options.
      */
     public record Train(@JsonProperty("epochs") Integer epochs,
                         @JsonProperty("lr") Double lr,
@@ -244,17 +246,13 @@ public record ExperimentConfig(
                         @JsonProperty("warmup_ratio") Double warmupRatio,
                         @JsonProperty("weight_decay") Double weightDecay,
                         @JsonProperty("max_grad_norm") Double maxGradNorm,
-                        @JsonProperty("adapter_size") Integer adapterSize,
                         @JsonProperty("max_train_examples") Integer maxTrainExamples,
                         @JsonProperty("early_stopping") Integer earlyStopping,
                         @JsonProperty("warmup_steps") Integer warmupSteps,
                         @JsonProperty("grad_accumulation") Integer gradAccumulation,
-                        @JsonProperty("adapter_activation") Adapter.Activation adapterActivation,
                         @JsonProperty("head_pooling") Pooling headPooling,
                         @JsonProperty("prefix_policy") PrefixCachePolicy prefixPolicy,
                         @JsonProperty("tune_last_layer") Integer tuneLastLayer,
-                        @JsonProperty("attention_adapter") AdapterSite attentionAdapter,
-                        @JsonProperty("output_adapter") AdapterSite outputAdapter,
                         @JsonAnySetter @JsonDeserialize(contentUsing = OptionText.class) Map<String, String> methodOptions) {
         /** Every field at {@link TrainConfig}'s default, except {@code lr} and {@code warmup_steps} (unset). */
         public static final Train DEFAULTS = defaults();
@@ -262,9 +260,8 @@ public record ExperimentConfig(
         private static Train defaults() {
             TrainConfig d = TrainConfig.builder().build();
             return new Train(d.epochs(), null, d.batchSize(), d.maxLength(), d.warmupRatio(), d.weightDecay(),
-                    d.maxGradNorm(), d.outputAdapter().bottleneck(), 0, d.earlyStoppingPatience(), null,
-                    d.gradAccumulation(), d.adapterActivation(), d.headPooling(), d.prefixPolicy(), null, null, null,
-                    Map.of());
+                    d.maxGradNorm(), 0, d.earlyStoppingPatience(), null, d.gradAccumulation(), d.headPooling(),
+                    d.prefixPolicy(), null, Map.of());
         }
 
         /** The keys a {@code train:} block may hold: the fields', then the methods' options'. */
@@ -282,8 +279,11 @@ public record ExperimentConfig(
             java.util.TreeMap<String, String> options = new java.util.TreeMap<>();
             if (methodOptions != null) {
                 for (var e : methodOptions.entrySet()) {
-                    if (TuningMethods.optionByYamlKey(e.getKey()).isEmpty()) throw new UnknownKey(e.getKey());
-                    if (e.getValue() != null) options.put(e.getKey(), e.getValue());   // ~: inherit
+                    var option = TuningMethods.optionByYamlKey(e.getKey());
+                    if (option.isEmpty()) throw new UnknownKey(e.getKey());
+                    if (e.getValue() == null) continue;                                   // ~: inherit
+                    check(option.get(), e.getValue());           // a bad value is an error here, whatever the methods
+                    options.put(e.getKey(), e.getValue());
                 }
             }
             methodOptions = java.util.Collections.unmodifiableSortedMap(options);
@@ -293,37 +293,33 @@ public record ExperimentConfig(
             }
         }
 
-        /** The first ten keys only; the others unset. */
+        /** The first nine keys only; the others unset. */
         public Train(Integer epochs, Double lr, Integer batchSize, Integer maxLength, Double warmupRatio,
-                     Double weightDecay, Double maxGradNorm, Integer adapterSize, Integer maxTrainExamples,
-                     Integer earlyStopping) {
-            this(epochs, lr, batchSize, maxLength, warmupRatio, weightDecay, maxGradNorm, adapterSize, maxTrainExamples,
-                    earlyStopping, null, null, null, null, null, null, null, null, Map.of());
+                     Double weightDecay, Double maxGradNorm, Integer maxTrainExamples, Integer earlyStopping) {
+            this(epochs, lr, batchSize, maxLength, warmupRatio, weightDecay, maxGradNorm, maxTrainExamples,
+                    earlyStopping, null, null, null, null, null, Map.of());
         }
 
-        /** This record with every non-null field of {@code o} taking precedence (adapter sites field by field). */
+        /** This record with every non-null field of {@code o} taking precedence (method options as each merges). */
         public Train overriddenBy(Train o) {
             return new Train(o.epochs != null ? o.epochs : epochs, o.lr != null ? o.lr : lr,
                     o.batchSize != null ? o.batchSize : batchSize, o.maxLength != null ? o.maxLength : maxLength,
                     o.warmupRatio != null ? o.warmupRatio : warmupRatio,
                     o.weightDecay != null ? o.weightDecay : weightDecay,
                     o.maxGradNorm != null ? o.maxGradNorm : maxGradNorm,
-                    o.adapterSize != null ? o.adapterSize : adapterSize,
                     o.maxTrainExamples != null ? o.maxTrainExamples : maxTrainExamples,
                     o.earlyStopping != null ? o.earlyStopping : earlyStopping,
                     o.warmupSteps != null ? o.warmupSteps : warmupSteps,
                     o.gradAccumulation != null ? o.gradAccumulation : gradAccumulation,
-                    o.adapterActivation != null ? o.adapterActivation : adapterActivation,
                     o.headPooling != null ? o.headPooling : headPooling,
                     o.prefixPolicy != null ? o.prefixPolicy : prefixPolicy,
-                    o.tuneLastLayer != null ? o.tuneLastLayer : tuneLastLayer,
-                    AdapterSite.merge(attentionAdapter, o.attentionAdapter),
-                    AdapterSite.merge(outputAdapter, o.outputAdapter), merge(methodOptions, o.methodOptions));
+                    o.tuneLastLayer != null ? o.tuneLastLayer : tuneLastLayer, merge(methodOptions, o.methodOptions));
         }
 
+        /** {@code o}'s options over {@code base}'s, each merged as its option says ({@link MethodOption#merge}). */
         private static Map<String, String> merge(Map<String, String> base, Map<String, String> o) {
             Map<String, String> m = new java.util.TreeMap<>(base);
-            m.putAll(o);
+            o.forEach((k, v) -> m.put(k, TuningMethods.optionByYamlKey(k).orElseThrow().merge(base.get(k), v)));
             return m;
         }
 
@@ -331,9 +327,8 @@ public record ExperimentConfig(
         Train withOptionsOf(TuningMode mode) {
             Map<String, String> kept = new java.util.TreeMap<>(methodOptions);
             kept.keySet().removeIf(k -> !TuningMethods.isOptionOf(TuningMethods.optionByYamlKey(k).orElseThrow().name(), mode));
-            return new Train(epochs, lr, batchSize, maxLength, warmupRatio, weightDecay, maxGradNorm, adapterSize,
-                    maxTrainExamples, earlyStopping, warmupSteps, gradAccumulation, adapterActivation, headPooling,
-                    prefixPolicy, tuneLastLayer, attentionAdapter, outputAdapter, kept);
+            return new Train(epochs, lr, batchSize, maxLength, warmupRatio, weightDecay, maxGradNorm, maxTrainExamples,
+                    earlyStopping, warmupSteps, gradAccumulation, headPooling, prefixPolicy, tuneLastLayer, kept);
         }
 
         /**
@@ -352,47 +347,10 @@ public record ExperimentConfig(
             if (earlyStopping != null) b.earlyStoppingPatience(earlyStopping);
             if (warmupSteps != null) b.warmupSteps(warmupSteps);
             if (gradAccumulation != null) b.gradAccumulation(gradAccumulation);
-            if (adapterActivation != null) b.adapterActivation(adapterActivation);
             if (headPooling != null) b.headPooling(headPooling);
             if (prefixPolicy != null) b.prefixPolicy(prefixPolicy);
-            int size = adapterSize != null ? adapterSize : DEFAULTS.adapterSize();
-            b.attentionAdapter(AdapterSite.resolve(attentionAdapter, size));
-            b.outputAdapter(AdapterSite.resolve(outputAdapter, size));
             methodOptions.forEach((k, v) -> b.methodOption(TuningMethods.optionByYamlKey(k).orElseThrow().name(), v));
             return b;
-        }
-    }
-
-    /**
-     * One adapter site of adapters runs; a null field inherits (from an outer level, else from {@code adapter_size}
-     * and the trainer's site defaults: near-identity init, after the dropout, no bottleneck dropout).
-     *
-     * @param size     bottleneck width; 0 = no adapter at this site
-     * @param init     {@code near-identity} or {@code bert}
-     * @param position {@code after-dropout} or {@code before-dropout} (of the dense the adapter follows)
-     * @param dropout  dropout rate on the bottleneck activation, in [0, 1)
-     */
-    public record AdapterSite(@JsonProperty("size") Integer size, @JsonProperty("init") Adapter.Init init,
-                              @JsonProperty("position") Adapter.Position position, @JsonProperty("dropout") Double dropout) {
-        public AdapterSite {
-            if (size != null && size < 0) throw new IllegalArgumentException("adapter size " + size + " must be >= 0 (0 = none)");
-            if (dropout != null && !(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("adapter dropout " + dropout + " outside [0, 1)");
-        }
-
-        /** The trainer's site: {@code houlsby(defaultSize)} overridden by the given fields; null for size 0. */
-        static Adapter.Site resolve(AdapterSite s, int defaultSize) {
-            if (s == null) return Adapter.Site.houlsby(defaultSize);
-            int size = s.size != null ? s.size : defaultSize;
-            if (size == 0) return null;
-            return new Adapter.Site(size, s.init == null ? Adapter.Init.NEAR_IDENTITY : s.init,
-                    s.position == null ? Adapter.Position.AFTER_DROPOUT : s.position, s.dropout == null ? 0 : s.dropout);
-        }
-
-        static AdapterSite merge(AdapterSite base, AdapterSite o) {
-            if (o == null) return base;
-            if (base == null) return o;
-            return new AdapterSite(o.size != null ? o.size : base.size, o.init != null ? o.init : base.init,
-                    o.position != null ? o.position : base.position, o.dropout != null ? o.dropout : base.dropout);
         }
     }
 
@@ -423,10 +381,28 @@ public record ExperimentConfig(
         }
     }
 
-    /** A method option's value as text: a scalar as written, a list of scalars joined with commas. */
+    /**
+     * A method option's value as text: a scalar as written, a list of scalars joined with commas, a map of scalars as
+     * {@code key=value} joined with commas.
+     */
     static final class OptionText extends com.fasterxml.jackson.databind.JsonDeserializer<String> {
+        /** The value as text, checked by its option when the key is one (so that an error names the key's line). */
         @Override
         public String deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            String key = p.currentName();
+            String text = text(p);
+            var option = key == null ? java.util.Optional.<MethodOption<?>>empty() : TuningMethods.optionByYamlKey(key);
+            if (option.isPresent()) {
+                try {
+                    check(option.get(), text);
+                } catch (IllegalArgumentException e) {
+                    throw JsonMappingException.from(p, e.getMessage());
+                }
+            }
+            return text;
+        }
+
+        private static String text(JsonParser p) throws IOException {
             com.fasterxml.jackson.databind.JsonNode n = p.readValueAsTree();
             if (n.isValueNode()) return n.asText();
             if (n.isArray()) {
@@ -439,7 +415,28 @@ public record ExperimentConfig(
                 }
                 return j.toString();
             }
-            throw JsonMappingException.from(p, "expected a value or a list of values, got " + n);
+            if (n.isObject()) {                                              // {size: 32, init: bert} -> size=32,init=bert
+                java.util.StringJoiner j = new java.util.StringJoiner(",");
+                for (var e : (Iterable<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>>) n::fields) {
+                    if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                        throw JsonMappingException.from(p, "expected a map of values, got " + e.getKey() + ": " + e.getValue());
+                    }
+                    j.add(e.getKey() + "=" + e.getValue().asText());
+                }
+                return j.toString();
+            }
+            throw JsonMappingException.from(p, "expected a value, a list of values or a map of values, got " + n);
+        }
+    }
+
+    /** Parses {@code text} as {@code option} does; an error names the YAML key: {@code adapter_activation 'tanh' is ...}. */
+    static void check(MethodOption<?> option, String text) {
+        try {
+            option.parse().apply(text);
+        } catch (IllegalArgumentException e) {                    // no cause: the message is the one to show
+            String m = e.getMessage();
+            throw new IllegalArgumentException(option.yamlKey() + (m != null && m.startsWith("'" + text + "'") ? " " + m
+                    : " '" + text + "': " + m));
         }
     }
 
@@ -485,10 +482,7 @@ public record ExperimentConfig(
         spelled(m, Pooling.class);
         spelled(m, Variant.class);
         spelled(m, PrefixCachePolicy.class);
-        spelled(m, Adapter.Activation.class);
-        spelled(m, Adapter.Init.class);
         spelled(m, org.varitune.experiments.data.DataFileOptions.TaskType.class);
-        spelled(m, Adapter.Position.class);
         return m;
     }
 

@@ -126,9 +126,9 @@ class ExperimentConfigLoadErrorTest {
     @Test
     void rejectsAMethodOptionValueNamingTheKeyAndTheValue() throws IOException {
         String lora = "name: x\nmodel: m\ntasks: [rte]\nmethods:\n  - {name: l, mode: lora, k: [1]}\ntrain:\n";
-        assertRejected(write(lora + "  lora_rank: 0\n"), "method 'l'", "--lora-rank (lora_rank) '0'", "must be >= 1");
+        assertRejected(write(lora + "  lora_rank: 0\n"), "lora_rank '0': must be >= 1", "line 7");
         assertRejected(write(lora + "  lora_targets: [query, wq]\n"), "lora_targets", "'wq' is not one of");
-        assertRejected(write(lora + "  lora_targets: {q: 1}\n"), "lora_targets", "expected a value or a list of values", "line 7");
+        assertRejected(write(lora + "  lora_targets: {q: 1}\n"), "lora_targets 'q=1' is not one of", "line 7");
         assertRejected(write(lora + "  lora_layers: [[all]]\n"), "lora_layers", "expected a value or a list of values");
     }
 }

@@ -3,12 +3,18 @@ package org.varitune.experiments.sweep;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.varitune.training.TuningMode;
+import org.varitune.transformer.io.Spelled;
+import org.varitune.training.method.TuningMethods;
+import org.varitune.training.method.AdapterTuning;
 import org.varitune.training.PrefixCachePolicy;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.layers.Adapter;
 
 import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.TuningMode;
+import org.varitune.transformer.io.Spelled;
+import org.varitune.training.method.TuningMethods;
+import org.varitune.training.method.AdapterTuning;
 import org.varitune.training.trainer.TrainConfig;
 import org.varitune.transformer.layers.Adapter;
 
@@ -50,7 +56,8 @@ class ExperimentConfigTest {
             boolean authors = f.getParent().getFileName().toString().equals("authors");
             assertTrue(RunSpec.expand(c).size() >= (authors ? 1 : 3), f.toString());
             // every run's hyperparameters make a valid TrainConfig (sites, pooling and prefix policy resolve)
-            for (String task : c.tasks()) for (ExperimentConfig.Method m : c.methods()) c.trainFor(task, m.name()).applyTo(TrainConfig.builder()).build();
+            for (String task : c.tasks()) for (ExperimentConfig.Method m : c.methods()) c.trainFor(task, m.name())
+                    .applyTo(TrainConfig.builder().mode(Spelled.parse(TuningMode.class, m.mode(), "mode"))).build();
         }
         ExperimentConfig paper = ExperimentConfig.read(configs().resolve("paper/roberta-base-finetune.yaml"),
                 Map.of("MODEL_DIR", "/m", "GLUE_DIR", "/g"));
@@ -82,8 +89,9 @@ class ExperimentConfigTest {
         assertEquals(List.of(2), ef.methods().get(0).k());
         assertEquals("top", ef.methods().get(0).headLayer(), "their head_layer=23 of 24 layers");
         TrainConfig a = t.applyTo(TrainConfig.builder().mode(TuningMode.ADAPTERS)).build();
-        assertEquals(new Adapter.Site(256, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1), a.attentionAdapter());
-        assertEquals(new Adapter.Site(256, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.1), a.outputAdapter());
+        AdapterTuning at = (AdapterTuning) TuningMethods.of(a);
+        assertEquals(new Adapter.Site(256, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1), at.attention());
+        assertEquals(new Adapter.Site(256, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.1), at.output());
         assertEquals(PrefixCachePolicy.AUTHORS_DROPOUT, a.prefixPolicy());
     }
 
@@ -94,8 +102,9 @@ class ExperimentConfigTest {
                 + "train:\n  adapter_size: 16\n  attention_adapter: {init: bert, position: before-dropout}\n");
         ExperimentConfig c = ExperimentConfig.read(f, Map.of());
         TrainConfig t = c.trainFor("rte", "a").applyTo(TrainConfig.builder().mode(TuningMode.ADAPTERS)).build();
-        assertEquals(new Adapter.Site(16, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.2), t.attentionAdapter());
-        assertEquals(null, t.outputAdapter(), "size 0 = no adapter after the FFN");
+        AdapterTuning a = (AdapterTuning) TuningMethods.of(t);
+        assertEquals(new Adapter.Site(16, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.2), a.attention());
+        assertEquals(null, a.output(), "size 0 = no adapter after the FFN");
     }
 
     @Test
@@ -228,8 +237,12 @@ class ExperimentConfigTest {
         TrainConfig t = c.trainFor("rte", "full").applyTo(TrainConfig.builder()).build();
         TrainConfig expected = TrainConfig.builder().headPooling(org.varitune.transformer.layers.Pooling.FIRST_TOKEN)
                 .prefixPolicy(PrefixCachePolicy.AUTHORS_DROPOUT).warmupSteps(7).gradAccumulation(4)
-                .adapterActivation(Adapter.Activation.GELU).batchSize(16).build();
-        assertEquals(expected, t);
+                .batchSize(16).build();
+        assertEquals(expected, t, "adapter_activation reaches only adapters runs");
+        TrainConfig ta = c.train().applyTo(TrainConfig.builder().mode(TuningMode.ADAPTERS)).build();
+        assertEquals(TrainConfig.builder().mode(TuningMode.ADAPTERS).headPooling(org.varitune.transformer.layers.Pooling.FIRST_TOKEN)
+                .prefixPolicy(PrefixCachePolicy.AUTHORS_DROPOUT).warmupSteps(7).gradAccumulation(4).batchSize(16)
+                .methodOption("adapter-activation", "gelu").build(), ta);
     }
 
     @Test

@@ -38,7 +38,7 @@ class SweepRunnerTest {
         ExperimentConfig c = ExperimentConfig.read(ExperimentConfigTest.configs().resolve(file),
                 Map.of("MODEL_DIR", model.toString(), "GLUE_DIR", glue.toString()));
         ExperimentConfig.Train t = c.train().overriddenBy(new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null,
-                8, null, null));
+                null, null, null, null, null, null, null, Map.of("adapter_size", "8")));
         return new ExperimentConfig(c.name(), c.model(), c.glueDir(), c.tasks(), List.of(1L), c.methods(),
                 new ExperimentConfig.Variability(c.variability().pooling(), c.variability().variant(), 0), t, Map.of());
     }
@@ -84,17 +84,16 @@ class SweepRunnerTest {
     void theAuthorsConfigsRunEndToEndOnATinyModelWithTheirSettingsResolved() throws Exception {
         Path model = TinySetupAccess.model(tmp.resolve("model"), 5);            // 3 layers: head 24 -> 3, M 18 -> 2
         Path glue = TinySetupAccess.glueAll(tmp.resolve("glue"), 24, 12, 9);
-        ExperimentConfig.AdapterSite small = new ExperimentConfig.AdapterSite(4, null, null, null);
         ExperimentConfig.Train tiny = new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, null, null, null,
-                null, null, null, null, null, null, small, small, Map.of());
+                null, null, null, null, Map.of("attention_adapter", "size=4", "output_adapter", "size=4"));
         for (String file : List.of("authors/roberta-large-finetune.yaml", "authors/roberta-large-ef-adapters.yaml")) {
             ExperimentConfig c = ExperimentConfig.read(ExperimentConfigTest.configs().resolve(file),
                     Map.of("MODEL_DIR", model.toString(), "GLUE_DIR", glue.toString()));
             List<ExperimentConfig.Method> methods = new ArrayList<>();
             for (ExperimentConfig.Method m : c.methods()) {
                 ExperimentConfig.Train mt = m.train() == null ? null : new ExperimentConfig.Train(null, null, null, null,
-                        null, null, null, null, null, null, null, null, null, null, null,
-                        m.train().tuneLastLayer() == null ? null : 2, null, null, Map.of());
+                        null, null, null, null, null, null, null, null, null,
+                        m.train().tuneLastLayer() == null ? null : 2, Map.of());
                 methods.add(new ExperimentConfig.Method(m.name(), m.mode(), m.headLayer(), m.mode().equals("full") ? null
                         : List.of(1), mt));
             }
@@ -116,8 +115,9 @@ class SweepRunnerTest {
             assertEquals(20, resolved.get("initSeed").asInt(), file);
             if (file.contains("adapters")) {
                 assertEquals(2, resolved.get("tuneLastLayer").asInt(), "the tuned block ends below the head");
-                assertEquals("size=4,init=bert,position=before-dropout,dropout=0.1", resolved.get("attentionAdapter").asText());
-                assertEquals("size=4,init=bert,position=after-dropout,dropout=0.1", resolved.get("outputAdapter").asText());
+                assertEquals("attention(size=4,init=bert,position=before-dropout,dropout=0.1) output(size=4,init=bert,"
+                        + "position=after-dropout,dropout=0.1) activation=relu", resolved.get("adapters").asText(),
+                        "the config's sites, their size 4 merged over them key by key");
                 assertEquals(1, r.get("tune_layers").asInt());
             }
         }
@@ -158,7 +158,8 @@ class SweepRunnerTest {
     private static ExperimentConfig tiny(Path model, Path glue, List<ExperimentConfig.Method> methods,
                                          ExperimentConfig.Variability v) {
         return new ExperimentConfig("identity", model.toString(), glue.toString(), List.of("rte"), List.of(1L), methods,
-                v, new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, 8, null, null), Map.of());
+                v, new ExperimentConfig.Train(1, 1e-3, 8, 16, null, null, null, null, null, null, null, null, null, null,
+                Map.of("adapter_size", "8")), Map.of());
     }
 
     private static final ExperimentConfig.Method FULL = new ExperimentConfig.Method("full", "full", null, null, null);
@@ -245,7 +246,7 @@ class SweepRunnerTest {
         assertEquals(List.of("method: guided -> top-k"), t.changesSince(g));
 
         ExperimentConfig.Method fasterTopK = new ExperimentConfig.Method("top-k", "top-k", "top", List.of(1),
-                new ExperimentConfig.Train(null, 2e-3, null, null, null, null, null, null, null, null));
+                new ExperimentConfig.Train(null, 2e-3, null, null, null, null, null, null, null));
         List<JsonNode> other = new SweepRunner(tiny(model, glue, List.of(fasterTopK, guided), null), tmp.resolve("b"),
                 List.of("test"), QUIET, null, null).run(0, 1);
         assertFalse(other.get(1).has("equivalent_to"), "another lr is another training: " + other.get(1));

@@ -14,18 +14,27 @@ import java.util.function.Function;
  * {@code varitune train} and the key {@code lora_rank} of a sweep's {@code train:} block. A run carries the values as
  * given ({@link org.varitune.training.trainer.TrainConfig#methodOptions()}: name -> text); the method parses them.
  *
- * @param name  kebab case, starting with its method's name ({@code lora-rank})
+ * @param name  kebab case, naming its method ({@code lora-rank}, {@code adapter-size}, {@code attention-adapter})
  * @param label what the value is, in {@code --help} ({@code R} in {@code --lora-rank=R})
  * @param help  one sentence for {@code --help}, ending with the default, e.g. {@code LoRA rank r (default 8, PEFT's).}
  * @param parse reads a value, range checked; a bad one is an {@link IllegalArgumentException} (or
  *              {@link NumberFormatException}) whose message says what is wrong with it
+ * @param merge how a YAML level's value combines with the value of the level it overrides ({@link #merge}):
+ *              {@code (outer, inner) -> combined}; null (the default) = the inner value replaces the outer one. A
+ *              structured value (an adapter site's {@code size=64,init=bert}) may merge key by key.
  */
-public record MethodOption<T>(String name, String label, String help, Function<String, T> parse) {
+public record MethodOption<T>(String name, String label, String help, Function<String, T> parse,
+                              java.util.function.BinaryOperator<String> merge) {
+
+    /** An option whose inner YAML value replaces the outer one. */
+    public MethodOption(String name, String label, String help, Function<String, T> parse) {
+        this(name, label, help, parse, null);
+    }
 
     public MethodOption {
         Objects.requireNonNull(parse, "parse");
         if (name == null || !name.matches("[a-z][a-z0-9]*(-[a-z0-9]+)+")) {
-            throw new IllegalArgumentException("method option name '" + name + "' must be kebab case with a method prefix, e.g. lora-rank");
+            throw new IllegalArgumentException("method option name '" + name + "' must be kebab case naming its method, e.g. lora-rank");
         }
         if (label == null || label.isBlank() || help == null || help.isBlank()) {
             throw new IllegalArgumentException("method option " + name + " needs a label and a help text");
@@ -51,12 +60,25 @@ public record MethodOption<T>(String name, String label, String help, Function<S
         return v == null ? otherwise : read(v);
     }
 
+    /**
+     * The value of a YAML level ({@code inner}: a method's {@code train:}, a task override) over the value of the level
+     * it overrides ({@code outer}: the shared block), either possibly null (unset): {@link #merge} applied when both
+     * are set, else the one set.
+     */
+    public String merge(String outer, String inner) {
+        if (outer == null) return inner;
+        if (inner == null) return outer;
+        return merge == null ? inner : merge.apply(outer, inner);
+    }
+
     /** {@code text} parsed; an error names the flag, the key and the value. */
     public T read(String text) {
         try {
             return parse.apply(text);
         } catch (IllegalArgumentException e) {            // NumberFormatException included
-            throw new IllegalArgumentException(describe() + " '" + text + "': " + e.getMessage(), e);
+            String m = e.getMessage();                    // Spelled's messages quote the value already
+            throw new IllegalArgumentException(describe() + (m != null && m.startsWith("'" + text + "'") ? " " + m
+                    : " '" + text + "': " + m), e);
         }
     }
 

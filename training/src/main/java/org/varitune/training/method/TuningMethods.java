@@ -43,9 +43,7 @@ public final class TuningMethods {
             new Entry(TuningMode.TOP_K, WholeLayers.DEFAULT_LR, List.of(), c -> WholeLayers.INSTANCE),
             new Entry(TuningMode.PARTIAL, WholeLayers.DEFAULT_LR, List.of(), c -> WholeLayers.INSTANCE),
             new Entry(TuningMode.PROBE, WholeLayers.PROBE_LR, List.of(), c -> WholeLayers.INSTANCE),
-            // adapters' options are still TrainConfig fields (attentionAdapter, outputAdapter, adapterActivation)
-            new Entry(TuningMode.ADAPTERS, AdapterTuning.DEFAULT_LR, List.of(),
-                    c -> new AdapterTuning(c.attentionAdapter(), c.outputAdapter(), c.adapterActivation())),
+            new Entry(TuningMode.ADAPTERS, AdapterTuning.DEFAULT_LR, AdapterTuning.OPTIONS, c -> AdapterTuning.of(c.methodOptions())),
             new Entry(TuningMode.LORA, LoraTuning.DEFAULT_LR, LoraTuning.OPTIONS, c -> LoraTuning.of(c.methodOptions())));
 
     /** Every option of every method, by name (in registration order). */

@@ -7,7 +7,6 @@ import org.varitune.training.TuningMode;
 import org.varitune.training.method.TuningMethod;
 import org.varitune.training.method.TuningMethods;
 import org.varitune.transformer.io.Spelled;
-import org.varitune.transformer.layers.Adapter;
 
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -41,13 +40,11 @@ import java.util.SortedMap;
  *   --warmup-steps           warmup_steps          unset (the ratio decides)
  *   --weight-decay           weight_decay          0.1     RoBERTa, GLUE
  *   --max-grad-norm          max_grad_norm         1.0     HF Trainer's default
- *   --adapter-size           adapter_size          64      (both sites; see attention_adapter, output_adapter)
- *   --attention-adapter      attention_adapter     64-wide Houlsby adapter after attention.output.dense's dropout
- *   --output-adapter         output_adapter        64-wide Houlsby adapter after output.dense's dropout
  *   --tune-last-layer        tune_last_layer       the head layer (the tuned block ends at the head)
- *   --adapter-activation     adapter_activation    relu    the authors' code
- *   --lora-rank etc.         lora_rank etc.        each method's options: declared by its class (e.g.
- *                                                          {@link org.varitune.training.method.LoraTuning#OPTIONS},
+ *   --adapter-size,          adapter_size,         each method's options: declared by its class, with their
+ *   --lora-rank etc.         lora_rank etc.        defaults ({@link org.varitune.training.method.AdapterTuning#OPTIONS}:
+ *                                                          64-wide Houlsby sites after both denses' dropouts, relu;
+ *                                                          {@link org.varitune.training.method.LoraTuning#OPTIONS}:
  *                                                          PEFT's LoraConfig defaults), see {@link #methodOptions}
  *   --head-pooling           head_pooling          mean    see {@link #headPooling}
  *   --prefix-policy          prefix_policy         cached  see {@link PrefixCachePolicy}
@@ -82,19 +79,14 @@ import java.util.SortedMap;
  * @param initSeed              seed of the head and adapter initialisation; default 42
  * @param dropoutSeed           seed of the dropout masks (a mask is a function of seed, micro-step, site); default 42
  * @param dataSeed              seed of the data order (epoch e's order is a function of (dataSeed, e)); default 42
- * @param attentionAdapter      ADAPTERS: the adapter after {@code attention.output.dense} (width, init, before or after
- *                              its dropout, bottleneck dropout), or null for none there; default
- *                              {@link Adapter.Site#houlsby}(64)
- * @param outputAdapter         ADAPTERS: the adapter after {@code output.dense} (the FFN), or null for none there;
- *                              default {@link Adapter.Site#houlsby}(64). At least one of the two is required.
- * @param adapterActivation     adapter nonlinearity; default {@code relu} (the authors' code)
  * @param methodOptions         the options of the mode's tuning method, option name -> value as given
- *                              ({@code lora-rank -> 16}); an immutable map sorted by name; default empty (the method's
+ *                              ({@code lora-rank -> 16}, {@code attention-adapter -> size=32,init=bert}); an immutable
+ *                              map sorted by name; default empty (the method's
  *                              defaults). Declared by the method's class ({@link org.varitune.training.method.MethodOption})
  *                              and checked by {@link TuningMethods#check}: an unknown option, an option of another
  *                              mode's method or a value the method rejects is an error naming it. Not recorded as
  *                              such: the run record holds the method's resolved options under the mode's name
- *                              ({@code lora}), see {@link #toMap()}.
+ *                              ({@code lora}, {@code adapters}), see {@link #toMap()}.
  * @param headPooling           what the head pools; default {@code mean} (the mean over text tokens, as the
  *                              variability metric pools). HF's heads use {@code first-token}, which is right at the
  *                              top layer of models pre-trained with a [CLS] objective but not for a head on a lower
@@ -117,7 +109,6 @@ import java.util.SortedMap;
 public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tuneLastLayer, int epochs, double lr,
                           int batchSize, int gradAccumulation, int maxLength, double warmupRatio, int warmupSteps,
                           double weightDecay, double maxGradNorm, long initSeed, long dropoutSeed, long dataSeed,
-                          Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation,
                           SortedMap<String, String> methodOptions, Pooling headPooling, PrefixCachePolicy prefixPolicy,
                           long cacheMemoryLimitBytes, int earlyStoppingPatience, int evalBatchSize,
                           int checkpointEverySteps, int bucketChunkBatches, boolean loadBestAtEnd) {
@@ -128,7 +119,6 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
 
     public TrainConfig {
         Objects.requireNonNull(mode, "mode");
-        Objects.requireNonNull(adapterActivation, "adapterActivation");
         try {
             methodOptions = TuningMethods.check(mode, Objects.requireNonNull(methodOptions, "methodOptions"));
         } catch (IllegalArgumentException e) {
@@ -154,8 +144,6 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         require(warmupSteps >= -1, "warmupSteps", warmupSteps, ">= 0, or -1 to use warmupRatio");
         require(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay", weightDecay, "finite and >= 0");
         require(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "maxGradNorm", maxGradNorm, "finite and >= 0 (0 = off)");
-        require(mode != TuningMode.ADAPTERS || attentionAdapter != null || outputAdapter != null, "attentionAdapter",
-                "null", "set, or outputAdapter set, for ADAPTERS (an adapter at no site)");
         require(cacheMemoryLimitBytes >= 0, "cacheMemoryLimitBytes", cacheMemoryLimitBytes, ">= 0");
         require(earlyStoppingPatience >= 0, "earlyStoppingPatience", earlyStoppingPatience, ">= 0 (0 = off)");
         require(evalBatchSize >= 1, "evalBatchSize", evalBatchSize, ">= 1");
@@ -211,7 +199,6 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         b.batchSize = batchSize; b.gradAccumulation = gradAccumulation; b.maxLength = maxLength;
         b.warmupRatio = warmupRatio; b.warmupSteps = warmupSteps; b.weightDecay = weightDecay;
         b.maxGradNorm = maxGradNorm; b.initSeed = initSeed; b.dropoutSeed = dropoutSeed; b.dataSeed = dataSeed;
-        b.attentionAdapter = attentionAdapter; b.outputAdapter = outputAdapter; b.adapterActivation = adapterActivation;
         b.methodOptions.putAll(methodOptions); b.headPooling = headPooling; b.prefixPolicy = prefixPolicy; b.cacheMemoryLimitBytes = cacheMemoryLimitBytes;
         b.earlyStoppingPatience = earlyStoppingPatience; b.evalBatchSize = evalBatchSize;
         b.checkpointEverySteps = checkpointEverySteps; b.bucketChunkBatches = bucketChunkBatches;
@@ -220,11 +207,13 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
     }
 
     /**
-     * Every field by its name, in declaration order (enums as their spellings, e.g. {@code top-k}; adapter sites as
-     * their {@link Adapter.Site#spec()} or {@code none}): the run record and the resume check. In place of
-     * {@code methodOptions}, the method's resolved options ({@link TuningMethod#recordedOptions()}) under the mode's
-     * name, for a method that has options: {@code lora: r=8,alpha=8.0,dropout=0.0,targets=query+value,layers=tuned}
-     * (the key LoRA runs recorded before options were the method's).
+     * Every field by its name, in declaration order (enums as their spellings, e.g. {@code top-k}): the run record and
+     * the resume check. In place of {@code methodOptions}, the method's resolved options
+     * ({@link TuningMethod#recordedOptions()}) under the mode's name, for a method that has options:
+     * {@code lora: r=8,alpha=8.0,dropout=0.0,targets=query+value,layers=tuned}, {@code adapters: attention(size=64,...)
+     * output(...) activation=relu}. (Records written before the adapters' options were the method's held
+     * {@code attentionAdapter}, {@code outputAdapter} and {@code adapterActivation} fields in every run; such a run
+     * is not resumed, the change is named.)
      */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -235,8 +224,7 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
                     continue;
                 }
                 Object v = c.getAccessor().invoke(this);
-                if (v == null && c.getType() == Adapter.Site.class) v = "none";
-                m.put(c.getName(), v instanceof Spelled e ? e.spelling() : v instanceof Adapter.Site st ? st.spec() : v);
+                m.put(c.getName(), v instanceof Spelled e ? e.spelling() : v);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }
@@ -286,8 +274,6 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         private int warmupSteps = -1;
         private double weightDecay = 0.1, maxGradNorm = 1.0;
         private long initSeed = 42, dropoutSeed = 42, dataSeed = 42;
-        private Adapter.Site attentionAdapter = Adapter.Site.houlsby(64), outputAdapter = Adapter.Site.houlsby(64);
-        private Adapter.Activation adapterActivation = Adapter.Activation.RELU;
         private final Map<String, String> methodOptions = new java.util.TreeMap<>();
         private Pooling headPooling = Pooling.MEAN_NON_SPECIAL;
         private PrefixCachePolicy prefixPolicy = PrefixCachePolicy.CACHED;
@@ -316,17 +302,6 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         public Builder initSeed(long v) { initSeed = v; return this; }
         public Builder dropoutSeed(long v) { dropoutSeed = v; return this; }
         public Builder dataSeed(long v) { dataSeed = v; return this; }
-        /** Sets the width of both adapter sites that are present, keeping their other settings. */
-        public Builder adapterBottleneck(int v) {
-            if (attentionAdapter != null) attentionAdapter = withBottleneck(attentionAdapter, v);
-            if (outputAdapter != null) outputAdapter = withBottleneck(outputAdapter, v);
-            return this;
-        }
-        /** The adapter after attention.output.dense, or null for none there. */
-        public Builder attentionAdapter(Adapter.Site v) { attentionAdapter = v; return this; }
-        /** The adapter after output.dense (the FFN), or null for none there. */
-        public Builder outputAdapter(Adapter.Site v) { outputAdapter = v; return this; }
-        public Builder adapterActivation(Adapter.Activation v) { adapterActivation = v; return this; }
         /** Sets one option of the mode's tuning method ({@code lora-rank}, {@code "16"}); a null value removes it. */
         public Builder methodOption(String name, String value) {
             if (value == null) methodOptions.remove(name);
@@ -351,8 +326,8 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
         public TrainConfig build() {
             TrainConfig c = new TrainConfig(mode, headLayer, tuneLayers, tuneLastLayer, epochs,
                     lr == null ? defaultLr(mode) : lr, batchSize, gradAccumulation, maxLength, warmupRatio,
-                    warmupSteps, weightDecay, maxGradNorm, initSeed, dropoutSeed, dataSeed, attentionAdapter,
-                    outputAdapter, adapterActivation, new java.util.TreeMap<>(methodOptions), headPooling, prefixPolicy,
+                    warmupSteps, weightDecay, maxGradNorm, initSeed, dropoutSeed, dataSeed,
+                    new java.util.TreeMap<>(methodOptions), headPooling, prefixPolicy,
                     cacheMemoryLimitBytes, earlyStoppingPatience, evalBatchSize, checkpointEverySteps,
                     bucketChunkBatches, loadBestAtEnd);
             TuningMethod method;
@@ -363,10 +338,6 @@ public record TrainConfig(TuningMode mode, int headLayer, int tuneLayers, int tu
             }
             c.everyLayerToTheHead(method);
             return c;
-        }
-
-        private static Adapter.Site withBottleneck(Adapter.Site s, int v) {
-            return new Adapter.Site(v, s.init(), s.position(), s.dropout());
         }
     }
 }

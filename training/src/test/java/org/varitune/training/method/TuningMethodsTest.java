@@ -31,7 +31,8 @@ class TuningMethodsTest extends TestBase {
         for (TuningMode mode : TuningMode.values()) {
             for (MethodOption<?> o : TuningMethods.entry(mode).options()) {
                 n++;
-                assertTrue(o.name().startsWith(mode.spelling() + "-"), o.name() + " is prefixed by its method " + mode);
+                String stem = mode.spelling().replaceFirst("s$", "");          // adapter-size, attention-adapter
+                assertTrue(o.name().contains(stem), o.name() + " names its method " + mode);
                 assertEquals("--" + o.name(), o.flag());
                 assertEquals(o.name().replace('-', '_'), o.yamlKey());
                 assertTrue(flags.add(o.flag()) && keys.add(o.yamlKey()), o.name() + " declared once");
@@ -40,9 +41,14 @@ class TuningMethodsTest extends TestBase {
                 assertTrue(TuningMethods.isOptionOf(o.name(), mode));
             }
         }
-        assertEquals(5, n, "LoRA's five options; no other method has options yet");
+        assertEquals(n, TuningMethods.allOptions().size(), "every option once");
+        assertEquals(List.of("--adapter-size", "--attention-adapter", "--output-adapter", "--adapter-activation"),
+                TuningMethods.entry(TuningMode.ADAPTERS).options().stream().map(MethodOption::flag).toList());
         assertEquals(List.of("--lora-rank", "--lora-alpha", "--lora-dropout", "--lora-targets", "--lora-layers"),
-                TuningMethods.allOptions().stream().map(MethodOption::flag).toList());
+                TuningMethods.entry(TuningMode.LORA).options().stream().map(MethodOption::flag).toList());
+        for (TuningMode m : List.of(TuningMode.FULL, TuningMode.TOP_K, TuningMode.PARTIAL, TuningMode.PROBE)) {
+            assertEquals(List.of(), TuningMethods.entry(m).options(), m + " has no options");
+        }
     }
 
     @Test
@@ -117,7 +123,7 @@ class TuningMethodsTest extends TestBase {
         Map<String, Object> lora = TrainConfig.builder().mode(TuningMode.LORA).build().toMap();
         assertEquals("r=8,alpha=8.0,dropout=0.0,targets=query+value,layers=tuned", lora.get("lora"), "defaults recorded");
         List<String> keys = new ArrayList<>(lora.keySet());
-        assertEquals(keys.indexOf("adapterActivation") + 1, keys.indexOf("lora"), "at the field's old place");
+        assertEquals(keys.indexOf("dataSeed") + 1, keys.indexOf("lora"), "at the place of methodOptions");
         assertEquals(keys.indexOf("lora") + 1, keys.indexOf("headPooling"));
         Set<String> fullKeys = new HashSet<>(full.keySet());
         fullKeys.add("lora");

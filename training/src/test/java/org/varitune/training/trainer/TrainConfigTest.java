@@ -6,6 +6,8 @@ import org.varitune.training.PrefixCachePolicy;
 import org.junit.jupiter.api.Test;
 import org.varitune.transformer.layers.Adapter;
 import org.varitune.training.TuningMode;
+import org.varitune.training.method.AdapterTuning;
+import org.varitune.training.method.TuningMethods;
 import org.varitune.transformer.io.Spelled;
 
 import java.util.HashSet;
@@ -55,7 +57,9 @@ class TrainConfigTest {
         assertEquals("top-k", m.get("mode"));
         assertEquals("authors-dropout", m.get("prefixPolicy"));
         assertEquals("first-token", m.get("headPooling"));
-        assertEquals("relu", m.get("adapterActivation"));
+        assertEquals("attention(size=64,init=near-identity,position=after-dropout,dropout=0.0) output(size=64,"
+                + "init=near-identity,position=after-dropout,dropout=0.0) activation=relu",
+                c.toBuilder().mode(TuningMode.ADAPTERS).build().toMap().get("adapters"));
     }
 
     @Test
@@ -75,9 +79,13 @@ class TrainConfigTest {
     void adapterSitesAndTheTunedBlockTopAreValidatedAndRecordedAsSpecs() {
         Adapter.Site att = new Adapter.Site(256, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1);
         TrainConfig c = TrainConfig.builder().mode(TuningMode.ADAPTERS).headLayer(24).tuneLayers(2).tuneLastLayer(18)
-                .attentionAdapter(att).outputAdapter(null).build();
-        assertEquals("size=256,init=bert,position=before-dropout,dropout=0.1", c.toMap().get("attentionAdapter"));
-        assertEquals("none", c.toMap().get("outputAdapter"), "a site without an adapter");
+                .methodOption("attention-adapter", "init=bert,size=256,dropout=0.1,position=before-dropout")
+                .methodOption("output-adapter", "none").build();
+        assertEquals(new AdapterTuning(att, null, Adapter.Activation.RELU), TuningMethods.of(c));
+        assertEquals("attention(size=256,init=bert,position=before-dropout,dropout=0.1) output(none) activation=relu",
+                c.toMap().get("adapters"));
+        assertFalse(c.toMap().containsKey("attentionAdapter"), "the adapters' options are the method's, recorded under adapters");
+        assertFalse(TrainConfig.builder().build().toMap().containsKey("adapters"), "adapters' options decide nothing outside adapters runs");
         assertFalse(c.toMap().containsKey("lora"), "LoRA's options decide nothing outside lora runs");
         TrainConfig lora = TrainConfig.builder().mode(TuningMode.LORA).headLayer(3).tuneLayers(2)
                 .methodOption("lora-rank", "4").methodOption("lora-alpha", "16").build();
@@ -85,10 +93,24 @@ class TrainConfigTest {
         assertEquals(att, Adapter.Site.parse(att.spec()), "spec round trip");
         assertEquals(Adapter.Site.houlsby(64), Adapter.Site.parse("size=64"), "defaults of a spec");
         assertEquals(List.of(), TrainConfig.differingKeys(c.toMap(), new java.util.LinkedHashMap<>(c.toMap())));
-        assertEquals(32, TrainConfig.builder().adapterBottleneck(32).build().outputAdapter().bottleneck());
+        TrainConfig other = c.toBuilder().methodOption("adapter-activation", "gelu").build();
+        assertEquals(List.of("adapters (" + c.toMap().get("adapters") + " vs " + other.toMap().get("adapters") + ")"),
+                TrainConfig.differingKeys(c.toMap(), other.toMap()), "a changed adapter option is a changed run");
+        // --adapter-size: the width of every site that sets none; a site's own size wins
+        AdapterTuning sized = (AdapterTuning) TuningMethods.of(TrainConfig.builder().mode(TuningMode.ADAPTERS)
+                .methodOption("adapter-size", "32").methodOption("attention-adapter", "size=8,init=bert").build());
+        assertEquals(new Adapter.Site(8, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0), sized.attention());
+        assertEquals(Adapter.Site.houlsby(32), sized.output());
         var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().mode(TuningMode.ADAPTERS)
-                .attentionAdapter(null).outputAdapter(null).build());
-        assertTrue(e.getMessage().contains("attentionAdapter"), e.getMessage());
+                .methodOption("attention-adapter", "none").methodOption("output-adapter", "size=0").build());
+        assertTrue(e.getMessage().contains("--attention-adapter (attention_adapter)")
+                && e.getMessage().contains("--output-adapter (output_adapter)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().mode(TuningMode.ADAPTERS)
+                .methodOption("attention-adapter", "size=4,width=3").build());
+        assertTrue(e.getMessage().contains("--attention-adapter (attention_adapter) 'size=4,width=3': unknown key 'width'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().mode(TuningMode.LORA)
+                .methodOption("adapter-size", "4").build());
+        assertTrue(e.getMessage().contains("--adapter-size (adapter_size) is an option of adapters, not of lora"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().tuneLastLayer(2).build());
         assertTrue(e.getMessage().contains("tuneLastLayer") && e.getMessage().contains("full"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,

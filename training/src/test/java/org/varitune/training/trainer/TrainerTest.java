@@ -81,7 +81,7 @@ class TrainerTest extends TestBase {
 
     @Test
     void adaptersTuneOnlyAdaptersLayerNormsAndTheHead() throws Exception {
-        TrainConfig c = base().mode(TuningMode.ADAPTERS).headLayer(3).tuneLayers(2).adapterBottleneck(4).build();
+        TrainConfig c = base().mode(TuningMode.ADAPTERS).headLayer(3).tuneLayers(2).methodOption("adapter-size", "4").build();
         var s = trainAndSnapshot(c, tmp);
         int adapters = 0;
         for (String name : s[0].keySet()) {
@@ -140,10 +140,9 @@ class TrainerTest extends TestBase {
 
     @Test
     void theAuthorsAdapterBlockBelowTheHeadTrainsOnlyItsAdaptersAndLayerNorms() throws Exception {
-        Adapter.Site att = new Adapter.Site(3, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1);
-        Adapter.Site ffn = new Adapter.Site(5, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.1);
         TrainConfig c = base().mode(TuningMode.ADAPTERS).headLayer(3).tuneLayers(1).tuneLastLayer(2)
-                .attentionAdapter(att).outputAdapter(ffn).build();
+                .methodOption("attention-adapter", "size=3,init=bert,position=before-dropout,dropout=0.1")
+                .methodOption("output-adapter", "size=5,init=bert,position=after-dropout,dropout=0.1").build();
         Trainer t = TinyTraining.trainer(c, tmp.resolve("probe"), null);
         assertEquals(1, t.plan().prefixEnd(), "layer 1 is the frozen prefix");
         var s = trainAndSnapshot(c, tmp.resolve("run"));
