@@ -63,6 +63,8 @@ class ModelExportTest extends TestBase {
     }
 
     static final Adapter.Site HOULSBY4 = Adapter.Site.houlsby(4);
+    /** Where an export keeps its adapters (written out: the file name is part of the format). */
+    static final String ADAPTERS_FILE = "adapters.safetensors";
 
     static Stream<Arguments> cases() {
         List<Case> cs = List.of(
@@ -134,14 +136,14 @@ class ModelExportTest extends TestBase {
             for (String h : head) assertTrue(w.contains(h), h + " missing");
             assertEquals(roberta, w.names().stream().noneMatch(n -> n.startsWith(prefix + "pooler.")));
         }
-        assertEquals(c.adapters(), Files.exists(out.resolve(ModelExport.ADAPTERS_FILE)));
+        assertEquals(c.adapters(), Files.exists(out.resolve(ADAPTERS_FILE)));
         if (c.adapters()) {
             int top = c.tuneLastLayer == 0 ? c.headLayer : c.tuneLastLayer;
             List<Integer> layers = new ArrayList<>();
             for (int l = top - c.tuneLayers + 1; l <= top; l++) layers.add(l);
-            assertEquals(layers, info.adapterLayers(), "the tuned block's layers hold the adapters");
+            assertEquals(layers, adapterLayers(info), "the tuned block's layers hold the adapters");
             int sites = (c.attention != null ? 1 : 0) + (c.output != null ? 1 : 0);
-            try (WeightSource a = Safetensors.open(out.resolve(ModelExport.ADAPTERS_FILE))) {
+            try (WeightSource a = Safetensors.open(out.resolve(ADAPTERS_FILE))) {
                 assertEquals(layers.size() * sites * 4, a.names().size(), "layers × sites × four tensors");
                 String last = "encoder.layer." + (top - 1) + ".";
                 assertEquals(c.attention != null, a.contains(last + "attention.output.adapter.down.weight"));
@@ -214,7 +216,7 @@ class ModelExportTest extends TestBase {
         SequenceClassifier model = tuned(src, true, c);
         ExportInfo good = ExportInfo.of(model, src, "t", List.of(), c.mode, 1);
         ExportInfo bad = new ExportInfo("t", List.of(), c.mode, 2, 1, Pooling.MEAN_NON_PAD, good.headKind(), 3,
-                good.classifierDropout(), null, null, null, List.of(), good.sourceModel(), 3);
+                good.classifierDropout(), java.util.Collections.emptySortedMap(), good.sourceModel(), 3);
         var ex = assertThrows(IllegalArgumentException.class,
                 () -> ModelExport.save(model, src, tmp.resolve("out"), bad));
         assertTrue(ex.getMessage().contains("pooling: info says mean-with-special, the model has first-token"), ex.getMessage());
@@ -225,6 +227,7 @@ class ModelExportTest extends TestBase {
     void aFormatOneExportWithOneBottleneckForBothSitesStillLoads() throws IOException {
         Path out = exportWithAdapters();
         SequenceClassifier current = ModelExport.load(out, k);
+        var currentModules = ModelExport.info(out).modules();
         // rewrite it as format 1 wrote it: adapters.bottleneck, metadata bottleneck, no per-site specs
         ObjectMapper json = new ObjectMapper();
         com.fasterxml.jackson.databind.node.ObjectNode config =
@@ -240,16 +243,20 @@ class ModelExportTest extends TestBase {
         a.remove("output");
         a.put("bottleneck", 4);
         Files.writeString(out.resolve("config.json"), json.writeValueAsString(config));
-        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        Path file = out.resolve(ADAPTERS_FILE);
         SafetensorsWriter w = new SafetensorsWriter().metadata("bottleneck", "4").metadata("activation", "RELU");
         try (WeightSource src = Safetensors.open(file)) {
             for (String n : src.names()) w.addF32(n, src.readFloat(n), src.info(n).shape());
         }
         w.write(file);
         SequenceClassifier legacy = ModelExport.load(out, k);
-        assertEquals(HOULSBY4, ModelExport.info(out).attentionAdapter(), "format 1 = near-identity sites after the dropouts");
+        ExportInfo info = ModelExport.info(out);
+        assertEquals(HOULSBY4.spec(), info.modules().get("adapters").get("attention").asText(),
+                "format 1 = near-identity sites after the dropouts");
+        assertEquals(HOULSBY4.spec(), info.modules().get("adapters").get("output").asText());
         assertArrayEquals(current.logits(batch(false)), legacy.logits(batch(false)), "same logits as format 2");
-        assertEquals(2, ModelExport.info(out).adapterLayers().size());
+        assertEquals(List.of(2, 3), adapterLayers(info));
+        assertEquals(currentModules, info.modules(), "read in the current form: equal to the current export's");
     }
 
     @Test
@@ -304,7 +311,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aCorruptAdaptersFileIsAnErrorNamingIt() throws IOException {
         Path out = exportWithAdapters();
-        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        Path file = out.resolve(ADAPTERS_FILE);
         Files.write(file, "not a safetensors file".getBytes(StandardCharsets.UTF_8));
         var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
         assertTrue(ex.getMessage().contains(file.toString()), ex.getMessage());
@@ -313,7 +320,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aMissingOrUnexpectedAdapterTensorIsAnErrorNamingIt() throws IOException {
         Path out = exportWithAdapters();
-        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        Path file = out.resolve(ADAPTERS_FILE);
         SafetensorsWriter w = new SafetensorsWriter().metadata("attention", HOULSBY4.spec()).metadata("output", HOULSBY4.spec())
                 .metadata("activation", "RELU");
         try (WeightSource a = Safetensors.open(file)) {
@@ -422,6 +429,14 @@ class ModelExportTest extends TestBase {
         ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 2));
         ModelExport.load(out, k);                                                 // loads before the damage
         return out;
+    }
+
+    /** The layers of {@code info}'s adapters description ({@code varitune.adapters.layers}); empty when none. */
+    private static List<Integer> adapterLayers(ExportInfo info) {
+        List<Integer> layers = new ArrayList<>();
+        JsonNode a = info.modules().get("adapters");
+        if (a != null) a.get("layers").forEach(l -> layers.add(l.asInt()));
+        return layers;
     }
 
     /** A random 3-layer source directory (BERT with a pooler) with tokenizer files. */
