@@ -259,6 +259,144 @@ class ModelExportTest extends TestBase {
         assertEquals(currentModules, info.modules(), "read in the current form: equal to the current export's");
     }
 
+    /** The authors' sites: attention adapter before its dropout, both BERT-initialised, widths 3 and 5. */
+    static final Adapter.Site AUTHORS_ATTENTION = new Adapter.Site(3, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1);
+    static final Adapter.Site AUTHORS_OUTPUT = new Adapter.Site(5, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.1);
+
+    @Test
+    void anAdaptersExportWritesTheDescriptionAndFileHeaderOfTheAdapterSpecificCode() throws IOException {
+        // what the export wrote before the adapters' code moved into AdapterTuning.EXPORT (commit f2cbe4d), by hand
+        Path src = source(false);
+        Case c = new Case("authors", TuningMode.ADAPTERS, 3, 1, Pooling.FIRST_TOKEN, 2, AUTHORS_ATTENTION, AUTHORS_OUTPUT, 2);
+        SequenceClassifier model = tuned(src, false, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 1));
+
+        JsonNode v = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("varitune");
+        List<String> keys = new ArrayList<>();
+        v.fieldNames().forEachRemaining(keys::add);
+        assertEquals(List.of("format_version", "task", "mode", "head_layer", "tune_layers", "pooling", "head_kind",
+                "source_model", "source_num_hidden_layers", "adapters"), keys);
+        assertEquals("{\"file\":\"adapters.safetensors\","
+                + "\"attention\":\"size=3,init=bert,position=before-dropout,dropout=0.1\","
+                + "\"output\":\"size=5,init=bert,position=after-dropout,dropout=0.1\","
+                + "\"activation\":\"relu\",\"layers\":[2],"
+                + "\"note\":\"Houlsby adapters after attention.output.dense ('attention') and output.dense ('output') of "
+                + "these layers, where not null. HF transformers ignores this file and runs the model without them, "
+                + "which predicts differently\"}", v.get("adapters").toString());
+
+        // the header: metadata, then the tensors sorted by name, offsets in that order (F32: 4 bytes a value, C = 16)
+        byte[] bytes = Files.readAllBytes(out.resolve(ADAPTERS_FILE));
+        int n = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+        JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, n, StandardCharsets.UTF_8));
+        String a = "encoder.layer.1.attention.output.adapter.", o = "encoder.layer.1.output.adapter.";
+        String expected = "{\"__metadata__\":{\"activation\":\"RELU\","
+                + "\"attention\":\"size=3,init=bert,position=before-dropout,dropout=0.1\",\"format\":\"pt\","
+                + "\"layers\":\"[2]\",\"output\":\"size=5,init=bert,position=after-dropout,dropout=0.1\"},"
+                + tensor(a + "down.bias", "[3]", 0, 12) + "," + tensor(a + "down.weight", "[3,16]", 12, 204) + ","
+                + tensor(a + "up.bias", "[16]", 204, 268) + "," + tensor(a + "up.weight", "[16,3]", 268, 460) + ","
+                + tensor(o + "down.bias", "[5]", 460, 480) + "," + tensor(o + "down.weight", "[5,16]", 480, 800) + ","
+                + tensor(o + "up.bias", "[16]", 800, 864) + "," + tensor(o + "up.weight", "[16,5]", 864, 1184) + "}";
+        assertEquals(expected, header.toString());
+        assertEquals(8 + n + 1184, bytes.length, "header + 296 floats");
+
+        Case plain = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
+        SequenceClassifier noAdapters = tuned(src, false, plain);
+        Path out2 = tmp.resolve("out2");
+        ModelExport.save(noAdapters, src, out2, ExportInfo.of(noAdapters, src, "t", List.of(), plain.mode, 0));
+        JsonNode v2 = new ObjectMapper().readTree(out2.resolve("config.json").toFile()).get("varitune");
+        assertTrue(v2.has("adapters") && v2.get("adapters").isNull(), "\"adapters\": null, as before: " + v2);
+        assertFalse(Files.exists(out2.resolve(ADAPTERS_FILE)));
+    }
+
+    private static String tensor(String name, String shape, int from, int to) {
+        return "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[" + from + "," + to + "]}";
+    }
+
+    @Test
+    void aFormatTwoExportWithJavaEnumNamesStillLoadsToTheSameLogits() throws IOException {
+        Path src = source(true);
+        Case c = new Case("authors", TuningMode.ADAPTERS, 3, 2, Pooling.MEAN_NON_PAD, 2, AUTHORS_ATTENTION, AUTHORS_OUTPUT, 0);
+        SequenceClassifier model = tuned(src, true, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 2));
+        ExportInfo current = ModelExport.info(out);
+        // as format 2 wrote it: enum values by their Java names, HF's class in architectures whatever the model
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        config.putArray("architectures").add("RobertaForSequenceClassification");
+        ObjectNode v = (ObjectNode) config.get("varitune");
+        v.put("format_version", 2).put("mode", "ADAPTERS").put("pooling", "MEAN_NON_PAD");
+        ((ObjectNode) v.get("adapters")).put("activation", "RELU");
+        Files.writeString(out.resolve("config.json"), config.toPrettyString());
+
+        ExportInfo legacy = ModelExport.info(out);
+        assertEquals(current, legacy, "read in the current form: equal to the current export's info");
+        assertEquals("relu", legacy.modules().get("adapters").get("activation").asText());
+        Batch batch = batch(true);
+        assertArrayEquals(model.logits(batch), ModelExport.load(out, k).logits(batch), "same logits as the model");
+    }
+
+    @Test
+    void anAdaptersDescriptionThatDoesNotFitTheExportIsAnErrorNamingTheKey() throws IOException {
+        Path out = exportWithAdapters();
+        Path file = out.resolve("config.json");
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(file.toFile());
+        ObjectNode a = (ObjectNode) config.get("varitune").get("adapters");
+        a.putArray("layers").add(2).add(4);
+        Files.writeString(file, config.toPrettyString());
+        var ex = assertThrows(IllegalArgumentException.class, () -> ModelExport.info(out));
+        assertTrue(ex.getMessage().contains(file.toString())
+                && ex.getMessage().contains("varitune.adapters.layers [2, 4] must ascend within [1, 3]"), ex.getMessage());
+
+        a.putArray("layers").add(2).add(3);
+        a.put("activation", "tanh");
+        Files.writeString(file, config.toPrettyString());
+        var act = assertThrows(IllegalArgumentException.class, () -> ModelExport.info(out));
+        assertTrue(act.getMessage().contains("varitune.adapters.activation") && act.getMessage().contains("tanh"),
+                act.getMessage());
+    }
+
+    @Test
+    void adaptersThatDifferAcrossLayersCannotBeDescribedByOneDescription() throws IOException {
+        Path src = source(false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
+        SequenceClassifier model = tuned(src, false, c);
+        model.encoder().layers().get(1).addAdapters(HOULSBY4, null, Adapter.Activation.RELU, rand);
+        model.encoder().layers().get(2).addAdapters(HOULSBY4, null, Adapter.Activation.GELU, rand);
+        var ex = assertThrows(IllegalArgumentException.class,
+                () -> ExportInfo.of(model, src, "t", List.of(), null, 0));
+        assertTrue(ex.getMessage().contains("adapters differ across layers: encoder.layer.2"), ex.getMessage());
+    }
+
+    @Test
+    void aModulesFileWithoutItsDescriptionIsAnErrorNamingIt() throws IOException {
+        List<String> keys = new ArrayList<>();
+        org.varitune.training.method.TuningMethods.exportedModules().forEach(m -> keys.add(m.key()));
+        assertEquals(List.of("adapters"), keys, "the registered kinds");
+        Path src = source(false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
+        SequenceClassifier model = tuned(src, false, c);
+        for (var kind : org.varitune.training.method.TuningMethods.exportedModules()) {
+            Path out = tmp.resolve("out-" + kind.key());
+            ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
+            Path file = out.resolve(kind.file());
+            Files.write(file, new byte[] {0});
+            var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+            assertTrue(ex.getMessage().contains(file + ": present, but")
+                    && ex.getMessage().contains("varitune." + kind.key() + " is null"), ex.getMessage());
+        }
+    }
+
+    @Test
+    void aDescriptionWithoutItsFileIsAnErrorNamingIt() throws IOException {
+        Path out = exportWithAdapters();
+        Path file = out.resolve(ADAPTERS_FILE);
+        Files.delete(file);
+        var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+        assertTrue(ex.getMessage().contains(file + ": missing, but config.json lists adapters in layers [2, 3]"),
+                ex.getMessage());
+    }
+
     @Test
     void aFormatThreeExportNamingHfsClassForMeanPoolingStillLoadsWithMeanPooling() throws IOException {
         Path src = source(false);
