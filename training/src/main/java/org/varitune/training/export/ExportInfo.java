@@ -1,16 +1,15 @@
 package org.varitune.training.export;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.varitune.training.ClassificationHead;
 import org.varitune.training.LayerPlan;
 import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.SequenceClassifier;
 import org.varitune.training.TuningMode;
+import org.varitune.training.method.ExportedModules;
+import org.varitune.training.method.TuningMethods;
 import org.varitune.transformer.io.Spelled;
-import org.varitune.transformer.layers.Adapter;
-import org.varitune.transformer.layers.EncoderLayer;
 import org.varitune.transformer.model.EncoderConfig;
 import org.varitune.transformer.model.ModelFamilies;
 import org.varitune.transformer.model.ModelFamily;
@@ -18,15 +17,20 @@ import org.varitune.transformer.model.ModelFamily;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * What an exported classifier is, beyond its weights: the task, the labels, how it was tuned, and everything needed to
- * rebuild its head and adapters. Written by {@link ModelExport#save} into {@code config.json} (HF keys plus the
- * {@value #JSON_KEY} object), read back by {@link ModelExport#info}.
+ * rebuild its head and the modules that HF's class has no place for ({@link ExportedModules}: adapters). Written by
+ * {@link ModelExport#save} into {@code config.json} (HF keys plus the {@value #JSON_KEY} object), read back by
+ * {@link ModelExport#info}.
  *
  * @param taskName          the task, e.g. {@code sst2} (may be empty, never null)
  * @param labels            label names, index = class id (HF {@code id2label}); one per label. Given empty, they
@@ -40,18 +44,16 @@ import java.util.Set;
  *                          (classifier.dense + out_proj), ...; written as its {@code model_type}
  * @param numLabels         K; 1 = regression (HF {@code problem_type} "regression")
  * @param classifierDropout the head's dropout probability (HF {@code classifier_dropout})
- * @param attentionAdapter  the adapter site after {@code attention.output.dense} (the same in every adapter layer), or
- *                          null when there is none there
- * @param outputAdapter     the adapter site after {@code output.dense}, or null when there is none there
- * @param adapterActivation adapters' activation, or null when none
- * @param adapterLayers     1-based layers holding adapters, ascending; empty when none
+ * @param modules           the modules outside HF's tree that the model holds, by kind: {@link ExportedModules#key()}
+ *                          ({@code adapters}) -> its description as {@link ExportedModules#read} normalises it; one
+ *                          entry per kind present, none for a kind the model lacks; immutable (the nodes are copies,
+ *                          not to be modified), empty when none (null is read as empty)
  * @param sourceModel       name of the model that was tuned (e.g. the HF id or directory name)
  * @param sourceNumLayers   {@code num_hidden_layers} of the source model, before truncation at the head layer
  */
 public record ExportInfo(String taskName, List<String> labels, TuningMode mode, int headLayer, int tuneLayers,
                          Pooling pooling, ModelFamily headKind, int numLabels, double classifierDropout,
-                         Adapter.Site attentionAdapter, Adapter.Site outputAdapter, Adapter.Activation adapterActivation,
-                         List<Integer> adapterLayers,
+                         SortedMap<String, ObjectNode> modules,
                          String sourceModel, int sourceNumLayers) {
 
     /** Key of the varitune object in {@code config.json}. */
@@ -62,8 +64,8 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
      * agree with the {@value #JSON_KEY} object; 3: enum values by their spelling (1, 2: Java names), and
      * {@code architectures} always HF's class, whatever the pooling and adapters (read as the {@value #JSON_KEY}
      * object says, the name ignored); 2: per-site adapters ({@code adapters.attention}, {@code adapters.output} as
-     * {@link Adapter.Site#spec()} or null); 1: one {@code adapters.bottleneck} for both sites, near identity, after
-     * the dropouts.
+     * site specs or null); 1: one {@code adapters.bottleneck} for both sites, near identity, after the dropouts. Each
+     * {@link ExportedModules} reads its own description of every version ({@link ExportedModules#read}).
      */
     public static final int FORMAT_VERSION = 4;
     /**
@@ -102,25 +104,29 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         if (new HashSet<>(labels).size() != labels.size()) {
             throw new IllegalArgumentException("label names " + labels + " repeat (HF label2id needs them distinct)");
         }
-        adapterLayers = adapterLayers == null ? List.of() : List.copyOf(adapterLayers);
-        boolean none = attentionAdapter == null && outputAdapter == null;
-        if (none != adapterLayers.isEmpty() || none != (adapterActivation == null)) {
-            throw new IllegalArgumentException("adapters: attention " + attentionAdapter + ", output " + outputAdapter
-                    + ", activation " + adapterActivation + ", layers " + adapterLayers
-                    + " must be all set (one site at least) or all empty (null, null, null, [])");
-        }
-        int prev = 0;
-        for (int l : adapterLayers) {
-            if (l <= prev || l > headLayer) {
-                throw new IllegalArgumentException("adapter layers " + adapterLayers + " must ascend within [1, " + headLayer + "]");
+        SortedMap<String, ObjectNode> checked = new TreeMap<>();
+        if (modules != null) {
+            for (Map.Entry<String, ObjectNode> e : modules.entrySet()) {
+                ExportedModules kind = kind(e.getKey());
+                if (e.getValue() == null) throw new IllegalArgumentException("modules " + e.getKey() + ": no description");
+                checked.put(e.getKey(), kind.read(e.getValue(), FORMAT_VERSION, headLayer));   // a normalised copy
             }
-            prev = l;
         }
+        modules = Collections.unmodifiableSortedMap(checked);
+    }
+
+    /** The registered kind whose key is {@code key}. */
+    private static ExportedModules kind(String key) {
+        for (ExportedModules m : TuningMethods.exportedModules()) if (m.key().equals(key)) return m;
+        List<String> keys = new ArrayList<>();
+        for (ExportedModules m : TuningMethods.exportedModules()) keys.add(m.key());
+        throw new IllegalArgumentException("modules '" + key + "' is no registered kind " + keys);
     }
 
     /**
      * The info of {@code model}, tuned from the HF directory {@code sourceModelDir}: head layer, pooling, head kind,
-     * label count, head dropout and adapters are read off the model; the source name (the directory's name) and its
+     * label count, head dropout and the modules outside HF's tree (each registered {@link ExportedModules}'s
+     * {@link ExportedModules#describe}) are read off the model; the source name (the directory's name) and its
      * {@code num_hidden_layers} off the directory. Modifies nothing.
      *
      * @param labels     label names (empty = HF's {@code LABEL_<i>})
@@ -150,49 +156,40 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         return of(model, sourceModel, plan.numLayers(), taskName, labels, plan.mode(), plan.tunedLayerCount());
     }
 
-    /** As {@link #of(SequenceClassifier, Path, String, List, TuningMode, int)} with the source named explicitly. */
+    /**
+     * As {@link #of(SequenceClassifier, Path, String, List, TuningMode, int)} with the source named explicitly.
+     *
+     * @throws IllegalArgumentException when a kind of module cannot describe the model's ({@link ExportedModules#describe})
+     */
     public static ExportInfo of(SequenceClassifier model, String sourceModel, int sourceNumLayers, String taskName,
                                 List<String> labels, TuningMode mode, int tuneLayers) {
         ClassificationHead head = model.head();
         ModelFamily kind = head.family();
         float drop = head.dropoutProb();
-        Adapter.Site att = null, out = null;
-        Adapter.Activation act = null;
-        List<Integer> layers = new ArrayList<>();
-        for (int l = 0; l < model.headLayer(); l++) {
-            EncoderLayer layer = model.encoder().layers().get(l);
-            if (!layer.hasAdapters()) continue;
-            Adapter.Site a = site(layer.attentionAdapter()), o = site(layer.outputAdapter());
-            Adapter any = layer.attentionAdapter() != null ? layer.attentionAdapter() : layer.outputAdapter();
-            if (!layers.isEmpty() && (!Objects.equals(a, att) || !Objects.equals(o, out) || any.activation() != act)) {
-                throw new IllegalArgumentException("adapters differ across layers: encoder.layer." + l + " has (attention "
-                        + a + ", output " + o + ", " + any.activation() + "), earlier ones (attention " + att + ", output "
-                        + out + ", " + act + "); one adapters file holds one set of sites and one activation");
-            }
-            att = a;
-            out = o;
-            act = any.activation();
-            layers.add(l + 1);
+        SortedMap<String, ObjectNode> modules = new TreeMap<>();
+        for (ExportedModules m : TuningMethods.exportedModules()) {
+            Optional<ObjectNode> d = m.describe(model);
+            d.ifPresent(description -> modules.put(m.key(), description));
         }
         return new ExportInfo(taskName, labels, mode, model.headLayer(), tuneLayers, head.pooling(), kind,
-                head.numLabels(), Double.parseDouble(Float.toString(drop)), att, out, act, layers, sourceModel,
-                sourceNumLayers);
+                head.numLabels(), Double.parseDouble(Float.toString(drop)), modules, sourceModel, sourceNumLayers);
     }
 
     /** Whether the head regresses one value (K = 1, MSE) rather than classifying. */
     public boolean regression() { return numLabels == 1; }
 
-    private static Adapter.Site site(Adapter a) { return a == null ? null : a.site(); }
-
-    /** Whether the export has an adapters file. */
-    public boolean hasAdapters() { return attentionAdapter != null || outputAdapter != null; }
+    /**
+     * Whether the export holds modules outside HF's tree ({@link #modules()} not empty), each kind in its own file
+     * ({@link ExportedModules#file()}: {@code adapters.safetensors}).
+     */
+    public boolean hasModules() { return !modules.isEmpty(); }
 
     /**
      * Whether HF's {@code <Family>ForSequenceClassification} computes exactly this model: it pools the first token
-     * ({@link Pooling#FIRST_TOKEN}) and runs no module outside its own tree (no adapters; LoRA is exported merged, so it
-     * adds none).
+     * ({@link Pooling#FIRST_TOKEN}) and runs no module outside its own tree ({@link #hasModules()} false: no adapters;
+     * LoRA is exported merged, so it adds none).
      */
-    public boolean hfComputable() { return pooling == Pooling.FIRST_TOKEN && !hasAdapters(); }
+    public boolean hfComputable() { return pooling == Pooling.FIRST_TOKEN && !hasModules(); }
 
     /**
      * The {@code architectures} entry: HF's class ({@code BertForSequenceClassification}) when
@@ -210,7 +207,9 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
     /**
      * Writes the HF classification keys ({@code architectures} = {@link #architecture()}, {@code id2label},
      * {@code label2id}, {@code num_labels}, {@code problem_type}, {@code classifier_dropout}) and the
-     * {@value #JSON_KEY} object into {@code config}. Modifies {@code config}.
+     * {@value #JSON_KEY} object into {@code config}; the object holds every registered kind of module under its
+     * {@link ExportedModules#key()}: the description, or null when the model has none ({@code "adapters": null}).
+     * Modifies {@code config}.
      */
     void writeTo(ObjectNode config) {
         config.putArray("architectures").add(architecture());
@@ -233,26 +232,17 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         v.put("head_kind", headKind.modelType());
         v.put("source_model", sourceModel);
         v.put("source_num_hidden_layers", sourceNumLayers);
-        if (!hasAdapters()) {
-            v.putNull("adapters");
-        } else {
-            ObjectNode a = v.putObject("adapters");
-            a.put("file", ModelExport.ADAPTERS_FILE);
-            if (attentionAdapter == null) a.putNull("attention"); else a.put("attention", attentionAdapter.spec());
-            if (outputAdapter == null) a.putNull("output"); else a.put("output", outputAdapter.spec());
-            a.put("activation", adapterActivation.spelling());
-            ArrayNode ls = a.putArray("layers");
-            for (int l : adapterLayers) ls.add(l);
-            a.put("note", "Houlsby adapters after attention.output.dense ('attention') and output.dense ('output') of "
-                    + "these layers, where not null. HF transformers ignores this file and runs the model without them, "
-                    + "which predicts differently");
+        for (ExportedModules m : TuningMethods.exportedModules()) {
+            ObjectNode d = modules.get(m.key());
+            if (d == null) v.putNull(m.key()); else v.set(m.key(), d.deepCopy());
         }
     }
 
     /**
      * Parses a {@code config.json} tree: the {@value #JSON_KEY} object when present, else a plain HF
      * {@code *ForSequenceClassification} config (full tuning, head on the top layer, first-token pooling, no
-     * adapters). From format 4 on, {@code architectures} must be the object's {@link #architecture()}; formats 1 to 3
+     * modules outside HF's tree). Each registered kind of module reads its own key ({@link ExportedModules#read});
+     * absent or null = none. From format 4 on, {@code architectures} must be the object's {@link #architecture()}; formats 1 to 3
      * wrote HF's class for every export and are read by the object alone. {@code file} names the file in errors.
      */
     static ExportInfo fromJson(JsonNode config, Path file) {
@@ -285,11 +275,11 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         if (v == null || v.isNull()) {
             if (named != null && named.startsWith(VARITUNE_ARCHITECTURE_PREFIX)) {
                 throw new IllegalArgumentException("architectures names varitune's " + named + " but there is no '"
-                        + JSON_KEY + "' object saying how it pools and which adapters it holds");
+                        + JSON_KEY + "' object saying how it pools and which modules outside HF's tree it holds");
             }
             String kind = named != null ? named : requireText(config, "model_type");
             return new ExportInfo("", labels, TuningMode.FULL, layers, layers, Pooling.FIRST_TOKEN,
-                    ModelFamilies.ofName(kind), numLabels, dropout, null, null, null, List.of(), file.getParent() == null ? ""
+                    ModelFamilies.ofName(kind), numLabels, dropout, null, file.getParent() == null ? ""
                     : String.valueOf(file.getParent().getFileName()), layers);
         }
         if (!v.isObject()) throw new IllegalArgumentException("'" + JSON_KEY + "' must be an object, got " + v);
@@ -304,58 +294,27 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
         }
         JsonNode modeNode = v.get("mode");
         TuningMode mode = modeNode == null || modeNode.isNull() ? null : value(TuningMode.class, modeNode.asText(), version, "mode");
-        JsonNode a = v.get("adapters");
-        Adapter.Site att = null, out = null;
-        Adapter.Activation act = null;
-        List<Integer> adapterLayers = new ArrayList<>();
-        if (a != null && !a.isNull()) {
-            if (version == 1) {
-                att = out = Adapter.Site.houlsby(requireInt(a, "bottleneck"));
-            } else {
-                att = optionalSite(a, "attention");
-                out = optionalSite(a, "output");
-            }
-            act = value(Adapter.Activation.class, requireText(a, "activation"), version, "adapters.activation");
-            JsonNode ls = a.get("layers");
-            if (ls == null || !ls.isArray()) throw new IllegalArgumentException(JSON_KEY + ".adapters.layers must be an array");
-            for (JsonNode l : ls) {
-                if (!l.canConvertToInt()) throw new IllegalArgumentException(JSON_KEY + ".adapters.layers holds " + l);
-                adapterLayers.add(l.asInt());
-            }
+        SortedMap<String, ObjectNode> modules = new TreeMap<>();
+        for (ExportedModules m : TuningMethods.exportedModules()) {
+            JsonNode d = v.get(m.key());
+            if (d != null && !d.isNull()) modules.put(m.key(), m.read(d, version, headLayer));
         }
         ExportInfo info = new ExportInfo(requireText(v, "task"), labels, mode, headLayer, requireInt(v, "tune_layers"),
                 value(Pooling.class, requireText(v, "pooling"), version, "pooling"), ModelFamilies.ofName(requireText(v, "head_kind")),
-                numLabels, dropout, att, out, act, adapterLayers, requireText(v, "source_model"),
-                requireInt(v, "source_num_hidden_layers"));
+                numLabels, dropout, modules, requireText(v, "source_model"), requireInt(v, "source_num_hidden_layers"));
         if (version >= 4 && !info.architecture().equals(named)) {
             throw new IllegalArgumentException("architectures " + arch + " but the " + JSON_KEY + " object (pooling "
-                    + info.pooling() + ", adapters " + (info.hasAdapters() ? "in layers " + adapterLayers : "none")
+                    + info.pooling() + ", modules outside HF's tree " + (info.hasModules() ? info.modules().keySet() : "none")
                     + ") describes [\"" + info.architecture() + "\"]" + (info.hfComputable() ? ""
                     : ", a model that HF's " + info.headKind().head().architecture() + " does not compute"));
         }
         return info;
     }
 
-    /** An enum value as written by format {@code version}: its spelling from version 3, its Java name before. */
+    /** An enum value as written by format {@code version} ({@link ExportedModules#enumValue}). */
     private static <E extends Enum<E> & Spelled> E value(Class<E> type, String text, int version, String key) {
-        if (version >= 3) return Spelled.parse(type, text, JSON_KEY + "." + key);
-        try {
-            return Enum.valueOf(type, text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(JSON_KEY + "." + key + " '" + text + "' is not one of "
-                    + java.util.Arrays.toString(type.getEnumConstants()) + " (format_version " + version + ")");
-        }
+        return ExportedModules.enumValue(type, text, version, JSON_KEY + "." + key);
     }
-
-    private static Adapter.Site optionalSite(JsonNode a, String key) {
-        JsonNode n = a.get(key);
-        if (n == null || n.isNull()) return null;
-        if (!n.isTextual()) throw new IllegalArgumentException(JSON_KEY + ".adapters." + key + " must be a site spec or null, got " + n);
-        return Adapter.Site.parse(n.asText());
-    }
-
-    /** The 1-based adapter layers as a set. */
-    Set<Integer> adapterLayerSet() { return new HashSet<>(adapterLayers); }
 
     private static int requireInt(JsonNode o, String key) {
         JsonNode n = o.get(key);

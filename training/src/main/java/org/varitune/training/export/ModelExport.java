@@ -6,12 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.varitune.training.ClassificationHead;
 import org.varitune.transformer.layers.Pooling;
 import org.varitune.training.SequenceClassifier;
+import org.varitune.training.method.ExportedModules;
+import org.varitune.training.method.TuningMethods;
 import org.varitune.transformer.io.Safetensors;
-import org.varitune.transformer.io.SafetensorsFile;
 import org.varitune.transformer.io.SafetensorsWriter;
 import org.varitune.transformer.io.WeightSource;
 import org.varitune.transformer.kernels.Kernels;
-import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.layers.EncoderLayer;
 import org.varitune.transformer.layers.Linear;
 import org.varitune.transformer.model.LinearRole;
@@ -29,15 +29,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -47,16 +45,17 @@ import java.util.stream.Stream;
  * ({@code BertForSequenceClassification}, {@code RobertaForSequenceClassification},
  * {@code DistilBertForSequenceClassification}) only when that class computes exactly the exported model
  * ({@link ExportInfo#hfComputable()}): first-token pooling, as every HF head reads {@code h[:, 0]}, and no module
- * outside HF's tree (LoRA is written merged, so it qualifies; adapters do not). Such a directory is a stock HF
- * checkpoint: {@code from_pretrained} of that class gives varitune's logits (to float32 rounding; checked against a
- * double-precision oracle of HF's class in {@code HfClassSemanticsTest}, and by
+ * outside HF's tree ({@link ExportedModules}; LoRA is written merged, so it qualifies; adapters do not). Such a
+ * directory is a stock HF checkpoint: {@code from_pretrained} of that class gives varitune's logits (to float32
+ * rounding; checked against a double-precision oracle of HF's class in {@code HfClassSemanticsTest}, and by
  * {@code tools/reference/make_fixtures.py --check-export}). Any other export ({@code mean} or
  * {@code mean-with-special} pooling, adapters) names varitune's own architecture,
  * {@value ExportInfo#VARITUNE_ARCHITECTURE_PREFIX}{@code <Family>ForSequenceClassification}
  * ({@link ExportInfo#architecture()}), which no HF class claims; the {@value ExportInfo#JSON_KEY} object records the
- * pooling and the adapters. Its tensors keep HF's names, but HF's {@code AutoModelForSequenceClassification} does not
- * read {@code architectures}: it builds the stock class from {@code model_type}, loads these tensors without an error
- * and computes a different model (pooling {@code [CLS]} / {@code <s>}, dropping the adapters). Run such a directory
+ * pooling and the modules outside HF's tree. Its tensors keep HF's names, but HF's
+ * {@code AutoModelForSequenceClassification} does not read {@code architectures}: it builds the stock class from
+ * {@code model_type}, loads these tensors without an error and computes a different model (pooling {@code [CLS]} /
+ * {@code <s>}, dropping the adapters). Run such a directory
  * with {@code varitune predict} or {@link #load}, which run every export as it was trained.
  *
  * <p>The directory ({@link #save}):
@@ -65,16 +64,19 @@ import java.util.stream.Stream;
  *       above the head are dropped), our encoder's HF keys, the HF classification keys ({@code architectures} as
  *       above, {@code id2label}, {@code label2id}, {@code num_labels}, {@code problem_type},
  *       {@code classifier_dropout}) and the {@value ExportInfo#JSON_KEY} object ({@link ExportInfo}: format version,
- *       task, mode, head layer, tuned layers, pooling, source model and its layer count, adapters).</li>
+ *       task, mode, head layer, tuned layers, pooling, source model and its layer count, and under each registered
+ *       {@link ExportedModules#key()} the description of those modules or null: {@code "adapters": null}).</li>
  *   <li>{@value Safetensors#SINGLE_FILE} (F32, metadata {@code format = pt}): the encoder's embeddings and kept
  *       layers under the family's prefix ({@code bert.}, {@code roberta.}, {@code distilbert.}), LoRA merged
  *       ({@link Linear.Delta#merged}), and the head under HF's names: BERT {@code bert.pooler.dense.*} (the head's
  *       pooler) + {@code classifier.*}; RoBERTa {@code classifier.dense.*} + {@code classifier.out_proj.*};
- *       DistilBERT {@code pre_classifier.*} + {@code classifier.*}. No adapter tensor.</li>
- *   <li>{@value #ADAPTERS_FILE}, only with adapters: {@code encoder.layer.<i>.attention.output.adapter.{down,up}.*}
- *       and/or {@code encoder.layer.<i>.output.adapter.{down,up}.*} (no encoder prefix), metadata {@code attention},
- *       {@code output} (site specs or {@code none}), {@code activation}, {@code layers}. HF transformers does not
- *       read this file.</li>
+ *       DistilBERT {@code pre_classifier.*} + {@code classifier.*}. No tensor of an {@link ExportedModules}.</li>
+ *   <li>for each kind of {@link ExportedModules} the model holds, its {@link ExportedModules#file()} (F32, metadata
+ *       {@code format = pt} and {@link ExportedModules#metadata}): its tensors under their own names, no encoder
+ *       prefix. Adapters: {@code adapters.safetensors} with
+ *       {@code encoder.layer.<i>.attention.output.adapter.{down,up}.*} and/or
+ *       {@code encoder.layer.<i>.output.adapter.{down,up}.*}, metadata {@code attention}, {@code output} (site specs or
+ *       {@code none}), {@code activation}, {@code layers}. HF transformers does not read these files.</li>
  *   <li>the source's tokenizer files ({@link #TOKENIZER_FILES}), whichever exist, copied byte for byte.</li>
  * </ul>
  * {@link #load} rebuilds the same model: same parameter names, values bit for bit, same head layer, so the same
@@ -87,7 +89,6 @@ public final class ModelExport {
     private ModelExport() {}
 
     public static final String CONFIG_FILE = "config.json";
-    public static final String ADAPTERS_FILE = "adapters.safetensors";
     /** Tokenizer files copied from the source directory when present. */
     public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "vocab.txt", "vocab.json",
             "merges.txt", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json");
@@ -103,7 +104,7 @@ public final class ModelExport {
      *
      * @param sourceModelDir the HF directory the model was tuned from: its {@value #CONFIG_FILE} is the base of ours,
      *                       its tokenizer files are copied
-     * @param info           must describe {@code model} (head layer, pooling, head kind, labels, dropout, adapters
+     * @param info           must describe {@code model} (head layer, pooling, head kind, labels, dropout, modules
      *                       are checked against it; see {@link ExportInfo#of})
      * @throws IllegalArgumentException when {@code info} or the source disagree with the model (fields named)
      */
@@ -116,14 +117,19 @@ public final class ModelExport {
         checkAgainstModel(model, sourceConfig, sourceConfigFile, info);
         ObjectNode config = configJson(model, sourceConfigFile, info);
         SafetensorsWriter weights = new SafetensorsWriter().metadata("format", "pt");
-        SafetensorsWriter adapters = new SafetensorsWriter().metadata("format", "pt");
-        splitWeights(model, weights, adapters);
-        if (info.hasAdapters()) {
-            adapters.metadata("attention", siteMetadata(info.attentionAdapter()))
-                    .metadata("output", siteMetadata(info.outputAdapter()))
-                    .metadata("activation", info.adapterActivation().name())
-                    .metadata("layers", info.adapterLayers().toString());
+        Map<String, SafetensorsWriter> apart = new LinkedHashMap<>();             // file -> the modules' tensors
+        Set<Parameter> notInWeights = new HashSet<>();
+        for (ExportedModules kind : TuningMethods.exportedModules()) {
+            List<Parameter> ps = kind.parameters(model);
+            notInWeights.addAll(ps);
+            ObjectNode description = info.modules().get(kind.key());
+            if (description == null) continue;                                  // ps is empty: checked against the model
+            SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+            for (Parameter p : ps) w.addF32(p.name(), p.data(), p.shape());
+            kind.metadata(description).forEach(w::metadata);
+            apart.put(kind.file(), w);
         }
+        addWeights(model, weights, notInWeights);
         checkReplaceable(out);
 
         Path parent = out.getParent();
@@ -133,7 +139,7 @@ public final class ModelExport {
             Files.write(tmp.resolve(CONFIG_FILE), JSON.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(config).concat("\n").getBytes(StandardCharsets.UTF_8));
             weights.write(tmp.resolve(Safetensors.SINGLE_FILE));
-            if (info.hasAdapters()) adapters.write(tmp.resolve(ADAPTERS_FILE));
+            for (Map.Entry<String, SafetensorsWriter> f : apart.entrySet()) f.getValue().write(tmp.resolve(f.getKey()));
             for (String name : TOKENIZER_FILES) {
                 Path f = source.resolve(name);
                 if (Files.isRegularFile(f)) Files.copy(f, tmp.resolve(name), StandardCopyOption.COPY_ATTRIBUTES);
@@ -189,13 +195,14 @@ public final class ModelExport {
 
     /**
      * Loads a directory written by {@link #save} (or a plain HF {@code *ForSequenceClassification} directory: full
-     * tuning, first-token pooling, no adapters): the encoder by the standard loader (all kept layers; BERT's
-     * {@code bert.pooler} goes to the encoder too, unused by the model), the adapters from {@value #ADAPTERS_FILE}
-     * when {@code config.json} lists them, then the head. Every parameter is trainable (apply a
+     * tuning, first-token pooling, no modules outside HF's tree): the encoder by the standard loader (all kept layers;
+     * BERT's {@code bert.pooler} goes to the encoder too, unused by the model), each kind of module that
+     * {@code config.json} describes from its file ({@link ExportedModules#load}: adapters from
+     * {@code adapters.safetensors}), then the head. Every parameter is trainable (apply a
      * {@link org.varitune.training.FreezePolicy} to train on).
      *
-     * @throws IOException naming the file and the tensors when a tensor is missing, misshapen or unused, or the
-     *                     adapters file is absent, unexpected or unreadable
+     * @throws IOException naming the file and the tensors when a tensor is missing, misshapen or unused, or a kind's
+     *                     file is absent though described, present though not described, or unreadable
      */
     public static SequenceClassifier load(Path dir, Kernels kernels) throws IOException {
         ExportInfo info = info(dir);
@@ -205,14 +212,19 @@ public final class ModelExport {
             throw new IOException(configFile + ": a " + info.headKind().head().architecture() + " head on a "
                     + config.modelType() + " encoder");
         }
-        Path adaptersFile = dir.resolve(ADAPTERS_FILE);
-        if (!info.hasAdapters() && Files.exists(adaptersFile)) {
-            throw new IOException(adaptersFile + ": present, but " + configFile + " lists no adapters ("
-                    + ExportInfo.JSON_KEY + ".adapters is null)");
+        for (ExportedModules kind : TuningMethods.exportedModules()) {
+            Path file = dir.resolve(kind.file());
+            if (!info.modules().containsKey(kind.key()) && Files.exists(file)) {
+                throw new IOException(file + ": present, but " + configFile + " lists no " + kind.key() + " ("
+                        + ExportInfo.JSON_KEY + "." + kind.key() + " is null)");
+            }
         }
         try (WeightSource src = Safetensors.open(dir)) {
             Encoder enc = WeightLoader.load(src, config, kernels, config.numHiddenLayers());
-            if (info.hasAdapters()) loadAdapters(enc, adaptersFile, info);
+            for (ExportedModules kind : TuningMethods.exportedModules()) {
+                ObjectNode description = info.modules().get(kind.key());
+                if (description != null) kind.load(enc, description, dir.resolve(kind.file()));
+            }
             ClassificationHead head = new ClassificationHead(kernels, info.headKind(), config.hiddenSize(), info.numLabels(),
                     info.classifierDropout(), info.pooling());
             head.loadFrom(src);
@@ -238,10 +250,7 @@ public final class ModelExport {
         compare(bad, "headKind", info.headKind(), actual.headKind());
         compare(bad, "numLabels", info.numLabels(), actual.numLabels());
         compare(bad, "classifierDropout", info.classifierDropout(), actual.classifierDropout());
-        compare(bad, "attentionAdapter", info.attentionAdapter(), actual.attentionAdapter());
-        compare(bad, "outputAdapter", info.outputAdapter(), actual.outputAdapter());
-        compare(bad, "adapterActivation", info.adapterActivation(), actual.adapterActivation());
-        compare(bad, "adapterLayers", info.adapterLayers(), actual.adapterLayers());
+        compare(bad, "modules", info.modules(), actual.modules());
         compare(bad, "sourceNumLayers (" + sourceFile + ")", info.sourceNumLayers(), actual.sourceNumLayers());
         if (!bad.isEmpty()) throw new IllegalArgumentException("export info does not describe the model: " + bad);
         if (!actual.headKind().modelType().equals(enc.modelType())) {
@@ -269,11 +278,12 @@ public final class ModelExport {
     }
 
     /**
-     * Adds the encoder (embeddings, layers 1..headLayer; HF prefix) and the head to {@code weights}, the adapters (no
-     * prefix) to {@code adapters}. A Linear with a {@link Linear.Delta} (LoRA) is written merged
-     * ({@link Linear.Delta#merged}), its delta's own tensors not at all: a plain checkpoint.
+     * Adds the encoder (embeddings, layers 1..headLayer; HF prefix) and the head to {@code weights}, but not
+     * {@code apart} (the tensors of the {@link ExportedModules}, written to their own files). A Linear with a
+     * {@link Linear.Delta} (LoRA) is written merged ({@link Linear.Delta#merged}), its delta's own tensors not at all:
+     * a plain checkpoint.
      */
-    private static void splitWeights(SequenceClassifier model, SafetensorsWriter weights, SafetensorsWriter adapters) {
+    private static void addWeights(SequenceClassifier model, SafetensorsWriter weights, Set<Parameter> apart) {
         Encoder enc = model.encoder();
         String prefix = enc.config().family().prefix();
         for (Parameter p : enc.embeddings().parameters()) weights.addF32(prefix + p.name(), p.data(), p.shape());
@@ -288,9 +298,8 @@ public final class ModelExport {
                 deltaParams.addAll(lin.delta().parameters());
             }
             for (Parameter p : layer.parameters()) {
-                if (deltaParams.contains(p)) continue;                         // merged into its Linear's weight
+                if (deltaParams.contains(p) || apart.contains(p)) continue;   // merged into its Linear's weight; own file
                 if (withDelta.containsKey(p)) weights.addF32(prefix + p.name(), withDelta.get(p).delta().merged(p.data()), p.shape());
-                else if (p.name().contains(".adapter.")) adapters.addF32(p.name(), p.data(), p.shape());
                 else weights.addF32(prefix + p.name(), p.data(), p.shape());
             }
         }
@@ -352,71 +361,6 @@ public final class ModelExport {
     }
 
     // ---- load helpers ----
-
-    /** Inserts adapters into the layers {@code info} lists and fills them from {@code file}; every tensor must be used. */
-    private static void loadAdapters(Encoder enc, Path file, ExportInfo info) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + ": missing, but config.json lists adapters in layers " + info.adapterLayers());
-        }
-        SafetensorsFile src;
-        try {
-            src = SafetensorsFile.open(file);
-        } catch (IOException | RuntimeException e) {
-            throw new IOException(file + ": cannot read the adapters: " + e.getMessage(), e);
-        }
-        try (src) {
-            List<String> problems = new ArrayList<>();
-            Map<String, String> md = src.metadata();
-            if (md.containsKey("attention") || !md.containsKey("bottleneck")) {
-                checkMetadata(problems, md, "attention", siteMetadata(info.attentionAdapter()));
-                checkMetadata(problems, md, "output", siteMetadata(info.outputAdapter()));
-            } else {                                                     // format 1: one bottleneck, both sites
-                checkMetadata(problems, md, "bottleneck", Integer.toString(info.attentionAdapter().bottleneck()));
-            }
-            checkMetadata(problems, md, "activation", info.adapterActivation().name());
-            if (!problems.isEmpty()) throw new IOException(file + ": adapters metadata disagrees with config.json: " + problems);
-            List<String> missing = new ArrayList<>(), misshapen = new ArrayList<>();
-            Set<String> used = new HashSet<>();
-            for (int l : info.adapterLayers()) {
-                if (l > enc.numLayers()) throw new IOException(file + ": adapters for layer " + l + " of " + enc.numLayers());
-                EncoderLayer layer = enc.layers().get(l - 1);
-                layer.addAdapters(info.attentionAdapter(), info.outputAdapter(), info.adapterActivation(),
-                        new Random(0));                                      // overwritten below
-                List<Parameter> ps = new ArrayList<>();
-                if (layer.attentionAdapter() != null) ps.addAll(layer.attentionAdapter().parameters());
-                if (layer.outputAdapter() != null) ps.addAll(layer.outputAdapter().parameters());
-                for (Parameter p : ps) {
-                    if (!src.contains(p.name())) { missing.add(p.name()); continue; }
-                    used.add(p.name());
-                    int[] shape = src.info(p.name()).shape();
-                    if (!Arrays.equals(shape, p.shape())) {
-                        misshapen.add(p.name() + " has shape " + Arrays.toString(shape) + ", expected " + Arrays.toString(p.shape()));
-                        continue;
-                    }
-                    p.copyFrom(src.readFloat(p.name()), shape);
-                }
-            }
-            Set<String> unused = new TreeSet<>(src.names());
-            unused.removeAll(used);
-            if (!missing.isEmpty() || !misshapen.isEmpty() || !unused.isEmpty()) {
-                StringBuilder sb = new StringBuilder(file + ": adapters do not match config.json (attention "
-                        + siteMetadata(info.attentionAdapter()) + ", output " + siteMetadata(info.outputAdapter())
-                        + ", layers " + info.adapterLayers() + ")");
-                if (!missing.isEmpty()) sb.append("\n  missing: ").append(missing);
-                if (!misshapen.isEmpty()) sb.append("\n  wrong shape: ").append(misshapen);
-                if (!unused.isEmpty()) sb.append("\n  unused: ").append(unused);
-                throw new IOException(sb.toString());
-            }
-        }
-    }
-
-    /** A site's {@link Adapter.Site#spec()}, or {@code none}. */
-    private static String siteMetadata(Adapter.Site s) { return s == null ? "none" : s.spec(); }
-
-    private static void checkMetadata(List<String> problems, Map<String, String> md, String key, String expected) {
-        String v = md.get(key);
-        if (!expected.equals(v)) problems.add("metadata " + key + " = " + v + ", expected " + expected);
-    }
 
     /**
      * Fails naming the tensors of {@code src} that are neither in the encoder's namespace (checked by

@@ -79,6 +79,26 @@ public final class TuningMethods {
     /** The registration of {@code mode}. */
     public static Entry entry(TuningMode mode) { return ENTRIES.get(Objects.requireNonNull(mode, "mode")); }
 
+    /**
+     * Every tuning method's modules that an export keeps apart from HF's tensors ({@link ExportedModules}), one line per
+     * kind; {@code org.varitune.training.export.ModelExport} writes and reads each of them.
+     */
+    private static final List<ExportedModules> EXPORTED_MODULES = registerExported(
+            AdapterTuning.EXPORT);
+
+    private static List<ExportedModules> registerExported(ExportedModules... kinds) {
+        Map<String, ExportedModules> byKey = new java.util.LinkedHashMap<>();
+        Map<String, ExportedModules> byFile = new java.util.LinkedHashMap<>();
+        for (ExportedModules m : kinds) {
+            if (byKey.put(m.key(), m) != null) throw new IllegalStateException("exported modules key " + m.key() + " registered twice");
+            if (byFile.put(m.file(), m) != null) throw new IllegalStateException("exported modules file " + m.file() + " registered twice");
+        }
+        return List.copyOf(byKey.values());
+    }
+
+    /** Every registered {@link ExportedModules}, in registration order; their keys and files are distinct. */
+    public static List<ExportedModules> exportedModules() { return EXPORTED_MODULES; }
+
     /** Every registered option of every method, each once, in registration order (the CLI's flags, the YAML's keys). */
     public static List<MethodOption<?>> allOptions() {
         List<MethodOption<?>> l = new ArrayList<>();

@@ -63,6 +63,8 @@ class ModelExportTest extends TestBase {
     }
 
     static final Adapter.Site HOULSBY4 = Adapter.Site.houlsby(4);
+    /** Where an export keeps its adapters (written out: the file name is part of the format). */
+    static final String ADAPTERS_FILE = "adapters.safetensors";
 
     static Stream<Arguments> cases() {
         List<Case> cs = List.of(
@@ -134,14 +136,14 @@ class ModelExportTest extends TestBase {
             for (String h : head) assertTrue(w.contains(h), h + " missing");
             assertEquals(roberta, w.names().stream().noneMatch(n -> n.startsWith(prefix + "pooler.")));
         }
-        assertEquals(c.adapters(), Files.exists(out.resolve(ModelExport.ADAPTERS_FILE)));
+        assertEquals(c.adapters(), Files.exists(out.resolve(ADAPTERS_FILE)));
         if (c.adapters()) {
             int top = c.tuneLastLayer == 0 ? c.headLayer : c.tuneLastLayer;
             List<Integer> layers = new ArrayList<>();
             for (int l = top - c.tuneLayers + 1; l <= top; l++) layers.add(l);
-            assertEquals(layers, info.adapterLayers(), "the tuned block's layers hold the adapters");
+            assertEquals(layers, adapterLayers(info), "the tuned block's layers hold the adapters");
             int sites = (c.attention != null ? 1 : 0) + (c.output != null ? 1 : 0);
-            try (WeightSource a = Safetensors.open(out.resolve(ModelExport.ADAPTERS_FILE))) {
+            try (WeightSource a = Safetensors.open(out.resolve(ADAPTERS_FILE))) {
                 assertEquals(layers.size() * sites * 4, a.names().size(), "layers × sites × four tensors");
                 String last = "encoder.layer." + (top - 1) + ".";
                 assertEquals(c.attention != null, a.contains(last + "attention.output.adapter.down.weight"));
@@ -214,7 +216,7 @@ class ModelExportTest extends TestBase {
         SequenceClassifier model = tuned(src, true, c);
         ExportInfo good = ExportInfo.of(model, src, "t", List.of(), c.mode, 1);
         ExportInfo bad = new ExportInfo("t", List.of(), c.mode, 2, 1, Pooling.MEAN_NON_PAD, good.headKind(), 3,
-                good.classifierDropout(), null, null, null, List.of(), good.sourceModel(), 3);
+                good.classifierDropout(), java.util.Collections.emptySortedMap(), good.sourceModel(), 3);
         var ex = assertThrows(IllegalArgumentException.class,
                 () -> ModelExport.save(model, src, tmp.resolve("out"), bad));
         assertTrue(ex.getMessage().contains("pooling: info says mean-with-special, the model has first-token"), ex.getMessage());
@@ -225,6 +227,7 @@ class ModelExportTest extends TestBase {
     void aFormatOneExportWithOneBottleneckForBothSitesStillLoads() throws IOException {
         Path out = exportWithAdapters();
         SequenceClassifier current = ModelExport.load(out, k);
+        var currentModules = ModelExport.info(out).modules();
         // rewrite it as format 1 wrote it: adapters.bottleneck, metadata bottleneck, no per-site specs
         ObjectMapper json = new ObjectMapper();
         com.fasterxml.jackson.databind.node.ObjectNode config =
@@ -240,16 +243,158 @@ class ModelExportTest extends TestBase {
         a.remove("output");
         a.put("bottleneck", 4);
         Files.writeString(out.resolve("config.json"), json.writeValueAsString(config));
-        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        Path file = out.resolve(ADAPTERS_FILE);
         SafetensorsWriter w = new SafetensorsWriter().metadata("bottleneck", "4").metadata("activation", "RELU");
         try (WeightSource src = Safetensors.open(file)) {
             for (String n : src.names()) w.addF32(n, src.readFloat(n), src.info(n).shape());
         }
         w.write(file);
         SequenceClassifier legacy = ModelExport.load(out, k);
-        assertEquals(HOULSBY4, ModelExport.info(out).attentionAdapter(), "format 1 = near-identity sites after the dropouts");
+        ExportInfo info = ModelExport.info(out);
+        assertEquals(HOULSBY4.spec(), info.modules().get("adapters").get("attention").asText(),
+                "format 1 = near-identity sites after the dropouts");
+        assertEquals(HOULSBY4.spec(), info.modules().get("adapters").get("output").asText());
         assertArrayEquals(current.logits(batch(false)), legacy.logits(batch(false)), "same logits as format 2");
-        assertEquals(2, ModelExport.info(out).adapterLayers().size());
+        assertEquals(List.of(2, 3), adapterLayers(info));
+        assertEquals(currentModules, info.modules(), "read in the current form: equal to the current export's");
+    }
+
+    /** The authors' sites: attention adapter before its dropout, both BERT-initialised, widths 3 and 5. */
+    static final Adapter.Site AUTHORS_ATTENTION = new Adapter.Site(3, Adapter.Init.BERT, Adapter.Position.BEFORE_DROPOUT, 0.1);
+    static final Adapter.Site AUTHORS_OUTPUT = new Adapter.Site(5, Adapter.Init.BERT, Adapter.Position.AFTER_DROPOUT, 0.1);
+
+    @Test
+    void anAdaptersExportWritesTheDescriptionAndFileHeaderOfTheAdapterSpecificCode() throws IOException {
+        // what the export wrote before the adapters' code moved into AdapterTuning.EXPORT (commit f2cbe4d), by hand
+        Path src = source(false);
+        Case c = new Case("authors", TuningMode.ADAPTERS, 3, 1, Pooling.FIRST_TOKEN, 2, AUTHORS_ATTENTION, AUTHORS_OUTPUT, 2);
+        SequenceClassifier model = tuned(src, false, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 1));
+
+        JsonNode v = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("varitune");
+        List<String> keys = new ArrayList<>();
+        v.fieldNames().forEachRemaining(keys::add);
+        assertEquals(List.of("format_version", "task", "mode", "head_layer", "tune_layers", "pooling", "head_kind",
+                "source_model", "source_num_hidden_layers", "adapters"), keys);
+        assertEquals("{\"file\":\"adapters.safetensors\","
+                + "\"attention\":\"size=3,init=bert,position=before-dropout,dropout=0.1\","
+                + "\"output\":\"size=5,init=bert,position=after-dropout,dropout=0.1\","
+                + "\"activation\":\"relu\",\"layers\":[2],"
+                + "\"note\":\"Houlsby adapters after attention.output.dense ('attention') and output.dense ('output') of "
+                + "these layers, where not null. HF transformers ignores this file and runs the model without them, "
+                + "which predicts differently\"}", v.get("adapters").toString());
+
+        // the header: metadata, then the tensors sorted by name, offsets in that order (F32: 4 bytes a value, C = 16)
+        byte[] bytes = Files.readAllBytes(out.resolve(ADAPTERS_FILE));
+        int n = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+        JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, n, StandardCharsets.UTF_8));
+        String a = "encoder.layer.1.attention.output.adapter.", o = "encoder.layer.1.output.adapter.";
+        String expected = "{\"__metadata__\":{\"activation\":\"RELU\","
+                + "\"attention\":\"size=3,init=bert,position=before-dropout,dropout=0.1\",\"format\":\"pt\","
+                + "\"layers\":\"[2]\",\"output\":\"size=5,init=bert,position=after-dropout,dropout=0.1\"},"
+                + tensor(a + "down.bias", "[3]", 0, 12) + "," + tensor(a + "down.weight", "[3,16]", 12, 204) + ","
+                + tensor(a + "up.bias", "[16]", 204, 268) + "," + tensor(a + "up.weight", "[16,3]", 268, 460) + ","
+                + tensor(o + "down.bias", "[5]", 460, 480) + "," + tensor(o + "down.weight", "[5,16]", 480, 800) + ","
+                + tensor(o + "up.bias", "[16]", 800, 864) + "," + tensor(o + "up.weight", "[16,5]", 864, 1184) + "}";
+        assertEquals(expected, header.toString());
+        assertEquals(8 + n + 1184, bytes.length, "header + 296 floats");
+
+        Case plain = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
+        SequenceClassifier noAdapters = tuned(src, false, plain);
+        Path out2 = tmp.resolve("out2");
+        ModelExport.save(noAdapters, src, out2, ExportInfo.of(noAdapters, src, "t", List.of(), plain.mode, 0));
+        JsonNode v2 = new ObjectMapper().readTree(out2.resolve("config.json").toFile()).get("varitune");
+        assertTrue(v2.has("adapters") && v2.get("adapters").isNull(), "\"adapters\": null, as before: " + v2);
+        assertFalse(Files.exists(out2.resolve(ADAPTERS_FILE)));
+    }
+
+    private static String tensor(String name, String shape, int from, int to) {
+        return "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[" + from + "," + to + "]}";
+    }
+
+    @Test
+    void aFormatTwoExportWithJavaEnumNamesStillLoadsToTheSameLogits() throws IOException {
+        Path src = source(true);
+        Case c = new Case("authors", TuningMode.ADAPTERS, 3, 2, Pooling.MEAN_NON_PAD, 2, AUTHORS_ATTENTION, AUTHORS_OUTPUT, 0);
+        SequenceClassifier model = tuned(src, true, c);
+        Path out = tmp.resolve("out");
+        ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 2));
+        ExportInfo current = ModelExport.info(out);
+        // as format 2 wrote it: enum values by their Java names, HF's class in architectures whatever the model
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        config.putArray("architectures").add("RobertaForSequenceClassification");
+        ObjectNode v = (ObjectNode) config.get("varitune");
+        v.put("format_version", 2).put("mode", "ADAPTERS").put("pooling", "MEAN_NON_PAD");
+        ((ObjectNode) v.get("adapters")).put("activation", "RELU");
+        Files.writeString(out.resolve("config.json"), config.toPrettyString());
+
+        ExportInfo legacy = ModelExport.info(out);
+        assertEquals(current, legacy, "read in the current form: equal to the current export's info");
+        assertEquals("relu", legacy.modules().get("adapters").get("activation").asText());
+        Batch batch = batch(true);
+        assertArrayEquals(model.logits(batch), ModelExport.load(out, k).logits(batch), "same logits as the model");
+    }
+
+    @Test
+    void anAdaptersDescriptionThatDoesNotFitTheExportIsAnErrorNamingTheKey() throws IOException {
+        Path out = exportWithAdapters();
+        Path file = out.resolve("config.json");
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(file.toFile());
+        ObjectNode a = (ObjectNode) config.get("varitune").get("adapters");
+        a.putArray("layers").add(2).add(4);
+        Files.writeString(file, config.toPrettyString());
+        var ex = assertThrows(IllegalArgumentException.class, () -> ModelExport.info(out));
+        assertTrue(ex.getMessage().contains(file.toString())
+                && ex.getMessage().contains("varitune.adapters.layers [2, 4] must ascend within [1, 3]"), ex.getMessage());
+
+        a.putArray("layers").add(2).add(3);
+        a.put("activation", "tanh");
+        Files.writeString(file, config.toPrettyString());
+        var act = assertThrows(IllegalArgumentException.class, () -> ModelExport.info(out));
+        assertTrue(act.getMessage().contains("varitune.adapters.activation") && act.getMessage().contains("tanh"),
+                act.getMessage());
+    }
+
+    @Test
+    void adaptersThatDifferAcrossLayersCannotBeDescribedByOneDescription() throws IOException {
+        Path src = source(false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
+        SequenceClassifier model = tuned(src, false, c);
+        model.encoder().layers().get(1).addAdapters(HOULSBY4, null, Adapter.Activation.RELU, rand);
+        model.encoder().layers().get(2).addAdapters(HOULSBY4, null, Adapter.Activation.GELU, rand);
+        var ex = assertThrows(IllegalArgumentException.class,
+                () -> ExportInfo.of(model, src, "t", List.of(), null, 0));
+        assertTrue(ex.getMessage().contains("adapters differ across layers: encoder.layer.2"), ex.getMessage());
+    }
+
+    @Test
+    void aModulesFileWithoutItsDescriptionIsAnErrorNamingIt() throws IOException {
+        List<String> keys = new ArrayList<>();
+        org.varitune.training.method.TuningMethods.exportedModules().forEach(m -> keys.add(m.key()));
+        assertEquals(List.of("adapters"), keys, "the registered kinds");
+        Path src = source(false);
+        Case c = new Case("full", TuningMode.FULL, 3, 0, Pooling.FIRST_TOKEN, 3, null, null, 0);
+        SequenceClassifier model = tuned(src, false, c);
+        for (var kind : org.varitune.training.method.TuningMethods.exportedModules()) {
+            Path out = tmp.resolve("out-" + kind.key());
+            ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 0));
+            Path file = out.resolve(kind.file());
+            Files.write(file, new byte[] {0});
+            var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+            assertTrue(ex.getMessage().contains(file + ": present, but")
+                    && ex.getMessage().contains("varitune." + kind.key() + " is null"), ex.getMessage());
+        }
+    }
+
+    @Test
+    void aDescriptionWithoutItsFileIsAnErrorNamingIt() throws IOException {
+        Path out = exportWithAdapters();
+        Path file = out.resolve(ADAPTERS_FILE);
+        Files.delete(file);
+        var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
+        assertTrue(ex.getMessage().contains(file + ": missing, but config.json lists adapters in layers [2, 3]"),
+                ex.getMessage());
     }
 
     @Test
@@ -304,7 +449,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aCorruptAdaptersFileIsAnErrorNamingIt() throws IOException {
         Path out = exportWithAdapters();
-        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        Path file = out.resolve(ADAPTERS_FILE);
         Files.write(file, "not a safetensors file".getBytes(StandardCharsets.UTF_8));
         var ex = assertThrows(IOException.class, () -> ModelExport.load(out, k));
         assertTrue(ex.getMessage().contains(file.toString()), ex.getMessage());
@@ -313,7 +458,7 @@ class ModelExportTest extends TestBase {
     @Test
     void aMissingOrUnexpectedAdapterTensorIsAnErrorNamingIt() throws IOException {
         Path out = exportWithAdapters();
-        Path file = out.resolve(ModelExport.ADAPTERS_FILE);
+        Path file = out.resolve(ADAPTERS_FILE);
         SafetensorsWriter w = new SafetensorsWriter().metadata("attention", HOULSBY4.spec()).metadata("output", HOULSBY4.spec())
                 .metadata("activation", "RELU");
         try (WeightSource a = Safetensors.open(file)) {
@@ -422,6 +567,14 @@ class ModelExportTest extends TestBase {
         ModelExport.save(model, src, out, ExportInfo.of(model, src, "t", List.of(), c.mode, 2));
         ModelExport.load(out, k);                                                 // loads before the damage
         return out;
+    }
+
+    /** The layers of {@code info}'s adapters description ({@code varitune.adapters.layers}); empty when none. */
+    private static List<Integer> adapterLayers(ExportInfo info) {
+        List<Integer> layers = new ArrayList<>();
+        JsonNode a = info.modules().get("adapters");
+        if (a != null) a.get("layers").forEach(l -> layers.add(l.asInt()));
+        return layers;
     }
 
     /** A random 3-layer source directory (BERT with a pooler) with tokenizer files. */
