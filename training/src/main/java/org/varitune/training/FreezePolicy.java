@@ -1,9 +1,7 @@
 package org.varitune.training;
 
-import org.varitune.training.method.AdapterTuning;
 import org.varitune.training.method.TuningMethod;
 import org.varitune.training.method.TuningMethods;
-import org.varitune.transformer.layers.Adapter;
 import org.varitune.transformer.model.Encoder;
 import org.varitune.transformer.tensor.Parameter;
 
@@ -66,25 +64,17 @@ public final class FreezePolicy {
     public LayerPlan plan() { return plan; }
 
     /**
-     * Inserts adapters at the given sites (null = none at that site; not both) into the layers an ADAPTERS plan
-     * tunes, bottom layer first, initialised from {@code rng}. Modifies the encoder; a no-op for other modes and for
-     * a name-based policy.
+     * Inserts the method's modules (adapters, LoRA) into the layers the plan tunes, initialised from {@code rng}
+     * ({@link TuningMethod#insert}). Modifies the encoder; a no-op for a name-based policy.
      */
-    public void insertAdapters(Encoder encoder, Adapter.Site attention, Adapter.Site output, Adapter.Activation activation,
-                               Random rng) {
-        if (plan == null || plan.mode() != TuningMode.ADAPTERS) return;
-        new AdapterTuning(attention, output, activation).insert(encoder, plan, rng);
-    }
-
-    /** {@link #insertAdapters(Encoder, Adapter.Site, Adapter.Site, Adapter.Activation, Random)} with Houlsby sites of width {@code bottleneck}. */
-    public void insertAdapters(Encoder encoder, int bottleneck, Adapter.Activation activation, Random rng) {
-        insertAdapters(encoder, Adapter.Site.houlsby(bottleneck), Adapter.Site.houlsby(bottleneck), activation, rng);
+    public void insert(Encoder encoder, Random rng) {
+        if (plan != null) method.insert(encoder, plan, rng);
     }
 
     /**
      * Sets {@link Parameter#setTrainable} on every parameter of the model and of the encoder (its own pooler and the
-     * layers above the head: false). Fails if the model's head is not on the plan's head layer, or if an ADAPTERS plan
-     * finds a tuned layer without adapters. Modifies the parameters' trainable flags.
+     * layers above the head: false). Fails if the model's head is not on the plan's head layer, or if the method finds a
+     * tuned layer without its modules ({@link TuningMethod#trainable}). Modifies the parameters' trainable flags.
      */
     public void apply(SequenceClassifier model) {
         Encoder enc = model.encoder();

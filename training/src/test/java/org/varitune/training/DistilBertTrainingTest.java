@@ -1,5 +1,6 @@
 package org.varitune.training;
 
+import org.varitune.training.method.AdapterTuning;
 import org.varitune.transformer.layers.Pooling;
 
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,10 @@ class DistilBertTrainingTest extends TestBase {
 
     private SequenceClassifier model(FreezePolicy policy) throws IOException {
         Encoder enc = Encoder.load(Fixtures.dir(Fixtures.TINY_DISTILBERT), kernels);
-        policy.insertAdapters(enc, 4, Adapter.Activation.RELU, new Random(7));
+        if (policy.plan().mode() == TuningMode.ADAPTERS) {
+            new AdapterTuning(Adapter.Site.houlsby(4), Adapter.Site.houlsby(4), Adapter.Activation.RELU)
+                    .insert(enc, policy.plan(), new Random(7));
+        }
         if (policy.plan().mode() == TuningMode.LORA) {
             TuningMethods.defaults(TuningMode.LORA).insert(enc, policy.plan(), new Random(7));
         }

@@ -1,5 +1,6 @@
 package org.varitune.training;
 
+import org.varitune.training.method.AdapterTuning;
 import org.varitune.transformer.layers.Pooling;
 
 import org.junit.jupiter.api.Test;
@@ -84,8 +85,9 @@ class FreezePolicyTest extends TestBase {
     @Test
     void adaptersGoOnlyToTheGivenSitesOfTheTunedBlock() {
         SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 3, Pooling.FIRST_TOKEN, false, rand);
-        FreezePolicy p = FreezePolicy.of(Plans.of(L, TuningMode.ADAPTERS, 3, 1, 2));
-        p.insertAdapters(m.encoder(), null, Adapter.Site.houlsby(4), Adapter.Activation.RELU, new Random(0));
+        FreezePolicy p = FreezePolicy.of(Plans.of(L, TuningMode.ADAPTERS, 3, 1, 2),
+                new AdapterTuning(null, Adapter.Site.houlsby(4), Adapter.Activation.RELU));
+        p.insert(m.encoder(), new Random(0));
         assertFalse(m.encoder().layers().get(0).hasAdapters());
         assertFalse(m.encoder().layers().get(2).hasAdapters(), "layer 3 is above the tuned block");
         assertNull(m.encoder().layers().get(1).attentionAdapter(), "no attention site asked");
@@ -97,10 +99,11 @@ class FreezePolicyTest extends TestBase {
     @Test
     void applyChecksAdaptersAndTheHeadLayer() {
         SequenceClassifier m = TinyClassifiers.model(false, new CpuKernels(), 2, Pooling.FIRST_TOKEN, false, rand);
-        FreezePolicy adapters = FreezePolicy.of(Plans.of(L, TuningMode.ADAPTERS, 2, 1));
+        FreezePolicy adapters = FreezePolicy.of(Plans.of(L, TuningMode.ADAPTERS, 2, 1), new AdapterTuning(
+                Adapter.Site.houlsby(4), Adapter.Site.houlsby(4), Adapter.Activation.RELU));
         var ex = assertThrows(IllegalStateException.class, () -> adapters.apply(m));
         assertTrue(ex.getMessage().contains("encoder.layer.1"), ex.getMessage());
-        adapters.insertAdapters(m.encoder(), 4, Adapter.Activation.RELU, new Random(0));
+        adapters.insert(m.encoder(), new Random(0));
         assertFalse(m.encoder().layers().get(0).hasAdapters());
         adapters.apply(m);
         assertEquals(Set.of("2a", "h"), trained(m));

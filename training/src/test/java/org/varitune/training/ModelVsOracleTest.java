@@ -1,5 +1,6 @@
 package org.varitune.training;
 
+import org.varitune.training.method.AdapterTuning;
 import org.varitune.transformer.layers.Pooling;
 
 import org.junit.jupiter.params.ParameterizedTest;
@@ -125,7 +126,10 @@ class ModelVsOracleTest extends TestBase {
         FreezePolicy policy = FreezePolicy.of(plan);
         int headLayer = plan.headLayer();
         SequenceClassifier m = TinyClassifiers.model(false, k, headLayer, Pooling.FIRST_TOKEN, false, rand);
-        policy.insertAdapters(m.encoder(), 4, Adapter.Activation.GELU, new Random(1));
+        if (plan.mode() == TuningMode.ADAPTERS) {
+            new AdapterTuning(Adapter.Site.houlsby(4), Adapter.Site.houlsby(4), Adapter.Activation.GELU)
+                    .insert(m.encoder(), plan, new Random(1));
+        }
         // adapters start at identity with up = 0; randomise them so that every gradient is exercised
         for (Parameter p : m.parameters()) {
             if (p.name().contains(".adapter.")) for (int i = 0; i < p.numel(); i++) p.data()[i] = (float) (0.3 * rand.nextGaussian());

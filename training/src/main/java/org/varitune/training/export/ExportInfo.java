@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -55,6 +56,22 @@ public record ExportInfo(String taskName, List<String> labels, TuningMode mode, 
                          Pooling pooling, ModelFamily headKind, int numLabels, double classifierDropout,
                          SortedMap<String, ObjectNode> modules,
                          String sourceModel, int sourceNumLayers) {
+
+    /**
+     * The keys of the {@value #JSON_KEY} object that are the export's own ({@link #writeTo}, and {@code max_length}
+     * from {@link ModelExport#recordTrainedMaxLength}); a registered {@link ExportedModules} may use none of them.
+     */
+    static final Set<String> OWN_KEYS = Set.of("format_version", "task", "mode", "head_layer", "tune_layers", "pooling",
+            "head_kind", "source_model", "source_num_hidden_layers", "max_length");
+
+    static {
+        for (ExportedModules m : TuningMethods.exportedModules()) {
+            if (OWN_KEYS.contains(m.key())) throw new IllegalStateException("exported modules key '" + m.key() + "' is the export's own");
+            if (ModelExport.OWN_FILES.contains(m.file()) || m.file().contains("/")) {
+                throw new IllegalStateException("exported modules file '" + m.file() + "' is the export's own or not a plain name");
+            }
+        }
+    }
 
     /** Key of the varitune object in {@code config.json}. */
     public static final String JSON_KEY = "varitune";

@@ -93,6 +93,16 @@ public final class ModelExport {
     public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "vocab.txt", "vocab.json",
             "merges.txt", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json");
 
+    /** The files an export writes itself (config, weights, tokenizer, LoRA's {@code peft/}); no module file may be one. */
+    static final Set<String> OWN_FILES;
+
+    static {
+        Set<String> own = new HashSet<>(List.of(CONFIG_FILE, Safetensors.SINGLE_FILE,
+                org.varitune.training.method.LoraTuning.PEFT_DIR));
+        own.addAll(TOKENIZER_FILES);
+        OWN_FILES = Set.copyOf(own);
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**

@@ -1,5 +1,6 @@
 package org.varitune.training.export;
 
+import org.varitune.training.method.AdapterTuning;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -36,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -277,6 +279,12 @@ class ModelExportTest extends TestBase {
         v.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("format_version", "task", "mode", "head_layer", "tune_layers", "pooling", "head_kind",
                 "source_model", "source_num_hidden_layers", "adapters"), keys);
+        ModelExport.recordTrainedMaxLength(out, 64);
+        Set<String> own = new java.util.HashSet<>(keys);
+        own.add("max_length");
+        own.remove("adapters");
+        assertEquals(own, ExportInfo.OWN_KEYS, "the keys no module kind may take are exactly the export's own");
+        v = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("varitune");
         assertEquals("{\"file\":\"adapters.safetensors\","
                 + "\"attention\":\"size=3,init=bert,position=before-dropout,dropout=0.1\","
                 + "\"output\":\"size=5,init=bert,position=after-dropout,dropout=0.1\","
@@ -601,9 +609,8 @@ class ModelExportTest extends TestBase {
     private SequenceClassifier tuned(Path src, boolean roberta, Case c) throws IOException {
         Encoder enc = Encoder.load(src, k);
         if (c.adapters()) {
-            FreezePolicy.of(Plans.of(3, c.mode, c.headLayer, c.tuneLayers, c.tuneLastLayer == 0 ? c.headLayer
-                    : c.tuneLastLayer)).insertAdapters(enc, c.attention, c.output,
-                    Adapter.Activation.RELU, rand);
+            new AdapterTuning(c.attention, c.output, Adapter.Activation.RELU).insert(enc, Plans.of(3, c.mode, c.headLayer,
+                    c.tuneLayers, c.tuneLastLayer == 0 ? c.headLayer : c.tuneLastLayer), rand);
         }
         int hidden = enc.config().hiddenSize();
         Pooling pooling = c.pooling;
