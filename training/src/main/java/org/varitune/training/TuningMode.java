@@ -13,7 +13,9 @@ import org.varitune.transformer.io.Spelled;
  *       LayerNorms;</li>
  *   <li>{@code probe} ({@link #PROBE}): the head on layer l only (a linear/MLP probe of frozen features);</li>
  *   <li>{@code lora} ({@link #LORA}): the head on layer l, and LoRA's low-rank updates on chosen Linears of layers
- *       M−k+1..M (or of every layer 1..l).</li>
+ *       M−k+1..M (or of every layer 1..l);</li>
+ *   <li>{@code bitfit} ({@link #BITFIT}): the head on layer l, and only the chosen bias vectors of layers M−k+1..M
+ *       (BitFit; all of them by default).</li>
  * </ul>
  * What each mode trains inside its layers is its {@link org.varitune.training.method.TuningMethod}, registered in
  * {@link org.varitune.training.method.TuningMethods}; which layers it tunes is its {@link Block}. A new method is a
@@ -25,7 +27,8 @@ public enum TuningMode implements Spelled {
     PARTIAL("partial", Block.ANY),
     ADAPTERS("adapters", Block.ANY),
     PROBE("probe", Block.NONE),
-    LORA("lora", Block.ANY);
+    LORA("lora", Block.ANY),
+    BITFIT("bitfit", Block.ANY);
 
     /** Which layers a mode tunes ({@link LayerPlan#of} builds the plan from it). */
     public enum Block {
@@ -56,7 +59,7 @@ public enum TuningMode implements Spelled {
     /** Whether the tuned block may end below the head layer ({@link Block#ANY}: {@code tune_last_layer} &lt; l). */
     public boolean tunesBelowHead() { return block == Block.ANY; }
 
-    /** The modes whose block may end below the head, as a list for messages: {@code partial, adapters, lora}. */
+    /** The modes whose block may end below the head, as a list for messages: {@code partial, adapters, lora, bitfit}. */
     public static String tuningBelowHead() {
         java.util.StringJoiner j = new java.util.StringJoiner(", ");
         for (TuningMode m : values()) if (m.tunesBelowHead()) j.add(m.spelling);

@@ -75,6 +75,7 @@ class DistilBertTrainingTest extends TestBase {
                 case TOP_K, PARTIAL -> top;
                 case ADAPTERS -> top && (n.contains(".adapter.") || n.contains("layer_norm."));
                 case LORA -> top && n.contains(".lora_");
+                case BITFIT -> top && n.endsWith(".bias");                 // q/k/v/out_lin, ffn.lin1/2, both norms
             };
             if (train) expected.add(n);
         }

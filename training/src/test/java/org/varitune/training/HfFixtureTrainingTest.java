@@ -43,10 +43,14 @@ class HfFixtureTrainingTest extends TestBase {
 
     private final Kernels kernels = Kernels.fromSystemProperty();
 
-    private record Setup(SequenceClassifier model, String prefix, int[] ids, int[] types, int[] mask, int[] labels,
-                         int B, int T) {}
+    /** A fixture's model (head loaded, full fine-tuning's trainable flags) and its batch. */
+    record Setup(SequenceClassifier model, String prefix, int[] ids, int[] types, int[] mask, int[] labels,
+                 int B, int T) {}
 
-    private Setup load(String fixture) throws IOException {
+    private Setup load(String fixture) throws IOException { return load(fixture, kernels); }
+
+    /** Loads {@code fixture}'s model with its 3-label head and its batch; every parameter trains (FULL). */
+    static Setup load(String fixture, Kernels kernels) throws IOException {
         Encoder enc = Encoder.load(Fixtures.dir(fixture), kernels);
         var cfg = enc.config();
         Pooling first = Pooling.FIRST_TOKEN;
@@ -65,7 +69,7 @@ class HfFixtureTrainingTest extends TestBase {
     }
 
     /** The fixture name of a model parameter: the encoder under the prefix, the head as its checkpoint names it. */
-    private static String hfName(Setup s, Parameter p) {
+    static String hfName(Setup s, Parameter p) {
         return s.model().head().parameters().contains(p) ? s.model().head().checkpointName(p) : s.prefix() + p.name();
     }
 

@@ -213,7 +213,8 @@ class EveryOptionValueTest {
     void everyOptionValueIsLowerCaseKebab() {
         Pattern kebab = Pattern.compile("[a-z]+(-[a-z]+)*");
         List<Class<? extends Enum<?>>> types = List.of(Pooling.class, Variant.class,
-                TuningMode.class, PrefixCachePolicy.class, Adapter.Activation.class);
+                TuningMode.class, PrefixCachePolicy.class, Adapter.Activation.class,
+                org.varitune.training.method.BitFitTuning.Bias.class);
         for (Class<? extends Enum<?>> t : types) {
             Set<String> seen = new HashSet<>();
             for (Enum<?> e : t.getEnumConstants()) {

@@ -118,7 +118,7 @@ class TrainCommandTest {
     void anUnknownModeIsAnErrorListingTheModes() throws Exception {
         Path model = TinySetup.model(tmp.resolve("model"), 7);
         String text = run(2, "train", "--model", model.toString(), "--mode", "dora", "--out", tmp.resolve("o").toString());
-        assertTrue(text.contains("Invalid value for option '--mode': 'dora' is not one of full, top-k, partial, adapters, probe, lora"), text);
+        assertTrue(text.contains("Invalid value for option '--mode': 'dora' is not one of full, top-k, partial, adapters, probe, lora, bitfit"), text);
     }
 
     @Test

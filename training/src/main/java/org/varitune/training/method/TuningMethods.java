@@ -44,7 +44,8 @@ public final class TuningMethods {
             new Entry(TuningMode.PARTIAL, WholeLayers.DEFAULT_LR, List.of(), c -> WholeLayers.INSTANCE),
             new Entry(TuningMode.PROBE, WholeLayers.PROBE_LR, List.of(), c -> WholeLayers.INSTANCE),
             new Entry(TuningMode.ADAPTERS, AdapterTuning.DEFAULT_LR, AdapterTuning.OPTIONS, c -> AdapterTuning.of(c.methodOptions())),
-            new Entry(TuningMode.LORA, LoraTuning.DEFAULT_LR, LoraTuning.OPTIONS, c -> LoraTuning.of(c.methodOptions())));
+            new Entry(TuningMode.LORA, LoraTuning.DEFAULT_LR, LoraTuning.OPTIONS, c -> LoraTuning.of(c.methodOptions())),
+            new Entry(TuningMode.BITFIT, BitFitTuning.DEFAULT_LR, BitFitTuning.OPTIONS, c -> BitFitTuning.of(c.methodOptions())));
 
     /** Every option of every method, by name (in registration order). */
     private static final Map<String, Owned> OPTIONS = options();

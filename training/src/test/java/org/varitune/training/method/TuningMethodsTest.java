@@ -46,6 +46,8 @@ class TuningMethodsTest extends TestBase {
                 TuningMethods.entry(TuningMode.ADAPTERS).options().stream().map(MethodOption::flag).toList());
         assertEquals(List.of("--lora-rank", "--lora-alpha", "--lora-dropout", "--lora-targets", "--lora-layers"),
                 TuningMethods.entry(TuningMode.LORA).options().stream().map(MethodOption::flag).toList());
+        assertEquals(List.of("--bitfit-biases"),
+                TuningMethods.entry(TuningMode.BITFIT).options().stream().map(MethodOption::flag).toList());
         for (TuningMode m : List.of(TuningMode.FULL, TuningMode.TOP_K, TuningMode.PARTIAL, TuningMode.PROBE)) {
             assertEquals(List.of(), TuningMethods.entry(m).options(), m + " has no options");
         }
@@ -54,7 +56,8 @@ class TuningMethodsTest extends TestBase {
     @Test
     void theDefaultLearningRatesAreRegisteredWithTheMethodsUnchanged() {
         Map<TuningMode, Double> expected = Map.of(TuningMode.FULL, 2e-5, TuningMode.TOP_K, 2e-5, TuningMode.PARTIAL, 2e-5,
-                TuningMode.ADAPTERS, 1e-4, TuningMode.PROBE, 1e-3, TuningMode.LORA, 5e-4);
+                TuningMode.ADAPTERS, 1e-4, TuningMode.PROBE, 1e-3, TuningMode.LORA, 5e-4,
+                TuningMode.BITFIT, 1e-3);
         for (TuningMode m : TuningMode.values()) {
             assertEquals(expected.get(m), TuningMethods.defaultLr(m), m.spelling());
             assertEquals(expected.get(m), TrainConfig.builder().mode(m).build().lr(), m.spelling());

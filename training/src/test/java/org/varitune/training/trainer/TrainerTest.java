@@ -113,7 +113,8 @@ class TrainerTest extends TestBase {
             java.util.regex.Matcher mt = java.util.regex.Pattern.compile("^encoder\\.layer\\.(\\d+)\\.").matcher(p.name());
             int layer = mt.find() ? Integer.parseInt(mt.group(1)) + 1 : p.name().startsWith("embeddings.") ? 0 : -1;
             boolean kind = mode == TuningMode.ADAPTERS ? p.name().contains(".adapter.") || p.name().contains("LayerNorm.")
-                    : mode == TuningMode.LORA ? p.name().contains(".lora_") : true;
+                    : mode == TuningMode.LORA ? p.name().contains(".lora_")
+                    : mode == TuningMode.BITFIT ? p.name().endsWith(".bias") : true;
             boolean trains = layer < 0 || plan.tunes(layer) && kind;
             assertEquals(trains, p.trainable(), mode + ": " + p.name());
             if (trains) expected += p.numel();
