@@ -73,8 +73,8 @@ public final class TrainCommand implements Callable<Integer> {
             + " full, top-k and probe (default: the head layer); layers M+1..head then run frozen under the head.") Integer tuneLastLayer;
     @Option(names = "--epochs", description = "Default ${DEFAULT-VALUE}; the best dev epoch's weights are kept.")
     int epochs = D.epochs();
-    @Option(names = "--lr", description = "Peak learning rate (default: the mode's own, registered with its method: 2e-5 full/top-k/partial,"
-            + " 1e-4 adapters, 1e-3 probe, 5e-4 lora).")
+    @Option(names = "--lr", description = "Peak learning rate (default: the mode's own; the list is filled in from the "
+            + "registered methods).")
     Double lr;
     @Option(names = "--batch-size", description = "Examples per update (default ${DEFAULT-VALUE}).") int batchSize = D.batchSize();
     @Option(names = "--grad-accumulation", description = "Micro-batches per update; same update (default ${DEFAULT-VALUE}).")
@@ -151,6 +151,13 @@ public final class TrainCommand implements Callable<Integer> {
      * {@link Main#commandLine()} calls it, so that a method with options needs no edit here.
      */
     void addMethodOptions(CommandSpec spec) {
+        OptionSpec lr = spec.findOption("--lr");                           // its help lists every mode's default
+        java.util.StringJoiner lrs = new java.util.StringJoiner(", ");
+        for (TuningMode m : TuningMode.values()) {
+            lrs.add(m.spelling() + " " + new java.math.BigDecimal(Double.toString(TuningMethods.defaultLr(m))).stripTrailingZeros().toPlainString());
+        }
+        spec.remove(lr);
+        spec.addOption(lr.toBuilder().description("Peak learning rate (default by mode, registered with its method: " + lrs + ").").build());
         for (MethodOption<?> o : TuningMethods.allOptions()) {
             spec.addOption(OptionSpec.builder(o.flag()).type(String.class).paramLabel(o.label()).description(o.help())
                     .setter(new ISetter() {

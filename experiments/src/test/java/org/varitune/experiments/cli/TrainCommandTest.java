@@ -173,6 +173,9 @@ class TrainCommandTest {
     void theMethodsOptionsAreFlagsOfTrainListedInItsHelpAndCheckedByTheMethod() throws Exception {
         String help = run(0, "train", "--help");
         assertTrue(help.contains("--lora-rank=R") && help.contains("LoRA rank r (default 8, PEFT's)."), help);
+        String flat = help.replaceAll("\\s+", " ");
+        assertTrue(flat.contains("Peak learning rate (default by mode, registered with its method: full 0.00002, top-k "
+                + "0.00002, partial 0.00002, adapters 0.0001, probe 0.001, lora 0.0005, bitfit 0.001)."), flat);
         assertTrue(help.contains("--lora-targets=ROLE[,ROLE...]") && help.contains("--lora-layers=tuned|all"), help);
         var parsed = Main.commandLine().parseArgs("train", "--mode", "lora", "--lora-rank", "4", "--lora-targets",
                 "query,intermediate", "--lora-layers", "all", "--out", "unused");
