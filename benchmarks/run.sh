@@ -87,8 +87,10 @@ for f in "$JEMALLOC" "$OPENBLAS_OMP/libblas.so.3"; do
 done
 CP="$ROOT/experiments/target/classes:$(cat "$ROOT/experiments/target/cli.classpath")"
 BCP="$ROOT/benchmarks/target/classes:$(cat "$ROOT/benchmarks/target/bench.classpath")"
-# heap pre-touched: first touch of fresh pages costs ~13 us per 4 KiB here and made batch-8 runs 2.7x slower at random
-JAVA=(java --add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages -Xms2g -Xmx8g -XX:+AlwaysPreTouch -Dvaritune.threads="$THREADS")
+# heap pre-touched, all of it (-Xms = -Xmx): first touch of fresh pages costs ~13 us per 4 KiB here and made batch-8
+# runs 2.7x slower at random; with only -Xms2g of 8g touched, the heap's growth paid it inside the timed steps
+# (measured 2026-12-01, e5-small B32 x S128: training step 8.87 s with -Xms2g, 5.76 s with -Xms8g; forward 1.30 vs 1.11 s)
+JAVA=(java --add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages -Xms8g -Xmx8g -XX:+AlwaysPreTouch -Dvaritune.threads="$THREADS")
 PEER=(env LD_LIBRARY_PATH="$OPENBLAS_OMP" LD_PRELOAD="$JEMALLOC" "$PY" benchmarks/peers/torch_bench.py)
 LOG="${LOG:-$CACHE/run-$(date -u +%Y%m%dT%H%M%S).log}"
 exec 3>&1   # the peer's own settings line and its output check go to stdout from inside $(...)
@@ -99,7 +101,7 @@ CHECKS="$(mktemp -d)"
 trap 'rm -rf "$CHECKS"' EXIT
 
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg); raw log $LOG"
-echo "== varitune settings: $(java -version 2>&1 | head -1); ${JAVA[*]:1}; OpenBLAS bundled by JavaCPP ($(grep -o 'openblas-[0-9.]*-[0-9.]*-linux-x86_64' "$ROOT/experiments/target/cli.classpath" | head -1), DYNAMIC_ARCH), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}; allocator: Java heap (-Xms2g pre-touched)"
+echo "== varitune settings: $(java -version 2>&1 | head -1); ${JAVA[*]:1}; OpenBLAS bundled by JavaCPP ($(grep -o 'openblas-[0-9.]*-[0-9.]*-linux-x86_64' "$ROOT/experiments/target/cli.classpath" | head -1), DYNAMIC_ARCH), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}; allocator: Java heap (-Xms8g -Xmx8g, all pre-touched)"
 echo "== peer settings: ${PEER[*]:0:3} MALLOC_CONF=$MALLOC_CONF OMP_NUM_THREADS=$OMP_NUM_THREADS ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-unset}; ONNX Runtime Java: intra-op threads $THREADS, same warm-up (2) and iters"
 echo "== the ceiling: raw OpenBLAS sgemm (2 threads) and our matmuls on the encoder shapes"
 if [[ ${KERNELS_BENCH:-1} == 1 ]]; then   # KERNELS_BENCH=0 reuses the table of the previous run
