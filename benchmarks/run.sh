@@ -20,7 +20,8 @@
 #                                              LayerNormBench, GeluBench, AdamWBench; org.varitune.benchmarks.jmh),
 #                                              e.g. `jmh -f 1 -wi 2 -i 3`, `jmh -l`, `jmh -p shape=768x3072 GemmBench`
 #
-# Both sides run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (the AVX-512 kernels; see DEVELOPERS.md), torch with
+# Both sides run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (the AVX-512 kernels; see DEVELOPERS.md), except that
+# an OpenBLAS that does not know this CPU is given the newest core it has for it (see PEER_CORETYPE below), torch with
 # jemalloc preloaded (pages retained: MALLOC_CONF) and Debian's OpenMP OpenBLAS put first on LD_LIBRARY_PATH (whatever
 # the system's libblas.so.3 alternative points to). Needs: python3-torch, libopenblas0-openmp, libjemalloc2 (apt).
 set -euo pipefail
@@ -87,9 +88,28 @@ for f in "$JEMALLOC" "$OPENBLAS_OMP/libblas.so.3"; do
 done
 CP="$ROOT/experiments/target/classes:$(cat "$ROOT/experiments/target/cli.classpath")"
 BCP="$ROOT/benchmarks/target/classes:$(cat "$ROOT/benchmarks/target/bench.classpath")"
-# heap pre-touched: first touch of fresh pages costs ~13 us per 4 KiB here and made batch-8 runs 2.7x slower at random
-JAVA=(java --add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages -Xms2g -Xmx8g -XX:+AlwaysPreTouch -Dvaritune.threads="$THREADS")
-PEER=(env LD_LIBRARY_PATH="$OPENBLAS_OMP" LD_PRELOAD="$JEMALLOC" "$PY" benchmarks/peers/torch_bench.py)
+# heap pre-touched, all of it (-Xms = -Xmx): first touch of fresh pages costs ~13 us per 4 KiB here and made batch-8
+# runs 2.7x slower at random; with only -Xms2g of 8g touched, the heap's growth paid it inside the timed steps
+# (measured 2026-12-01, e5-small B32 x S128: training step 8.87 s with -Xms2g, 5.76 s with -Xms8g; forward 1.30 vs 1.11 s)
+JAVA=(java --add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages -Xms8g -Xmx8g -XX:+AlwaysPreTouch -Dvaritune.threads="$THREADS")
+# The peer's OpenBLAS at its best: an OpenBLAS older than the CPU does not know its model and falls back to a generic
+# core (Debian's 0.3.21 on an Emerald Rapids, CPU model 207: "Prescott", SSE3 kernels; measured 2026-12-01, e5-small
+# B32 forward 6.1 seq/s against 25.0 with OPENBLAS_CORETYPE=SkylakeX). Then the peer gets the newest core type its
+# OpenBLAS has for this CPU's vector width (SkylakeX with AVX-512, Haswell with AVX2); a known core is left as detected.
+# PEER_CORETYPE=<name> forces one. varitune's bundled OpenBLAS is probed the same way (its core is printed below).
+corename() {  # libopenblas.so path [OPENBLAS_CORETYPE] -> the core it runs
+  env -u OPENBLAS_CORETYPE ${2:+OPENBLAS_CORETYPE=$2} "$PY" -c 'import ctypes, sys
+ob = ctypes.CDLL(sys.argv[1]); ob.openblas_get_corename.restype = ctypes.c_char_p
+print(ob.openblas_get_corename().decode())' "$1"
+}
+vector_core() { grep -qw avx512f /proc/cpuinfo && echo SkylakeX || { grep -qw avx2 /proc/cpuinfo && echo Haswell || echo ""; }; }
+PEER_CORE_DETECTED=$(corename "$OPENBLAS_OMP/libopenblas.so.0" 2>/dev/null || echo unknown)
+case "${PEER_CORETYPE:-}" in
+  "") case "$PEER_CORE_DETECTED" in
+        Prescott|Katmai|Coppermine|Northwood|Core2|Penryn|Dunnington|Nehalem|Atom|Banias|unknown) PEER_CORETYPE=$(vector_core) ;;
+      esac ;;
+esac
+PEER=(env LD_LIBRARY_PATH="$OPENBLAS_OMP" LD_PRELOAD="$JEMALLOC" ${PEER_CORETYPE:+OPENBLAS_CORETYPE=$PEER_CORETYPE} "$PY" benchmarks/peers/torch_bench.py)
 LOG="${LOG:-$CACHE/run-$(date -u +%Y%m%dT%H%M%S).log}"
 exec 3>&1   # the peer's own settings line and its output check go to stdout from inside $(...)
 lastval() { grep -E "^$1=" | tail -1 | cut -d= -f2; }
@@ -98,9 +118,12 @@ MD="${VARITUNE_CACHE:-$HOME/.cache/varitune}/models"
 CHECKS="$(mktemp -d)"
 trap 'rm -rf "$CHECKS"' EXIT
 
-echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg); raw log $LOG"
-echo "== varitune settings: $(java -version 2>&1 | head -1); ${JAVA[*]:1}; OpenBLAS bundled by JavaCPP ($(grep -o 'openblas-[0-9.]*-[0-9.]*-linux-x86_64' "$ROOT/experiments/target/cli.classpath" | head -1), DYNAMIC_ARCH), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}; allocator: Java heap (-Xms2g pre-touched)"
-echo "== peer settings: ${PEER[*]:0:3} MALLOC_CONF=$MALLOC_CONF OMP_NUM_THREADS=$OMP_NUM_THREADS ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-unset}; ONNX Runtime Java: intra-op threads $THREADS, same warm-up (2) and iters"
+echo "== machine: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg); raw log $LOG"
+VARITUNE_OB=$(find "$HOME/.javacpp/cache" -name 'libopenblas_nolapack.so*' 2>/dev/null | head -1)
+VARITUNE_CORE=$([[ -n $VARITUNE_OB ]] && corename "$VARITUNE_OB" 2>/dev/null || echo unknown)
+echo "== varitune settings: $(java -version 2>&1 | head -1); OpenBLAS core $VARITUNE_CORE; ${JAVA[*]:1}; OpenBLAS bundled by JavaCPP ($(grep -o 'openblas-[0-9.]*-[0-9.]*-linux-x86_64' "$ROOT/experiments/target/cli.classpath" | head -1), DYNAMIC_ARCH), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}; allocator: Java heap (-Xms8g -Xmx8g, all pre-touched)"
+echo "== peer OpenBLAS core: detected $PEER_CORE_DETECTED, run as ${PEER_CORETYPE:-detected} (OPENBLAS_CORETYPE=${PEER_CORETYPE:-unset} for the peer only)"
+echo "== peer settings: ${PEER[*]:0:4} MALLOC_CONF=$MALLOC_CONF OMP_NUM_THREADS=$OMP_NUM_THREADS ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-unset}; ONNX Runtime Java: intra-op threads $THREADS, same warm-up (2) and iters"
 echo "== the ceiling: raw OpenBLAS sgemm (2 threads) and our matmuls on the encoder shapes"
 if [[ ${KERNELS_BENCH:-1} == 1 ]]; then   # KERNELS_BENCH=0 reuses the table of the previous run
   "${JAVA[@]}" -cp "$ROOT/transformer/target/test-classes:$CP" org.varitune.transformer.kernels.KernelsBench 2>&1 | grep -v WARNING > "$CACHE/kernels.txt"

@@ -50,6 +50,9 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--cache", hidden = true, description = "Renamed: --prefix-policy.") String oldCache;
     @Option(names = "--iters", defaultValue = "5") int iters;
     @Option(names = "--warmup", defaultValue = "2") int warmup;
+    @Option(names = "--profile", description = "Print the time spent in each kernel over the timed iterations (share of "
+            + "the wall clock, GFLOP/s), outside them, and in the optimizer (clipping + AdamW).")
+    boolean profile;
 
     /**
      * Forward + backward ≈ 3× the forward FLOPs of the layers a step runs (backward: dX and dW products); the FLOP
@@ -66,6 +69,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
         }
         if (oldCache != null) throw new IllegalArgumentException("--cache is now --prefix-policy (cached, recompute, authors-dropout)");
         Kernels kernels = Kernels.fromSystemProperty();
+        org.varitune.transformer.kernels.ProfilingKernels prof = null;
+        if (profile) kernels = prof = new org.varitune.transformer.kernels.ProfilingKernels(kernels);
         Encoder enc = ModelSpec.load(model, kernels);
         EncoderConfig c = enc.config();
         TrainConfig cfg = TrainConfig.builder().mode(mode).headLayer(LayerPlan.parseHeadLayer("--head-layer", headLayer))
@@ -89,17 +94,28 @@ public final class BenchTrainCommand implements Callable<Integer> {
                 prefix != null ? "prefix cached" : "prefix policy " + cfg.prefixPolicy(), batch, seq, kernels.name(),
                 org.varitune.transformer.kernels.Parallel.threads(), trainableCount);
         double[] sec = new double[iters];
+        double optimizerSec = 0;
         for (int i = 0; i < warmup + iters; i++) {
+            if (i == warmup && prof != null) prof.reset();
             long t0 = System.nanoTime();
             clf.zeroGrad();
             double loss = step.run(all, DropoutContext.training(cfg.dropoutSeed(), i), 1.0);
+            long t1 = System.nanoTime();
             GradClip.clipGlobalNorm(trainable, cfg.maxGradNorm());
             opt.step(cfg.lr());
-            double s = (System.nanoTime() - t0) / 1e9;
+            long t2 = System.nanoTime();
+            double s = (t2 - t0) / 1e9;
             if (i >= warmup) {
                 sec[i - warmup] = s;
+                optimizerSec += (t2 - t1) / 1e9;
                 System.out.printf(Locale.ROOT, "iter %d: %.3f s (loss %.4f)%n", i - warmup, s, loss);
             }
+        }
+        if (prof != null) {
+            double wall = Arrays.stream(sec).sum();
+            System.out.print(prof.report(wall));
+            System.out.printf(Locale.ROOT, "of which zeroGrad + forward + backward outside the kernels %.4f s, clipping + AdamW %.4f s (%.1f%%)%n",
+                    wall - prof.kernelSeconds() - optimizerSec, optimizerSec, 100 * optimizerSec / wall);
         }
         if (prefix != null) prefix.close();
         Arrays.sort(sec);

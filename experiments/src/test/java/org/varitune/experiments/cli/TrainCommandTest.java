@@ -133,6 +133,25 @@ class TrainCommandTest {
     }
 
     @Test
+    void benchProfilesListTheKernelsTheStepRunsWithTheirCallsAndFlopRates() throws Exception {
+        Path model = TinySetup.model(tmp.resolve("model"), 7);
+        // full fine-tuning of the tiny BERT (3 layers), 2 timed steps: per step and layer 6 Linears forward (q, k, v,
+        // attention output, intermediate, output) and backward, one attention forward and backward
+        String text = run(0, "bench", "train", "--model", model.toString(), "--batch", "4", "--seq", "8", "--iters", "2",
+                "--warmup", "1", "--profile");
+        assertTrue(text.matches("(?s).*\\nmatmulForward +(\\d+) +[0-9.]+ +[0-9.]+% +[0-9.]+\\n.*"), text);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\nmatmulForward +(\\d+) ").matcher(text);
+        assertTrue(m.find(), text);
+        assertTrue(Integer.parseInt(m.group(1)) >= 2 * 3 * 6, "at least 6 Linears in each of 3 layers, 2 steps: " + text);
+        assertTrue(text.contains("(outside the kernels)") && text.contains("clipping + AdamW"), text);
+        String fwd = run(0, "bench", "forward", "--model", model.toString(), "--batch", "2", "--seq", "8", "--iters", "1",
+                "--warmup", "0", "--profile");
+        m = java.util.regex.Pattern.compile("\\nmatmulForward +(\\d+) ").matcher(fwd);
+        assertTrue(m.find() && Integer.parseInt(m.group(1)) == 3 * 6 + 1, "one forward: 3 layers x 6 Linears and BERT's pooler: " + fwd);
+        assertTrue(fwd.contains("(outside the kernels)") && !fwd.contains("matmulBackward"), fwd);
+    }
+
+    @Test
     void oldSpellingsAndTheOtherCommandsPoolingAreErrorsWithAHint() {
         String out = tmp.resolve("o").toString();
         String[][] cases = {
