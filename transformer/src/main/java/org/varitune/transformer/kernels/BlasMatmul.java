@@ -5,10 +5,12 @@ import org.bytedeco.javacpp.FloatPointer;
 import java.nio.FloatBuffer;
 
 /**
- * The Linear forward and backward on OpenBLAS (see {@link Blas} for the threading and copying decisions): inputs are
- * copied into the calling thread's workspace in one parallel region, then each {@link Parallel} thread runs one
- * single-threaded {@code sgemm} on its output tile and copies (or adds) that tile back. Same formulas as
- * {@link CpuKernels#matmulForward} and {@link CpuKernels#matmulBackward}; sums run in float in OpenBLAS's order.
+ * The Linear forward and backward on OpenBLAS (see {@link Blas} for the threading decisions): each {@link Parallel}
+ * thread runs one single-threaded {@code sgemm} on its output tile. Pinned ({@link NativeGemm}), the tiles are
+ * computed straight from and into the Java arrays, gradients accumulated by OpenBLAS ({@code beta = 1}); copied, the
+ * inputs are first copied into the calling thread's off-heap workspace in one parallel region, and each tile is
+ * copied (or added) back. Same formulas as {@link CpuKernels#matmulForward} and {@link CpuKernels#matmulBackward};
+ * sums run in float in OpenBLAS's order.
  */
 final class BlasMatmul {
     private BlasMatmul() {}
@@ -46,9 +48,23 @@ final class BlasMatmul {
         return best;
     }
 
-    static void forward(float[] out, float[] x, float[] weight, float[] bias, int N, int IC, int OC) {
+    static void forward(boolean pinned, float[] out, float[] x, float[] weight, float[] bias, int N, int IC, int OC) {
         // out: (N, OC)  x: (N, IC)  weight: (OC, IC)  bias: (OC)
         if (N == 0 || OC == 0) return;
+        if (pinned) {
+            Grid g = grid(N, OC, IC);
+            Parallel.parallelTasks(g.tiles(), t -> {
+                int r0 = g.rowLo(t, N), r1 = g.rowHi(t, N), c0 = g.colLo(t, OC), c1 = g.colHi(t, OC);
+                if (r1 <= r0 || c1 <= c0) return;
+                // out[r0:r1, c0:c1] = x[r0:r1, :]·weight[c0:c1, :]ᵀ
+                NativeGemm.sgemm(false, true, r1 - r0, c1 - c0, IC, 1f, x, r0 * IC, IC, weight, c0 * IC, IC,
+                        0f, out, r0 * OC + c0, OC);
+                if (bias != null) {
+                    for (int r = r0; r < r1; r++) FastOps.addInPlace(out, r * OC + c0, bias, c0, c1 - c0);
+                }
+            });
+            return;
+        }
         Blas.Workspace ws = WORKSPACE.get();
         FloatPointer px = ws.ensure(X, (long) N * IC), pw = ws.ensure(W, (long) OC * IC), po = ws.ensure(OUT, (long) N * OC);
         copyIn(ws, X, x, N, IC, W, weight, OC, IC, -1, null, 0, 0);
@@ -68,10 +84,31 @@ final class BlasMatmul {
         });
     }
 
-    static void backward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] weight,
-                         int N, int IC, int OC) {
+    static void backward(boolean pinned, float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x,
+                         float[] weight, int N, int IC, int OC) {
         if (dBias != null) FastOps.addColumnSums(dBias, dOut, N, OC);
         if (N == 0 || IC == 0 || OC == 0 || (dX == null && dWeight == null)) return;
+        if (pinned) {
+            Grid gx = dX != null ? grid(N, IC, OC) : new Grid(0, 0);
+            Grid gw = dWeight != null ? grid(OC, IC, N) : new Grid(0, 0);
+            Parallel.parallelTasks(gx.tiles() + gw.tiles(), t -> {
+                if (t < gx.tiles()) {
+                    int r0 = gx.rowLo(t, N), r1 = gx.rowHi(t, N), c0 = gx.colLo(t, IC), c1 = gx.colHi(t, IC);
+                    if (r1 <= r0 || c1 <= c0) return;
+                    // dX[r0:r1, c0:c1] += dOut[r0:r1, :]·weight[:, c0:c1]
+                    NativeGemm.sgemm(false, false, r1 - r0, c1 - c0, OC, 1f, dOut, r0 * OC, OC, weight, c0, IC,
+                            1f, dX, r0 * IC + c0, IC);
+                } else {
+                    int u = t - gx.tiles();
+                    int r0 = gw.rowLo(u, OC), r1 = gw.rowHi(u, OC), c0 = gw.colLo(u, IC), c1 = gw.colHi(u, IC);
+                    if (r1 <= r0 || c1 <= c0) return;
+                    // dWeight[r0:r1, c0:c1] += dOut[:, r0:r1]ᵀ·x[:, c0:c1]
+                    NativeGemm.sgemm(true, false, r1 - r0, c1 - c0, N, 1f, dOut, r0, OC, x, c0, IC,
+                            1f, dWeight, r0 * IC + c0, IC);
+                }
+            });
+            return;
+        }
         Blas.Workspace ws = WORKSPACE.get();
         FloatPointer pdo = ws.ensure(DOUT, (long) N * OC);
         FloatPointer px = dWeight != null ? ws.ensure(X, (long) N * IC) : null;

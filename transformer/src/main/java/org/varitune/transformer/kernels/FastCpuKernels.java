@@ -16,32 +16,61 @@ package org.varitune.transformer.kernels;
  * second float species anywhere in the JVM pollutes the profiles of the shared {@code FloatVector} code and C2 then
  * leaves vector operations boxed (see {@link FastOps#accumulate}).
  *
- * <p>{@link #create()} picks OpenBLAS when {@link Blas#available()} ({@code -Dvaritune.blas=false} turns it off);
- * {@link #vectorOnly()} never uses it. {@link #name()} says which: {@code fast(openblas)} or {@code fast(vector)}.
+ * <p>{@link #create()} picks OpenBLAS on pinned arrays ({@link NativeGemm}) where it loads, else OpenBLAS on copies
+ * of the operands, else the Vector API ({@code -Dvaritune.blas=false} turns OpenBLAS off,
+ * {@code -Dvaritune.blas.pinned=false} the pinning); {@link #copyingBlas()} and {@link #vectorOnly()} force one.
+ * {@link #name()} says which: {@code fast(openblas)}, {@code fast(openblas, copied)} or {@code fast(vector)}.
  */
 public final class FastCpuKernels implements Kernels {
-    private final boolean blas;
+    /** How the Linear products run. */
+    enum Gemm {
+        /** OpenBLAS straight on the Java arrays ({@link NativeGemm}). */
+        OPENBLAS_PINNED("fast(openblas)"),
+        /** OpenBLAS on off-heap copies of the operands ({@link BlasMatmul}'s workspaces). */
+        OPENBLAS_COPIED("fast(openblas, copied)"),
+        /** The pure-Java {@link VectorGemm}. */
+        VECTOR("fast(vector)");
 
-    private FastCpuKernels(boolean blas) { this.blas = blas; }
+        final String backendName;
 
-    /** OpenBLAS matmuls where OpenBLAS loads (and is not disabled by {@code -Dvaritune.blas=false}), else Vector API. */
-    public static Kernels create() { return new FastCpuKernels(Blas.available()); }
+        Gemm(String backendName) { this.backendName = backendName; }
+    }
+
+    private final Gemm gemm;
+
+    private FastCpuKernels(Gemm gemm) { this.gemm = gemm; }
+
+    /** The fastest available: pinned OpenBLAS, else copying OpenBLAS, else the Vector API (see the class comment). */
+    public static Kernels create() {
+        return new FastCpuKernels(!Blas.available() ? Gemm.VECTOR
+                : NativeGemm.available() ? Gemm.OPENBLAS_PINNED : Gemm.OPENBLAS_COPIED);
+    }
+
+    /**
+     * OpenBLAS on copies of the operands, whether or not pinning is available (the path used without it).
+     *
+     * @throws IllegalStateException when OpenBLAS is unavailable
+     */
+    public static Kernels copyingBlas() {
+        if (!Blas.available()) throw new IllegalStateException("OpenBLAS unavailable: " + Blas.unavailableReason());
+        return new FastCpuKernels(Gemm.OPENBLAS_COPIED);
+    }
 
     /** The pure-Java Vector API backend, whether or not OpenBLAS is available. */
-    public static Kernels vectorOnly() { return new FastCpuKernels(false); }
+    public static Kernels vectorOnly() { return new FastCpuKernels(Gemm.VECTOR); }
 
-    @Override public String name() { return blas ? "fast(openblas)" : "fast(vector)"; }
+    @Override public String name() { return gemm.backendName; }
 
     /** True when this instance runs its matmuls on OpenBLAS. */
-    public boolean usesBlas() { return blas; }
+    public boolean usesBlas() { return gemm != Gemm.VECTOR; }
 
     @Override
     public void matmulForward(float[] out, float[] x, float[] weight, float[] bias, int N, int IC, int OC) {
         // out: (N, OC)  x: (N, IC)  weight: (OC, IC)  bias: (OC)
         checkMatmul("matmulForward", N, IC, OC, out, "out", (long) N * OC, x, "x", (long) N * IC, weight, (long) OC * IC);
         if (bias != null && bias.length < OC) throw shape("matmulForward", "bias", bias.length, OC, N, IC, OC);
-        if (blas) {
-            BlasMatmul.forward(out, x, weight, bias, N, IC, OC);
+        if (gemm != Gemm.VECTOR) {
+            BlasMatmul.forward(gemm == Gemm.OPENBLAS_PINNED, out, x, weight, bias, N, IC, OC);
             return;
         }
         // out[n, :] = bias + Σ_i x[n, i]·weightᵀ[i, :], with weightᵀ: (IC, OC) transposed once per call
@@ -60,8 +89,8 @@ public final class FastCpuKernels implements Kernels {
             throw shape("matmulBackward", "dWeight", dWeight.length, (long) OC * IC, N, IC, OC);
         }
         if (dBias != null && dBias.length < OC) throw shape("matmulBackward", "dBias", dBias.length, OC, N, IC, OC);
-        if (blas) {
-            BlasMatmul.backward(dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
+        if (gemm != Gemm.VECTOR) {
+            BlasMatmul.backward(gemm == Gemm.OPENBLAS_PINNED, dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
             return;
         }
         // forward was: out[n, o] = bias[o] + Σ_i x[n, i]·weight[o, i]
@@ -99,7 +128,7 @@ public final class FastCpuKernels implements Kernels {
                                  int B, int T, int H, int D) {
         String op = "attentionForward";
         checkAttention(op, B, T, H, D, attentionMask, "att", att, null, null, "out,q,k,v", out, q, k, v);
-        VectorAttention.forward(out, att, q, k, v, attentionMask, B, T, H, D);
+        VectorAttention.forward(gemm == Gemm.OPENBLAS_PINNED, out, att, q, k, v, attentionMask, B, T, H, D);
     }
 
     @Override
@@ -107,33 +136,33 @@ public final class FastCpuKernels implements Kernels {
                                   float[] att, int B, int T, int H, int D) {
         String op = "attentionBackward";
         checkAttention(op, B, T, H, D, null, "att", att, null, null, "dQ,dK,dV,dOut,q,k,v", dQ, dK, dV, dOut, q, k, v);
-        VectorAttention.backward(dQ, dK, dV, dOut, q, k, v, att, B, T, H, D);
+        VectorAttention.backward(gemm == Gemm.OPENBLAS_PINNED, dQ, dK, dV, dOut, q, k, v, att, B, T, H, D);
     }
 
     @Override
     public void attentionProbs(float[] att, float[] q, float[] k, int[] attentionMask, int B, int T, int H, int D) {
         checkAttention("attentionProbs", B, T, H, D, attentionMask, "att", att, null, null, "q,k", q, k);
-        VectorAttention.probs(att, q, k, attentionMask, B, T, H, D);
+        VectorAttention.probs(gemm == Gemm.OPENBLAS_PINNED, att, q, k, attentionMask, B, T, H, D);
     }
 
     @Override
     public void attentionValues(float[] out, float[] att, float[] v, int B, int T, int H, int D) {
         checkAttention("attentionValues", B, T, H, D, null, "att", att, null, null, "out,v", out, v);
-        VectorAttention.values(out, att, v, B, T, H, D);
+        VectorAttention.values(gemm == Gemm.OPENBLAS_PINNED, out, att, v, B, T, H, D);
     }
 
     @Override
     public void attentionValuesBackward(float[] dAtt, float[] dV, float[] dOut, float[] att, float[] v,
                                         int B, int T, int H, int D) {
         checkAttention("attentionValuesBackward", B, T, H, D, null, "att", att, "dAtt", dAtt, "dV,dOut,v", dV, dOut, v);
-        VectorAttention.valuesBackward(dAtt, dV, dOut, att, v, B, T, H, D);
+        VectorAttention.valuesBackward(gemm == Gemm.OPENBLAS_PINNED, dAtt, dV, dOut, att, v, B, T, H, D);
     }
 
     @Override
     public void attentionProbsBackward(float[] dQ, float[] dK, float[] dAtt, float[] att, float[] q, float[] k,
                                        int B, int T, int H, int D) {
         checkAttention("attentionProbsBackward", B, T, H, D, null, "att", att, "dAtt", dAtt, "dQ,dK,q,k", dQ, dK, q, k);
-        VectorAttention.probsBackward(dQ, dK, dAtt, att, q, k, B, T, H, D);
+        VectorAttention.probsBackward(gemm == Gemm.OPENBLAS_PINNED, dQ, dK, dAtt, att, q, k, B, T, H, D);
     }
 
     @Override

@@ -18,13 +18,16 @@ import static org.varitune.transformer.kernels.FastGelu.ROUND;
 
 /**
  * Multi-head attention, fused and split, forward and backward, on the Vector API: parallel over the B·H (batch, head)
- * pairs, and per pair the four (T × D)·(D × T) and (T × T)·(T × D) products on {@link VectorGemm} with reused per-thread
- * scratch (Kᵀ or Vᵀ of the head: (D, T); a (T, T) block for the probabilities or their gradient). Formulas as in
- * {@link Kernels#attentionForward} and {@link CpuKernels}; sums run in float.
+ * pairs, and per pair the (T × D)·(D × T) and (T × T)·(T × D) products on single-threaded OpenBLAS straight on the
+ * arrays when {@code blas} ({@link NativeGemm}, each head a strided block of Q, K, V with leading dimension C), else on
+ * {@link VectorGemm} with reused per-thread scratch (Kᵀ or Vᵀ of the head: (D, T)); a (T, T) block for the
+ * probabilities or their gradient either way. Formulas as in {@link Kernels#attentionForward} and {@link CpuKernels};
+ * sums run in float.
  *
  * <h2>Deterministic</h2>
  * Every result is bit-identical from call to call, whichever thread runs a head, and whether the JIT has compiled the
- * loops or not: the products are FMA chains in k order (any tile shape gives the same chain per element), exp is
+ * loops or not: a single-threaded OpenBLAS product depends only on its shapes and operands; the Vector API ones are
+ * FMA chains in k order (any tile shape gives the same chain per element), exp is
  * {@link FastGelu#exp}'s formula inlined by hand (IEEE operations only; {@code lanewise(EXP)} rounds differently
  * compiled and interpreted), and the row sums of the softmax and its backward are lane-wise partial sums followed by
  * a sum of the lanes in lane order, never {@code reduceLanes(ADD)} (whose order is unspecified). The row maximum does
@@ -57,7 +60,7 @@ final class VectorAttention {
 
     private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
 
-    static void forward(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
+    static void forward(boolean blas, float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
                         int B, int T, int H, int D) {
         // out, q, k, v: (B, T, C)  att: (B, H, T, T) or null  attentionMask: (B, T)
         int C = H * D;
@@ -68,46 +71,44 @@ final class VectorAttention {
                 int b = bh / H, base = b * T * C + (bh % H) * D;           // (b, 0, h·D)
                 float[] p = att == null ? w.tt : att;
                 int pOff = att == null ? 0 : bh * T * T;
-                probsHead(p, pOff, q, k, base, C, T, D, scale, attentionMask, b, w);
-                // out[t, d] = Σ_t2 att[t, t2]·v[t2, d]
-                VectorGemm.gemm(p, pOff, T, 1, v, base, C, out, base, C, 0, T, D, T, false, null);
+                probsHead(blas, p, pOff, q, k, base, C, T, D, scale, attentionMask, b, w);
+                valuesHead(blas, out, p, pOff, v, base, C, T, D);
             }
         });
     }
 
     /** att = softmax(Q·Kᵀ/√D + mask) per (b, h); see {@link Kernels#attentionProbs}. */
-    static void probs(float[] att, float[] q, float[] k, int[] attentionMask, int B, int T, int H, int D) {
+    static void probs(boolean blas, float[] att, float[] q, float[] k, int[] attentionMask, int B, int T, int H, int D) {
         int C = H * D;
         float scale = (float) (1.0 / Math.sqrt(D));
         Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
             Work w = WORK.get().ensure(T, D);
             for (int bh = lo; bh < hi; bh++) {
                 int b = bh / H;
-                probsHead(att, bh * T * T, q, k, b * T * C + (bh % H) * D, C, T, D, scale, attentionMask, b, w);
+                probsHead(blas, att, bh * T * T, q, k, b * T * C + (bh % H) * D, C, T, D, scale, attentionMask, b, w);
             }
         });
     }
 
     /** out = att·V per (b, h); see {@link Kernels#attentionValues}. */
-    static void values(float[] out, float[] att, float[] v, int B, int T, int H, int D) {
+    static void values(boolean blas, float[] out, float[] att, float[] v, int B, int T, int H, int D) {
         int C = H * D;
         Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
             for (int bh = lo; bh < hi; bh++) {
-                int base = (bh / H) * T * C + (bh % H) * D;
-                VectorGemm.gemm(att, bh * T * T, T, 1, v, base, C, out, base, C, 0, T, D, T, false, null);
+                valuesHead(blas, out, att, bh * T * T, v, (bh / H) * T * C + (bh % H) * D, C, T, D);
             }
         });
     }
 
     /** forward was out = att·V: dAtt += dOut·Vᵀ, dV += attᵀ·dOut; see {@link Kernels#attentionValuesBackward}. */
-    static void valuesBackward(float[] dAtt, float[] dV, float[] dOut, float[] att, float[] v,
+    static void valuesBackward(boolean blas, float[] dAtt, float[] dV, float[] dOut, float[] att, float[] v,
                                int B, int T, int H, int D) {
         int C = H * D;
         Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
             Work w = WORK.get().ensure(T, D);
             for (int bh = lo; bh < hi; bh++) {
                 int base = (bh / H) * T * C + (bh % H) * D, aOff = bh * T * T;
-                valuesBackwardHead(dAtt, aOff, true, dV, dOut, att, aOff, v, base, C, T, D, w);
+                valuesBackwardHead(blas, dAtt, aOff, true, dV, dOut, att, aOff, v, base, C, T, D, w);
             }
         });
     }
@@ -116,7 +117,7 @@ final class VectorAttention {
      * forward was att = softmax(pre), pre = Q·Kᵀ/√D: dPre = att⊙(dAtt − rowsum(att⊙dAtt))/√D, dQ += dPre·K,
      * dK += dPreᵀ·Q (each skipped when null); see {@link Kernels#attentionProbsBackward}.
      */
-    static void probsBackward(float[] dQ, float[] dK, float[] dAtt, float[] att, float[] q, float[] k,
+    static void probsBackward(boolean blas, float[] dQ, float[] dK, float[] dAtt, float[] att, float[] q, float[] k,
                               int B, int T, int H, int D) {
         if (dQ == null && dK == null) return;
         int C = H * D;
@@ -126,12 +127,12 @@ final class VectorAttention {
             for (int bh = lo; bh < hi; bh++) {
                 int base = (bh / H) * T * C + (bh % H) * D, aOff = bh * T * T;
                 for (int t = 0; t < T; t++) softmaxBackwardRow(w.tt, t * T, dAtt, aOff + t * T, att, aOff + t * T, T, scale, w.lanes);
-                probsBackwardProducts(dQ, dK, w.tt, q, k, base, C, T, D);
+                probsBackwardProducts(blas, dQ, dK, w.tt, q, k, base, C, T, D);
             }
         });
     }
 
-    static void backward(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
+    static void backward(boolean blas, float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
                          float[] att, int B, int T, int H, int D) {
         int C = H * D;
         float scale = (float) (1.0 / Math.sqrt(D));
@@ -140,15 +141,15 @@ final class VectorAttention {
             for (int bh = lo; bh < hi; bh++) {
                 int base = (bh / H) * T * C + (bh % H) * D, aOff = bh * T * T;
                 // dAtt (in tt) = dOut·Vᵀ and dV += attᵀ·dOut, as attentionValuesBackward into a zeroed dAtt
-                valuesBackwardHead(w.tt, 0, false, dV, dOut, att, aOff, v, base, C, T, D, w);
+                valuesBackwardHead(blas, w.tt, 0, false, dV, dOut, att, aOff, v, base, C, T, D, w);
                 for (int t = 0; t < T; t++) softmaxBackwardRow(w.tt, t * T, w.tt, t * T, att, aOff + t * T, T, scale, w.lanes);
-                probsBackwardProducts(dQ, dK, w.tt, q, k, base, C, T, D);
+                probsBackwardProducts(blas, dQ, dK, w.tt, q, k, base, C, T, D);
             }
         });
     }
 
     /** p[pOff + t·T + t2] = softmax_t2(scale·Σ_d q[t, d]·k[t2, d] + bias[t2]) for the head at base. */
-    private static void probsHead(float[] p, int pOff, float[] q, float[] k, int base, int C, int T, int D,
+    private static void probsHead(boolean blas, float[] p, int pOff, float[] q, float[] k, int base, int C, int T, int D,
                                   float scale, int[] attentionMask, int b, Work w) {
         float[] bias = w.bias;
         boolean any = false;
@@ -161,9 +162,13 @@ final class VectorAttention {
             java.util.Arrays.fill(p, pOff, pOff + T * T, 0f);
             return;
         }
-        // pre[t, t2] = Σ_d q[t, d]·k[t2, d], with kt = Kᵀ: (D, T)
-        VectorGemm.transpose(w.dt, 0, T, k, base, C, D, T);
-        VectorGemm.gemm(q, base, C, 1, w.dt, 0, T, p, pOff, T, 0, T, T, D, false, null);
+        // pre[t, t2] = Σ_d q[t, d]·k[t2, d]
+        if (blas) {
+            NativeGemm.sgemm(false, true, T, T, D, 1f, q, base, C, k, base, C, 0f, p, pOff, T);
+        } else {                                                 // with kt = Kᵀ: (D, T)
+            VectorGemm.transpose(w.dt, 0, T, k, base, C, D, T);
+            VectorGemm.gemm(q, base, C, 1, w.dt, 0, T, p, pOff, T, 0, T, T, D, false, null);
+        }
         for (int t = 0; t < T; t++) softmaxRow(p, pOff + t * T, T, scale, bias, w.lanes);
     }
 
@@ -171,16 +176,33 @@ final class VectorAttention {
      * forward was out[t, d] = Σ_t2 att[t, t2]·v[t2, d]: dAtt[t, t2] (+)= Σ_d dOut[t, d]·v[t2, d] (accumulated or,
      * when not, overwritten) and dV[t2, d] += Σ_t att[t, t2]·dOut[t, d].
      */
-    private static void valuesBackwardHead(float[] dAtt, int dOff, boolean accumulate, float[] dV, float[] dOut,
+    /** out[t, d] = Σ_t2 att[t, t2]·v[t2, d] for the head at base. */
+    private static void valuesHead(boolean blas, float[] out, float[] att, int aOff, float[] v, int base, int C, int T,
+                                   int D) {
+        if (blas) NativeGemm.sgemm(false, false, T, D, T, 1f, att, aOff, T, v, base, C, 0f, out, base, C);
+        else VectorGemm.gemm(att, aOff, T, 1, v, base, C, out, base, C, 0, T, D, T, false, null);
+    }
+
+    private static void valuesBackwardHead(boolean blas, float[] dAtt, int dOff, boolean accumulate, float[] dV, float[] dOut,
                                            float[] att, int aOff, float[] v, int base, int C, int T, int D, Work w) {
+        if (blas) {
+            NativeGemm.sgemm(false, true, T, T, D, 1f, dOut, base, C, v, base, C, accumulate ? 1f : 0f, dAtt, dOff, T);
+            if (dV != null) NativeGemm.sgemm(true, false, T, D, T, 1f, att, aOff, T, dOut, base, C, 1f, dV, base, C);
+            return;
+        }
         VectorGemm.transpose(w.dt, 0, T, v, base, C, D, T);                      // vt: (D, T)
         VectorGemm.gemm(dOut, base, C, 1, w.dt, 0, T, dAtt, dOff, T, 0, T, T, D, accumulate, null);
         if (dV != null) VectorGemm.gemm(att, aOff, 1, T, dOut, base, C, dV, base, C, 0, T, D, T, true, null);
     }
 
     /** forward was pre[t, t2] = Σ_d q[t, d]·k[t2, d]: dQ[t, :] += Σ_t2 dPre[t, t2]·k[t2, :], dK[t2, :] += Σ_t dPre[t, t2]·q[t, :]. */
-    private static void probsBackwardProducts(float[] dQ, float[] dK, float[] dPre, float[] q, float[] k,
+    private static void probsBackwardProducts(boolean blas, float[] dQ, float[] dK, float[] dPre, float[] q, float[] k,
                                               int base, int C, int T, int D) {
+        if (blas) {
+            if (dQ != null) NativeGemm.sgemm(false, false, T, D, T, 1f, dPre, 0, T, k, base, C, 1f, dQ, base, C);
+            if (dK != null) NativeGemm.sgemm(true, false, T, D, T, 1f, dPre, 0, T, q, base, C, 1f, dK, base, C);
+            return;
+        }
         if (dQ != null) VectorGemm.gemm(dPre, 0, T, 1, k, base, C, dQ, base, C, 0, T, D, T, true, null);
         if (dK != null) VectorGemm.gemm(dPre, 0, 1, T, q, base, C, dK, base, C, 0, T, D, T, true, null);
     }

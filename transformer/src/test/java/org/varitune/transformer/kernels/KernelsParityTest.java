@@ -32,7 +32,8 @@ class KernelsParityTest extends TestBase {
 
     static List<Kernels> allKernels() {
         List<Kernels> ks = new ArrayList<>(List.of(FastCpuKernels.vectorOnly()));
-        if (Blas.available()) ks.add(FastCpuKernels.create());
+        if (Blas.available()) ks.add(FastCpuKernels.copyingBlas());
+        if (NativeGemm.available()) ks.add(FastCpuKernels.create());
         ks.add(Kernels.fromSystemProperty());
         return ks;
     }
@@ -42,7 +43,8 @@ class KernelsParityTest extends TestBase {
         Assumptions.assumeTrue(Blas.available(), () -> "OpenBLAS not available: " + Blas.unavailableReason());
         assertEquals(null, Blas.unavailableReason());
         assertEquals(1, Blas.openblasThreads());
-        assertEquals("fast(openblas)", FastCpuKernels.create().name());
+        assertEquals(NativeGemm.available() ? "fast(openblas)" : "fast(openblas, copied)", FastCpuKernels.create().name());
+        assertEquals("fast(openblas, copied)", FastCpuKernels.copyingBlas().name());
     }
 
     /**

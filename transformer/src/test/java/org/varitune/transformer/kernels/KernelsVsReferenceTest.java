@@ -24,7 +24,8 @@ class KernelsVsReferenceTest extends TestBase {
 
     static List<Kernels> backends() {
         List<Kernels> ks = new ArrayList<>(List.of(new CpuKernels(), FastCpuKernels.vectorOnly()));
-        if (Blas.available()) ks.add(FastCpuKernels.create());
+        if (Blas.available()) ks.add(FastCpuKernels.copyingBlas());
+        if (NativeGemm.available()) ks.add(FastCpuKernels.create());
         return ks;
     }
 
