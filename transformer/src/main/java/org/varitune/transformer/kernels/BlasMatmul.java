@@ -56,12 +56,13 @@ final class BlasMatmul {
             Parallel.parallelTasks(g.tiles(), t -> {
                 int r0 = g.rowLo(t, N), r1 = g.rowHi(t, N), c0 = g.colLo(t, OC), c1 = g.colHi(t, OC);
                 if (r1 <= r0 || c1 <= c0) return;
-                // out[r0:r1, c0:c1] = x[r0:r1, :]·weight[c0:c1, :]ᵀ
-                NativeGemm.sgemm(false, true, r1 - r0, c1 - c0, IC, 1f, x, r0 * IC, IC, weight, c0 * IC, IC,
-                        0f, out, r0 * OC + c0, OC);
+                // out[r0:r1, c0:c1] = bias[c0:c1] + x[r0:r1, :]·weight[c0:c1, :]ᵀ: the bias is written first and
+                // OpenBLAS adds the product to it (beta = 1), in place of its own zeroing pass for beta = 0
                 if (bias != null) {
-                    for (int r = r0; r < r1; r++) FastOps.addInPlace(out, r * OC + c0, bias, c0, c1 - c0);
+                    for (int r = r0; r < r1; r++) System.arraycopy(bias, c0, out, r * OC + c0, c1 - c0);
                 }
+                NativeGemm.sgemm(false, true, r1 - r0, c1 - c0, IC, 1f, x, r0 * IC, IC, weight, c0 * IC, IC,
+                        bias != null ? 1f : 0f, out, r0 * OC + c0, OC);
             });
             return;
         }

@@ -1,5 +1,7 @@
 package org.varitune.transformer.layers;
 
+import org.varitune.transformer.kernels.DropoutOps;
+
 /**
  * Inverted dropout, HF {@code nn.Dropout(p)} in training mode: {@code y = x·mask/(1 − p)} with {@code mask ~
  * Bernoulli(1 − p)}; the identity when dropout is off (evaluation, {@link DropoutContext#OFF}, or {@code p = 0}).
@@ -9,7 +11,8 @@ package org.varitune.transformer.layers;
  * bits. So a run resumed at step s draws the same masks. {@code site} names where this dropout sits in the model
  * ({@link #site(int, int)}). {@link #mask} draws the n decisions once, packed 64 to a {@code long} (n/8 bytes: 0.8 MB
  * for the 6.3 M attention probabilities of a BERT-small layer at B32 × T128), and forward and backward read the bits:
- * a hash per element costs ~4 ns here, and backward used to draw each mask again (the attention mask twice).
+ * a hash per element costs ~4 ns here, and backward used to draw each mask again (the attention mask twice). The
+ * drawing and the applying run on the Vector API ({@link DropoutOps}), bit for bit as their scalar forms.
  */
 public final class Dropout {
     static final long GOLDEN = 0x9E3779B97F4A7C15L;
@@ -48,10 +51,7 @@ public final class Dropout {
         public Mask packed() {
             if (bits != null) return this;
             long[] w = new long[(n + 63) >>> 6];
-            long threshold = (long) Math.ceil((double) p * 0x1.0p53);
-            org.varitune.transformer.kernels.Parallel.parallelForRange(w.length, 1 << 9, (lo, hi) -> {
-                for (int k = lo; k < hi; k++) w[k] = drawWord(key, k, threshold, Math.min(64, n - (k << 6)));
-            });
+            DropoutOps.drawWords(w, key, (long) Math.ceil((double) p * 0x1.0p53), n);
             return new Mask(key, p, n, w);
         }
         /** The inverted-dropout scale 1/(1 − p) applied to kept elements. */
@@ -109,35 +109,7 @@ public final class Dropout {
 
     /** {@code out = x⊙mask/(1 − p)}; out (n) overwritten, x not modified (out may be x). */
     public static void apply(float[] out, float[] x, Mask m) {
-        Mask d = m.packed();
-        long[] bits = d.bits();
-        float s = m.scale();
-        // chunks of whole words; each element's decision is a pure function of (key, i), so any cut gives the same bits
-        org.varitune.transformer.kernels.Parallel.parallelForRange(bits.length, 1 << 9, (lo, hi) -> {
-            int end = Math.min(m.n(), hi << 6);
-            for (int i = lo << 6; i < end; i++) {                       // kept: x·s; dropped: +0 (all bits cleared)
-                int keep = -(int) (bits[i >>> 6] >>> i & 1L);
-                out[i] = Float.intBitsToFloat(Float.floatToRawIntBits(x[i] * s) & keep);
-            }
-        });
-    }
-
-    /**
-     * The decisions for elements 64k .. 64k + m − 1 of stream {@code key} (bit j = element 64k + j kept), m &lt;= 64;
-     * four independent hash chains at a time.
-     */
-    static long drawWord(long key, int k, long threshold, int m) {
-        long word = 0;
-        long z = key + ((long) k * 64 + 1) * GOLDEN;                      // the counter of element 64k
-        int j = 0;
-        for (; j + 4 <= m; j += 4, z += 4 * GOLDEN) {
-            long h0 = mix64(z) >>> 11, h1 = mix64(z + GOLDEN) >>> 11, h2 = mix64(z + 2 * GOLDEN) >>> 11,
-                    h3 = mix64(z + 3 * GOLDEN) >>> 11;
-            word |= ((h0 >= threshold ? 1L : 0L) | (h1 >= threshold ? 2L : 0L) | (h2 >= threshold ? 4L : 0L)
-                    | (h3 >= threshold ? 8L : 0L)) << j;
-        }
-        for (; j < m; j++, z += GOLDEN) if (mix64(z) >>> 11 >= threshold) word |= 1L << j;
-        return word;
+        DropoutOps.apply(out, x, m.packed().bits(), m.scale(), m.n());   // kept: x·s; dropped: +0
     }
 
     /** u in [0, 1): the SplitMix64 output number {@code i} of the stream {@code key}, top 53 bits. */
@@ -146,9 +118,5 @@ public final class Dropout {
     }
 
     /** The SplitMix64 finaliser (Stafford variant 13). */
-    static long mix64(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
+    static long mix64(long z) { return DropoutOps.mix64(z); }
 }

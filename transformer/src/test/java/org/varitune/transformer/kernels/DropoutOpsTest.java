@@ -1,0 +1,55 @@
+package org.varitune.transformer.kernels;
+
+import org.junit.jupiter.api.Test;
+import org.varitune.transformer.testing.TestBase;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The Vector API dropout loops give exactly the bits of their scalar forms: the drawn words equal
+ * {@link DropoutOps#drawWord} word for word (every lane count, tails, both ends of the threshold range), and the
+ * applied mask equals {@code bits(x·s) & (kept ? −1 : 0)} element for element, at lengths that cut words and vectors.
+ */
+class DropoutOpsTest extends TestBase {
+
+    @Test
+    void vectorDrawsEqualTheScalarDrawWordForWord() {
+        long[] keys = {0L, -1L, 0x1234_5678_9ABCL, Long.MIN_VALUE, rand.nextLong()};
+        long[] thresholds = {0L, 1L, 1L << 52, (long) Math.ceil(0.1 * 0x1.0p53), (1L << 53) - 1, 1L << 53};
+        int[] lengths = {1, 63, 64, 65, 1000, 70_001};
+        for (long key : keys) {
+            for (long th : thresholds) {
+                for (int n : lengths) {
+                    long[] w = new long[(n + 63) >>> 6];
+                    DropoutOps.drawWords(w, key, th, n);
+                    for (int k = 0; k < w.length; k++) {
+                        long want = DropoutOps.drawWord(key, k, th, Math.min(64, n - 64 * k));
+                        assertEquals(want, w[k], "key " + key + ", threshold " + th + ", n " + n + ": word " + k);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void vectorApplyEqualsTheScalarFormulaBitForBit() {
+        for (int n : new int[] {1, 15, 17, 64, 100, 4099, 70_001}) {
+            float[] x = uniform(n, -3, 3);
+            x[0] = -0f;
+            long[] bits = new long[(n + 63) >>> 6];
+            for (int k = 0; k < bits.length; k++) bits[k] = rand.nextLong();
+            if (n % 64 != 0) bits[bits.length - 1] &= (1L << (n % 64)) - 1;
+            float s = 1f / (1f - 0.1f);
+            float[] out = new float[n];
+            DropoutOps.apply(out, x, bits, s, n);
+            float[] inPlace = x.clone();
+            DropoutOps.apply(inPlace, inPlace, bits, s, n);
+            for (int i = 0; i < n; i++) {
+                boolean kept = (bits[i >>> 6] >>> (i & 63) & 1L) != 0;
+                int want = kept ? Float.floatToRawIntBits(x[i] * s) : 0;
+                assertEquals(want, Float.floatToRawIntBits(out[i]), "n " + n + ": out[" + i + "] (kept " + kept + ")");
+                assertEquals(want, Float.floatToRawIntBits(inPlace[i]), "n " + n + ": in place [" + i + "]");
+            }
+        }
+    }
+}
