@@ -165,20 +165,21 @@ public final class EncoderLayer {
     /** x: (B, T, C), attentionMask: (B, T). Returns y: (B, T, C), a new array; dropout per {@code drop}. */
     public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep, DropoutContext drop) {
         int n = B * T;
-        var ctx = attention.forward(x, attentionMask, B, T, keep, drop);
-        var a = attentionOutput.forward(ctx.out(), n, keep, drop);
+        Scratch sc = keep ? null : Scratch.begin();                       // intermediates reused when nothing is kept
+        var ctx = attention.forward(x, attentionMask, B, T, keep, drop, sc);
+        var a = attentionOutput.forward(ctx.out(), n, keep, drop, sc);
         Sublayer s1 = dropoutAndAdapter(a.out(), attentionOutputDropout, attentionAdapter, n, keep, drop);
         float[] sum1 = s1.out();                                           // sum1: (N, C) = adapter(drop(a)) + x
         kernels.add(sum1, sum1, x, n * hidden);
-        var h1 = attentionNorm.forward(sum1, n, keep);
-        var pre = intermediate.forward(h1.out(), n, keep, drop);           // pre: (N, I)
+        var h1 = attentionNorm.forward(sum1, n, keep, sc);
+        var pre = intermediate.forward(h1.out(), n, keep, drop, sc);       // pre: (N, I)
         float[] g = keep ? new float[n * inter] : pre.out();              // g: (N, I); in place when not kept
         kernels.geluForward(g, pre.out(), n * inter);
-        var o = output.forward(g, n, keep, drop);
+        var o = output.forward(g, n, keep, drop, sc);
         Sublayer s2 = dropoutAndAdapter(o.out(), outputDropout, outputAdapter, n, keep, drop);
         float[] sum2 = s2.out();                                           // sum2: (N, C) = adapter(drop(o)) + h1
         kernels.add(sum2, sum2, h1.out(), n * hidden);
-        var y = outputNorm.forward(sum2, n, keep);
+        var y = outputNorm.forward(sum2, n, keep);                        // y: (B, T, C), new (the caller keeps it)
         Saved s = keep ? new Saved(ctx.saved(), a.saved(), s1.mask(), s1.adapter(), h1.saved(),
                 pre.saved(), pre.out(), o.saved(), s2.mask(), s2.adapter(), y.saved(), n) : null;
         return new Fwd<>(y.out(), s);

@@ -30,8 +30,11 @@ public final class LayerNorm {
     public Parameter weight() { return weight; }
     public Parameter bias() { return bias; }
 
-    public Fwd<Saved> forward(float[] x, int n, boolean keep) {
-        float[] y = new float[n * c];                                      // y: (N, C)
+    public Fwd<Saved> forward(float[] x, int n, boolean keep) { return forward(x, n, keep, null); }
+
+    /** As {@link #forward(float[], int, boolean)}, y taken from {@code scratch} when non-null. */
+    Fwd<Saved> forward(float[] x, int n, boolean keep, Scratch scratch) {
+        float[] y = Scratch.floats(scratch, n * c);                        // y: (N, C), overwritten
         float[] mean = keep ? new float[n] : null, rstd = keep ? new float[n] : null;
         kernels.layerNormForward(y, mean, rstd, x, weight.data(), bias.data(), n, c, eps);
         return new Fwd<>(y, keep ? new Saved(x, mean, rstd, n) : null);

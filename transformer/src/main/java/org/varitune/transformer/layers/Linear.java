@@ -83,7 +83,12 @@ public final class Linear {
      * {@code drop} reaches the delta (LoRA's dropout on its input).
      */
     public Fwd<Saved> forward(float[] x, int n, boolean keep, DropoutContext drop) {
-        float[] y = new float[n * out];                                    // y: (N, out)
+        return forward(x, n, keep, drop, null);
+    }
+
+    /** As {@link #forward(float[], int, boolean, DropoutContext)}, y taken from {@code scratch} when non-null. */
+    Fwd<Saved> forward(float[] x, int n, boolean keep, DropoutContext drop, Scratch scratch) {
+        float[] y = Scratch.floats(scratch, n * out);                      // y: (N, out), overwritten by the matmul
         kernels.matmulForward(y, x, weight.data(), bias.data(), n, in, out);
         Object d = delta == null ? null : delta.forwardAdd(y, x, n, keep, drop);   // y += delta(x)
         return new Fwd<>(y, keep ? new Saved(x, n, d) : null);

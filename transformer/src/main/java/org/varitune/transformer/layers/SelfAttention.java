@@ -79,11 +79,20 @@ public final class SelfAttention {
 
     /** x: (B, T, C), attentionMask: (B, T). Returns ctx: (B, T, C); dropout on the probabilities per {@code drop}. */
     public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep, DropoutContext drop) {
+        return forward(x, attentionMask, B, T, keep, drop, null);
+    }
+
+    /**
+     * As {@link #forward(float[], int[], int, int, boolean, DropoutContext)}, Q, K, V and ctx taken from
+     * {@code scratch} when non-null (only without {@code keep}).
+     */
+    Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep, DropoutContext drop, Scratch scratch) {
+        if (keep && scratch != null) throw new IllegalArgumentException("kept activations cannot live in scratch buffers");
         int n = B * T;
-        var q = query.forward(x, n, keep, drop);
-        var k = key.forward(x, n, keep, drop);
-        var v = value.forward(x, n, keep, drop);
-        float[] ctx = new float[n * heads * headSize];                     // ctx: (B, T, C)
+        var q = query.forward(x, n, keep, drop, scratch);
+        var k = key.forward(x, n, keep, drop, scratch);
+        var v = value.forward(x, n, keep, drop, scratch);
+        float[] ctx = Scratch.floats(scratch, n * heads * headSize);      // ctx: (B, T, C), overwritten
         Dropout.Mask mask = probsDropout.mask(drop, B * heads * T * T);
         float[] att = keep || mask != null ? new float[B * heads * T * T] : null;   // att: (B, H, T, T)
         if (mask == null) {
