@@ -7,12 +7,15 @@ import java.util.List;
 /**
  * Reused buffers for the intermediate activations of one {@link EncoderLayer} forward that keeps nothing for backward
  * (inference, the variability pass, a frozen prefix): the Q, K, V and context, the attention output, the first
- * LayerNorm, the intermediate and output dense. A layer's output is never one of them: the caller may keep it.
+ * LayerNorm, the intermediate and output dense. A layer's output is never one of them: the caller may keep it. In
+ * training, {@link SelfAttention} also takes from here the buffers that die inside one call: the dropped-out
+ * attention probabilities (forward and backward) and their gradient.
  *
  * <p>Why: a new Java array is zeroed by the allocating thread alone (~5.8 GB/s here), and such a forward allocated
  * ~75 MB per layer of e5-small at B32 × T128 that its kernels overwrite anyway.
  *
- * <p>One per thread; {@link #begin()} hands the calling thread's instance back with every buffer free again, and
+ * <p>One per thread, used by one layer call at a time; {@link #begin()} hands the calling thread's instance back with
+ * every buffer free again, and
  * {@link #take} gives the buffers out in order, each of exactly the requested length (a buffer of another length is
  * replaced). Their contents are whatever the last user left, so only outputs that a kernel overwrites entirely may
  * come from here; a new buffer is filled with NaN, so that one read before being written shows up in the tests.

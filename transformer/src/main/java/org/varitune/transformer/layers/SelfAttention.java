@@ -99,7 +99,8 @@ public final class SelfAttention {
             kernels.attentionForward(ctx, att, q.out(), k.out(), v.out(), attentionMask, B, T, heads, headSize);
         } else {
             kernels.attentionProbs(att, q.out(), k.out(), attentionMask, B, T, heads, headSize);
-            float[] attDrop = new float[att.length];                      // attDrop: (B, H, T, T) = dropout(att)
+            // attDrop: (B, H, T, T) = dropout(att), overwritten, dead after the product
+            float[] attDrop = (scratch != null ? scratch : Scratch.begin()).take(att.length);
             Dropout.apply(attDrop, att, mask);
             kernels.attentionValues(ctx, attDrop, v.out(), B, T, heads, headSize);
         }
@@ -116,9 +117,12 @@ public final class SelfAttention {
             kernels.attentionBackward(dQ, dK, dV, dCtx, s.q(), s.k(), s.v(), s.att(), s.b(), s.t(), heads, headSize);
         } else {
             // forward was: ctx = attDrop·V, attDrop = att⊙m/(1−p) (regenerated from the mask's key)
-            float[] attDrop = new float[s.att().length];
+            Scratch sc = Scratch.begin();                                  // both dead at the end of this branch
+            float[] attDrop = sc.take(s.att().length);                     // attDrop: (B, H, T, T), overwritten
             Dropout.apply(attDrop, s.att(), s.attMask());
-            float[] dAtt = new float[s.att().length];                      // dAtt: (B, H, T, T)
+            float[] dAtt = sc.take(s.att().length);                        // dAtt: (B, H, T, T), accumulated into
+            org.varitune.transformer.kernels.Parallel.parallelForRange(dAtt.length, 1 << 16,
+                    (lo, hi) -> java.util.Arrays.fill(dAtt, lo, hi, 0f));
             kernels.attentionValuesBackward(dAtt, dV, dCtx, attDrop, s.v(), s.b(), s.t(), heads, headSize);
             Dropout.applyInPlace(dAtt, s.attMask());                       // d(att) = d(attDrop)⊙m/(1−p)
             // forward was: att = softmax(Q·Kᵀ/√D + mask)
