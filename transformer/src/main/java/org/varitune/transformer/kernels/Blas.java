@@ -27,7 +27,9 @@ import java.nio.FloatBuffer;
  * about 0.1 s (its {@code THREAD_TIMEOUT}), and any parallel work of ours that follows (LayerNorm, GELU, attention,
  * the next tiles) runs at half speed next to them. Splitting the GEMM ourselves costs 2-10%.
  *
- * <h2>Java arrays: copied into reused off-heap workspaces</h2>
+ * <h2>Java arrays: pinned where {@link NativeGemm} loads, else copied into reused off-heap workspaces</h2>
+ * Since 2026-12-01 the GEMMs run on the Java arrays themselves through our JNI shim ({@link NativeGemm}); what
+ * follows is the path without it ({@code fast(openblas, copied)}).
  * The {@code cblas_sgemm(..., float[], ...)} overloads of JavaCPP pass arrays with {@code Get/ReleaseFloatArrayElements},
  * which in HotSpot mallocs a fresh copy of each array per call (and copies it back); fresh pages cost ~13 µs per
  * 4 KiB on first touch on this machine. JavaCPP's pinned path ({@code @CriticalRegion}, i.e.
