@@ -5,12 +5,14 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A {@link Kernels} decorator that times every call (wall clock) and counts matmul FLOPs, for {@code bench --profile}.
+ * A {@link Kernels} decorator that times every call (wall clock) and counts matmul FLOPs, for {@code bench --profile};
+ * the matmuls also per shape (in→out features; a backward that computes only dX or only dW says which).
  * Not thread-safe: one model on one calling thread.
  */
 public final class ProfilingKernels implements Kernels {
     private final Kernels k;
     private final Map<String, double[]> stats = new TreeMap<>();   // name -> {calls, nanos, flops}
+    private final Map<String, Map<String, double[]>> shapes = new TreeMap<>();   // matmul name -> "IC→OC" -> same
 
     public ProfilingKernels(Kernels delegate) { this.k = delegate; }
 
@@ -18,15 +20,27 @@ public final class ProfilingKernels implements Kernels {
 
     private void add(String op, long start) { add(op, start, 0); }
 
-    private void add(String op, long start, double flops) {
+    private void add(String op, long start, double flops) { add(op, null, start, flops); }
+
+    /** Adds one call to op's row and, when shape is non-null, to its per-shape row. */
+    private void add(String op, String shape, long start, double flops) {
         long dt = System.nanoTime() - start;
         double[] s = stats.computeIfAbsent(op, x -> new double[3]);
         s[0]++;
         s[1] += dt;
         s[2] += flops;
+        if (shape != null) {
+            double[] t = shapes.computeIfAbsent(op, x -> new TreeMap<>()).computeIfAbsent(shape, x -> new double[3]);
+            t[0]++;
+            t[1] += dt;
+            t[2] += flops;
+        }
     }
 
-    public void reset() { stats.clear(); }
+    public void reset() {
+        stats.clear();
+        shapes.clear();
+    }
 
     /** Seconds spent in the kernels since the last {@link #reset}. */
     public double kernelSeconds() { return stats.values().stream().mapToDouble(s -> s[1]).sum() / 1e9; }
@@ -49,8 +63,8 @@ public final class ProfilingKernels implements Kernels {
         for (var e : stats.entrySet()) {
             double[] v = e.getValue();
             double sec = v[1] / 1e9;
-            sb.append(String.format(Locale.ROOT, "%-26s %7d %9.4f %5.1f%% %9s%n", e.getKey(), (long) v[0], sec,
-                    100 * sec / Math.max(total, 1e-12), v[2] > 0 ? String.format(Locale.ROOT, "%.1f", v[2] / sec / 1e9) : "-"));
+            row(sb, e.getKey(), v, total);
+            for (var sh : shapes.getOrDefault(e.getKey(), Map.of()).entrySet()) row(sb, "  " + sh.getKey(), sh.getValue(), total);
             if (v[2] > 0) { flops += v[2]; flopSeconds += sec; }
         }
         if (!Double.isNaN(wallSeconds)) {
@@ -62,16 +76,23 @@ public final class ProfilingKernels implements Kernels {
         return sb.toString();
     }
 
+    private static void row(StringBuilder sb, String label, double[] v, double total) {
+        double sec = v[1] / 1e9;
+        sb.append(String.format(Locale.ROOT, "%-26s %7d %9.4f %5.1f%% %9s%n", label, (long) v[0], sec,
+                100 * sec / Math.max(total, 1e-12), v[2] > 0 ? String.format(Locale.ROOT, "%.1f", v[2] / sec / 1e9) : "-"));
+    }
+
     @Override public String name() { return k.name() + "+profile"; }
 
     @Override public void matmulForward(float[] out, float[] x, float[] w, float[] b, int N, int IC, int OC) {
-        long s = t0(); k.matmulForward(out, x, w, b, N, IC, OC); add("matmulForward", s, 2.0 * N * IC * OC);
+        long s = t0(); k.matmulForward(out, x, w, b, N, IC, OC); add("matmulForward", IC + "→" + OC, s, 2.0 * N * IC * OC);
     }
 
     @Override public void matmulBackward(float[] dX, float[] dW, float[] dB, float[] dOut, float[] x, float[] w,
                                          int N, int IC, int OC) {
         long s = t0(); k.matmulBackward(dX, dW, dB, dOut, x, w, N, IC, OC);
-        add("matmulBackward", s, 2.0 * N * IC * OC * ((dX != null ? 1 : 0) + (dW != null ? 1 : 0)));
+        add("matmulBackward", IC + "→" + OC + (dX == null ? " dW" : dW == null ? " dX" : ""), s,
+                2.0 * N * IC * OC * ((dX != null ? 1 : 0) + (dW != null ? 1 : 0)));
     }
 
     @Override public void layerNormForward(float[] out, float[] mean, float[] rstd, float[] x, float[] w, float[] b,
