@@ -3,7 +3,7 @@
 # CPU eager (Debian python3-torch, same thread count) and ONNX Runtime Java, plus the raw OpenBLAS GEMM rate, in one
 # run on this machine. Prints every raw line and a summary table with the ratios.
 #
-#   benchmarks/run.sh [forward|train|all]      (default all; THREADS=2 ITERS=10 TRAIN_ITERS=5 REPEATS=3 by default;
+#   benchmarks/run.sh [forward|train|all]      (default all; THREADS=2 ITERS=10 TRAIN_ITERS=5 REPEATS=3 TRAIN_WARMUP=3 by default;
 #                                              MODELS="e5-small-v2 bert-base" by default, BATCHES="32 8" for forward)
 #
 # Each comparison runs REPEATS times (varitune, PyTorch, ONNX Runtime in turn, each in a fresh process); the summary
@@ -123,7 +123,7 @@ VARITUNE_OB=$(find "$HOME/.javacpp/cache" -name 'libopenblas_nolapack.so*' 2>/de
 VARITUNE_CORE=$([[ -n $VARITUNE_OB ]] && corename "$VARITUNE_OB" 2>/dev/null || echo unknown)
 echo "== varitune settings: $(java -version 2>&1 | head -1); OpenBLAS core $VARITUNE_CORE; ${JAVA[*]:1}; OpenBLAS bundled by JavaCPP ($(grep -o 'openblas-[0-9.]*-[0-9.]*-linux-x86_64' "$ROOT/experiments/target/cli.classpath" | head -1), DYNAMIC_ARCH), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}; allocator: Java heap (-Xms8g -Xmx8g, all pre-touched)"
 echo "== peer OpenBLAS core: detected $PEER_CORE_DETECTED, run as ${PEER_CORETYPE:-detected} (OPENBLAS_CORETYPE=${PEER_CORETYPE:-unset} for the peer only)"
-echo "== peer settings: ${PEER[*]:0:4} MALLOC_CONF=$MALLOC_CONF OMP_NUM_THREADS=$OMP_NUM_THREADS ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-unset}; ONNX Runtime Java: intra-op threads $THREADS, same warm-up (2) and iters"
+echo "== peer settings: ${PEER[*]:0:4} MALLOC_CONF=$MALLOC_CONF OMP_NUM_THREADS=$OMP_NUM_THREADS ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-unset}; ONNX Runtime Java: intra-op threads $THREADS, the same warm-up and iters as the other sides (forward: max(2, ceil(64/B)) iterations; training: $TRAIN_WARMUP steps)"
 echo "== the ceiling: raw OpenBLAS sgemm (2 threads) and our matmuls on the encoder shapes"
 if [[ ${KERNELS_BENCH:-1} == 1 ]]; then   # KERNELS_BENCH=0 reuses the table of the previous run
   "${JAVA[@]}" -cp "$ROOT/transformer/target/test-classes:$CP" org.varitune.transformer.kernels.KernelsBench 2>&1 | grep -v WARNING > "$CACHE/kernels.txt"
@@ -166,15 +166,23 @@ peer_args() {  # model -> torch_bench.py's weight arguments (real weights and th
 }
 vmodel() { [[ $1 == bert-base ]] && echo random:bert-base || echo "$1"; }
 
+# Warm-up, the same on every side: forward passes over at least 64 sequences (2 iterations at B32, 8 at B8), training
+# steps 3. The JVM compiles its Vector API loops only after they ran a while: at B8, 2 warm-up iterations (0.8 s) left
+# GELU and attention partly interpreted in the timed ones (measured 2026-12-01, e5-small B8: 18.7 seq/s after 2
+# warm-up iterations, 21.4 and 24.5 after 5); PyTorch and ONNX Runtime are flat after their first iteration.
+fwd_warmup() { local w=$(( (64 + $1 - 1) / $1 )); (( w < 2 )) && w=2; echo "$w"; }
+TRAIN_WARMUP="${TRAIN_WARMUP:-3}"
+
 run_forward() {   # model batch
-  local m=$1 b=$2 ort v t o pa
+  local m=$1 b=$2 ort v t o pa w
+  w=$(fwd_warmup "$b")
   [[ $m == bert-base ]] && ort="--onnx $CACHE/bert-base.onnx" || ort="--resource $m.onnx"
   pa=$(peer_args "$m")
   for ((r = 1; r <= REPEATS; r++)); do
     echo "== forward $m batch $b x seq 128, repeat $r/$REPEATS" | tee -a "$LOG"
-    v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench forward --model "$(vmodel "$m")" --batch "$b" --seq 128 --iters "$ITERS" 2>&1 | tee -a "$LOG" | lastval forward_seq_per_s)
-    t=$("${PEER[@]}" $pa --mode forward --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee -a "$LOG" | tee >(grep -E '^(output check|peer settings)' >&3) | lastval forward_seq_per_s)
-    o=$("${JAVA[@]}" -cp "$BCP" org.varitune.benchmarks.OrtForwardBench $ort --batch "$b" --seq 128 --iters "$ITERS" --threads "$THREADS" 2>&1 | tee -a "$LOG" | lastval forward_seq_per_s)
+    v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench forward --model "$(vmodel "$m")" --batch "$b" --seq 128 --iters "$ITERS" --warmup "$w" 2>&1 | tee -a "$LOG" | lastval forward_seq_per_s)
+    t=$("${PEER[@]}" $pa --mode forward --batch "$b" --seq 128 --iters "$ITERS" --warmup "$w" --threads "$THREADS" 2>&1 | tee -a "$LOG" | tee >(grep -E '^(output check|peer settings)' >&3) | lastval forward_seq_per_s)
+    o=$("${JAVA[@]}" -cp "$BCP" org.varitune.benchmarks.OrtForwardBench $ort --batch "$b" --seq 128 --iters "$ITERS" --warmup "$w" --threads "$THREADS" 2>&1 | tee -a "$LOG" | lastval forward_seq_per_s)
     [[ -n $t ]] || { echo "PyTorch peer failed (output check?): see $LOG" >&2; exit 1; }
     R["forward $m b$b"]+="$v $t ${o:--};"
   done
@@ -185,8 +193,8 @@ run_train() {  # model
   pa=$(peer_args "$m")
   for ((r = 1; r <= REPEATS; r++)); do
     echo "== train step $m batch $b x seq 128 (forward + backward + clip + AdamW, dropout on), repeat $r/$REPEATS" | tee -a "$LOG"
-    v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench train --model "$(vmodel "$m")" --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" 2>&1 | tee -a "$LOG" | lastval train_seq_per_s)
-    t=$("${PEER[@]}" $pa --mode train --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" --threads "$THREADS" 2>&1 | tee -a "$LOG" | tee >(grep -E '^output check' >&3) | lastval train_seq_per_s)
+    v=$("${JAVA[@]}" -cp "$CP" org.varitune.experiments.cli.Main bench train --model "$(vmodel "$m")" --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" --warmup "$TRAIN_WARMUP" 2>&1 | tee -a "$LOG" | lastval train_seq_per_s)
+    t=$("${PEER[@]}" $pa --mode train --batch "$b" --seq 128 --iters "${TRAIN_ITERS:-5}" --warmup "$TRAIN_WARMUP" --threads "$THREADS" 2>&1 | tee -a "$LOG" | tee >(grep -E '^output check' >&3) | lastval train_seq_per_s)
     [[ -n $t ]] || { echo "PyTorch peer failed (output check?): see $LOG" >&2; exit 1; }
     R["train $m b$b"]+="$v $t -;"
   done
