@@ -54,6 +54,12 @@ public final class TrainStep {
      * mean loss (unweighted); when it is not finite, nothing is accumulated.
      */
     public double run(int[] idx, DropoutContext drop, double weight) {
+        try (var step = org.varitune.transformer.layers.StepActivations.open()) {   // activations reused step to step
+            return forwardBackward(idx, drop, weight);
+        }
+    }
+
+    private double forwardBackward(int[] idx, DropoutContext drop, double weight) {
         Batch b = data.batch(idx);
         int B = b.B(), T = b.T();
         SequenceClassifier.Trace trace;

@@ -165,7 +165,8 @@ public final class EncoderLayer {
     /** x: (B, T, C), attentionMask: (B, T). Returns y: (B, T, C), a new array; dropout per {@code drop}. */
     public Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep, DropoutContext drop) {
         int n = B * T;
-        Scratch sc = keep ? null : Scratch.begin();                       // intermediates reused when nothing is kept
+        // intermediates reused: for this call when nothing is kept, else for the step when one is open (else new)
+        Scratch sc = keep ? StepActivations.current() : Scratch.begin();
         var ctx = attention.forward(x, attentionMask, B, T, keep, drop, sc);
         var a = attentionOutput.forward(ctx.out(), n, keep, drop, sc);
         Sublayer s1 = dropoutAndAdapter(a.out(), attentionOutputDropout, attentionAdapter, n, keep, drop);
@@ -173,7 +174,7 @@ public final class EncoderLayer {
         kernels.add(sum1, sum1, x, n * hidden);
         var h1 = attentionNorm.forward(sum1, n, keep, sc);
         var pre = intermediate.forward(h1.out(), n, keep, drop, sc);       // pre: (N, I)
-        float[] g = keep ? new float[n * inter] : pre.out();              // g: (N, I); in place when not kept
+        float[] g = keep ? Scratch.floats(sc, n * inter) : pre.out();     // g: (N, I); in place when not kept
         kernels.geluForward(g, pre.out(), n * inter);
         var o = output.forward(g, n, keep, drop, sc);
         Sublayer s2 = dropoutAndAdapter(o.out(), outputDropout, outputAdapter, n, keep, drop);

@@ -9,7 +9,8 @@ import java.util.List;
  * (inference, the variability pass, a frozen prefix): the Q, K, V and context, the attention output, the first
  * LayerNorm, the intermediate and output dense. A layer's output is never one of them: the caller may keep it. In
  * training, {@link SelfAttention} also takes from here the buffers that die inside one call: the dropped-out
- * attention probabilities (forward and backward) and their gradient.
+ * attention probabilities (forward and backward) and their gradient. {@link StepActivations} uses the same
+ * mechanism for the activations a training step keeps.
  *
  * <p>Why: a new Java array is zeroed by the allocating thread alone (~5.8 GB/s here), and such a forward allocated
  * ~75 MB per layer of e5-small at B32 × T128 that its kernels overwrite anyway.
@@ -26,14 +27,17 @@ final class Scratch {
     private final List<float[]> buffers = new ArrayList<>();
     private int next;
 
-    private Scratch() {}
+    Scratch() {}
 
     /** The calling thread's scratch with all its buffers free (those handed out before must no longer be used). */
     static Scratch begin() {
         Scratch s = CURRENT.get();
-        s.next = 0;
+        s.reset();
         return s;
     }
+
+    /** Frees every buffer for the next {@link #take} calls (those handed out before must no longer be used). */
+    void reset() { next = 0; }
 
     /** The next buffer, of exactly n floats, contents undefined (NaN when new). */
     float[] take(int n) {
@@ -47,6 +51,9 @@ final class Scratch {
         next++;
         return b;
     }
+
+    /** Buffers handed out since the last reset (for tests). */
+    int taken() { return next; }
 
     /** A buffer of n floats from {@code scratch}, or a new zeroed array when scratch is null. */
     static float[] floats(Scratch scratch, int n) { return scratch == null ? new float[n] : scratch.take(n); }

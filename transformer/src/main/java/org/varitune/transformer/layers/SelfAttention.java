@@ -83,24 +83,25 @@ public final class SelfAttention {
     }
 
     /**
-     * As {@link #forward(float[], int[], int, int, boolean, DropoutContext)}, Q, K, V and ctx taken from
-     * {@code scratch} when non-null (only without {@code keep}).
+     * As {@link #forward(float[], int[], int, int, boolean, DropoutContext)}, Q, K, V, ctx and att taken from
+     * {@code scratch} when non-null: the layer call's {@link Scratch} without {@code keep}, the step's
+     * {@link StepActivations} with it.
      */
     Fwd<Saved> forward(float[] x, int[] attentionMask, int B, int T, boolean keep, DropoutContext drop, Scratch scratch) {
-        if (keep && scratch != null) throw new IllegalArgumentException("kept activations cannot live in scratch buffers");
         int n = B * T;
         var q = query.forward(x, n, keep, drop, scratch);
         var k = key.forward(x, n, keep, drop, scratch);
         var v = value.forward(x, n, keep, drop, scratch);
         float[] ctx = Scratch.floats(scratch, n * heads * headSize);      // ctx: (B, T, C), overwritten
         Dropout.Mask mask = probsDropout.mask(drop, B * heads * T * T);
-        float[] att = keep || mask != null ? new float[B * heads * T * T] : null;   // att: (B, H, T, T)
+        // att: (B, H, T, T), overwritten by the probabilities
+        float[] att = keep || mask != null ? Scratch.floats(scratch, B * heads * T * T) : null;
         if (mask == null) {
             kernels.attentionForward(ctx, att, q.out(), k.out(), v.out(), attentionMask, B, T, heads, headSize);
         } else {
             kernels.attentionProbs(att, q.out(), k.out(), attentionMask, B, T, heads, headSize);
             // attDrop: (B, H, T, T) = dropout(att), overwritten, dead after the product
-            float[] attDrop = (scratch != null ? scratch : Scratch.begin()).take(att.length);
+            float[] attDrop = (keep || scratch == null ? Scratch.begin() : scratch).take(att.length);
             Dropout.apply(attDrop, att, mask);
             kernels.attentionValues(ctx, attDrop, v.out(), B, T, heads, headSize);
         }
