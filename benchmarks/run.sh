@@ -33,6 +33,7 @@ ITERS="${ITERS:-10}"
 REPEATS="${REPEATS:-3}"
 MODELS="${MODELS:-e5-small-v2 bert-base}"
 BATCHES="${BATCHES:-32 8}"
+TRAIN_WARMUP="${TRAIN_WARMUP:-3}"
 OPENBLAS_OMP=/usr/lib/x86_64-linux-gnu/openblas-openmp
 PY=/usr/bin/python3
 JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -171,8 +172,6 @@ vmodel() { [[ $1 == bert-base ]] && echo random:bert-base || echo "$1"; }
 # GELU and attention partly interpreted in the timed ones (measured 2026-12-01, e5-small B8: 18.7 seq/s after 2
 # warm-up iterations, 21.4 and 24.5 after 5); PyTorch and ONNX Runtime are flat after their first iteration.
 fwd_warmup() { local w=$(( (64 + $1 - 1) / $1 )); (( w < 2 )) && w=2; echo "$w"; }
-TRAIN_WARMUP="${TRAIN_WARMUP:-3}"
-
 run_forward() {   # model batch
   local m=$1 b=$2 ort v t o pa w
   w=$(fwd_warmup "$b")
