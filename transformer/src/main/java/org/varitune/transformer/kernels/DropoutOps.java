@@ -19,7 +19,7 @@ public final class DropoutOps {
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Long> SL = LongVector.SPECIES_PREFERRED;
     private static final int VL = S.length(), LL = SL.length();
-    static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    public static final long GOLDEN = 0x9E3779B97F4A7C15L;   // SplitMix64 gamma, shared with layers.Dropout
     /** Lane l of a float chunk: shift its mask bit up to the sign bit (31 − l). */
     private static final IntVector TO_SIGN;
     /** Lane l of a long chunk: l·GOLDEN (counter offset) and 1 &lt;&lt; l (its bit). */

@@ -15,7 +15,7 @@ import org.varitune.transformer.kernels.DropoutOps;
  * drawing and the applying run on the Vector API ({@link DropoutOps}), bit for bit as their scalar forms.
  */
 public final class Dropout {
-    static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    static final long GOLDEN = DropoutOps.GOLDEN;
 
     /** Site slots within a layer (see {@link #site(int, int)}). */
     public static final int EMBEDDINGS = 0, ATTENTION_PROBS = 1, ATTENTION_OUTPUT = 2, OUTPUT = 3,
