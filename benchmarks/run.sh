@@ -10,7 +10,8 @@
 # gives each repeat's seq/s and ratio, then the median ratio and its range. The PyTorch peer loads the same converted
 # weights as varitune (~/.cache/varitune/models/e5-small-v2) and, before timing, checks its last hidden state against
 # `varitune encode --output` on the same token ids (fails above 1e-4 normalised error); bert-base is random weights on
-# both sides (no output check). The ceiling: KernelsBench's raw 2-thread OpenBLAS sgemm rate per encoder shape
+# both sides (no output check). The ceiling: KernelsBench's raw sgemm rate per encoder shape (the better of OpenBLAS's
+# own 2 threads and 2 single-threaded row tiles)
 # (M = 4096 = 32 x 128 rows) and the FMA peak cores x GHz x 2 FMA units x 16 fp32 lanes x 2 FLOP (AVX-512), with the
 # achieved GFLOP/s of both sides as fractions of them.
 #   benchmarks/run.sh rss                      peak resident memory (/usr/bin/time -v, apt package `time`) of the
