@@ -6,7 +6,8 @@ import java.nio.FloatBuffer;
 
 /**
  * The Linear forward and backward on OpenBLAS (see {@link Blas} for the threading decisions): each {@link Parallel}
- * thread runs one single-threaded {@code sgemm} on its output tile. Pinned ({@link NativeGemm}), the tiles are
+ * thread runs one single-threaded {@code sgemm} on its output tile (the pinned backward: on its rows of the N tokens,
+ * for dX and for its part of dWeight's sum over tokens). Pinned ({@link NativeGemm}), the tiles are
  * computed straight from and into the Java arrays, gradients accumulated by OpenBLAS ({@code beta = 1}); copied, the
  * inputs are first copied into the calling thread's off-heap workspace in one parallel region, and each tile is
  * copied (or added) back. Same formulas as {@link CpuKernels#matmulForward} and {@link CpuKernels#matmulBackward};
@@ -20,6 +21,19 @@ final class BlasMatmul {
     private static final ThreadLocal<Blas.Workspace> WORKSPACE = ThreadLocal.withInitial(() -> new Blas.Workspace(6));
     /** Below this many multiply-adds a GEMM runs as one tile; above, one tile per thread. */
     static final long TILE_MIN_MACS = 1L << 18;
+    /** The calling thread's partial dWeight sums of the pinned backward, one per task after the first, reused. */
+    private static final ThreadLocal<Partials> PARTIALS = ThreadLocal.withInitial(Partials::new);
+
+    private static final class Partials {
+        float[][] bufs = new float[0][];
+
+        /** At least {@code count} buffers of at least {@code size} floats each (contents undefined). */
+        float[][] ensure(int count, int size) {
+            if (bufs.length != count) bufs = java.util.Arrays.copyOf(bufs, count);
+            for (int i = 0; i < count; i++) if (bufs[i] == null || bufs[i].length < size) bufs[i] = new float[size];
+            return bufs;
+        }
+    }
 
     /** A 2-D cut of an (M, N) output into pm × pn tiles. */
     private record Grid(int pm, int pn) {
@@ -90,24 +104,32 @@ final class BlasMatmul {
         if (dBias != null) FastOps.addColumnSums(dBias, dOut, N, OC);
         if (N == 0 || IC == 0 || OC == 0 || (dX == null && dWeight == null)) return;
         if (pinned) {
-            Grid gx = dX != null ? grid(N, IC, OC) : new Grid(0, 0);
-            Grid gw = dWeight != null ? grid(OC, IC, N) : new Grid(0, 0);
-            Parallel.parallelTasks(gx.tiles() + gw.tiles(), t -> {
-                if (t < gx.tiles()) {
-                    int r0 = gx.rowLo(t, N), r1 = gx.rowHi(t, N), c0 = gx.colLo(t, IC), c1 = gx.colHi(t, IC);
-                    if (r1 <= r0 || c1 <= c0) return;
-                    // dX[r0:r1, c0:c1] += dOut[r0:r1, :]·weight[:, c0:c1]
-                    NativeGemm.sgemm(false, false, r1 - r0, c1 - c0, OC, 1f, dOut, r0 * OC, OC, weight, c0, IC,
-                            1f, dX, r0 * IC + c0, IC);
-                } else {
-                    int u = t - gx.tiles();
-                    int r0 = gw.rowLo(u, OC), r1 = gw.rowHi(u, OC), c0 = gw.colLo(u, IC), c1 = gw.colHi(u, IC);
-                    if (r1 <= r0 || c1 <= c0) return;
-                    // dWeight[r0:r1, c0:c1] += dOut[:, r0:r1]ᵀ·x[:, c0:c1]
-                    NativeGemm.sgemm(true, false, r1 - r0, c1 - c0, N, 1f, dOut, r0, OC, x, c0, IC,
-                            1f, dWeight, r0 * IC + c0, IC);
+            // One task per thread, each on its own rows [n0, n1) of the N tokens: dX's rows, and dWeight's sum over
+            // those rows (a cut of the k dimension), so no two threads pack the same operand (cut over OC, every
+            // thread packed all of x: N × IC, the whole cost at IC = OC = 384). Task 0 adds its part straight into
+            // dWeight; task t > 0 writes its own partial sum, added to dWeight afterwards in t order (deterministic).
+            int P = (long) N * IC * OC < TILE_MIN_MACS ? 1 : Math.min(Parallel.threads(), N);
+            float[][] partials = dWeight != null && P > 1 ? PARTIALS.get().ensure(P - 1, OC * IC) : null;
+            Parallel.parallelTasks(P, t -> {
+                int n0 = (int) ((long) N * t / P), n1 = (int) ((long) N * (t + 1) / P);
+                if (n1 <= n0) return;
+                // dX[n0:n1, :] += dOut[n0:n1, :]·weight
+                if (dX != null) {
+                    NativeGemm.sgemm(false, false, n1 - n0, IC, OC, 1f, dOut, n0 * OC, OC, weight, 0, IC,
+                            1f, dX, n0 * IC, IC);
+                }
+                // dWeight (t = 0) or partials[t − 1] (t > 0, overwritten) += dOut[n0:n1, :]ᵀ·x[n0:n1, :]
+                if (dWeight != null) {
+                    NativeGemm.sgemm(true, false, OC, IC, n1 - n0, 1f, dOut, n0 * OC, OC, x, n0 * IC, IC,
+                            t == 0 ? 1f : 0f, t == 0 ? dWeight : partials[t - 1], 0, IC);
                 }
             });
+            if (partials != null) {
+                // dWeight += partials[0] + … + partials[P − 2], one partial after the other
+                Parallel.parallelForRange(OC, Math.max(1, (1 << 14) / IC), (lo, hi) -> {
+                    for (float[] part : partials) FastOps.addInPlace(dWeight, lo * IC, part, lo * IC, (hi - lo) * IC);
+                });
+            }
             return;
         }
         Blas.Workspace ws = WORKSPACE.get();
