@@ -47,21 +47,39 @@ public final class DropoutOps {
      */
     public static void apply(float[] out, float[] x, long[] bits, float s, int n) {
         Parallel.parallelForRange(bits.length, 1 << 9, (lo, hi) -> {
-            int end = Math.min(n, hi << 6), i = lo << 6;
-            if (VECTOR) {
-                for (int e = i + ((end - i) / VL) * VL; i < e; i += VL) {
-                    int b = (int) (bits[i >>> 6] >>> (i & 63));                 // lanes' bits in the low VL bits
-                    IntVector keep = IntVector.broadcast(SI, b).lanewise(VectorOperators.LSHL, TO_SIGN)
-                            .lanewise(VectorOperators.ASHR, 31);                  // −1 kept, 0 dropped
-                    FloatVector.fromArray(S, x, i).mul(s).reinterpretAsInts().lanewise(VectorOperators.AND, keep)
-                            .reinterpretAsFloats().intoArray(out, i);
-                }
-            }
-            for (; i < end; i++) {
-                int keep = -(int) (bits[i >>> 6] >>> i & 1L);
-                out[i] = Float.intBitsToFloat(Float.floatToRawIntBits(x[i] * s) & keep);
-            }
+            int i = lo << 6, end = Math.min(n, hi << 6);
+            applyRange(out, i, x, i, bits, i, s, end - i);
         });
+    }
+
+    /**
+     * On the calling thread: {@code out[outOff + i] = keep(bitOff + i) ? x[xOff + i]·s : +0} for i &lt; n, the same
+     * bits as {@link #apply} gives element {@code bitOff + i} (one block of a larger mask, e.g. one attention head's
+     * probabilities). Modifies out (may be x at the same offset).
+     */
+    public static void applyRange(float[] out, int outOff, float[] x, int xOff, long[] bits, int bitOff, float s, int n) {
+        int i = 0;
+        if (VECTOR) {
+            // scalar up to a bit index that is a multiple of VL: from there VL lanes never straddle two words
+            for (int head = Math.min(n, Math.floorMod(-bitOff, VL)); i < head; i++) {
+                out[outOff + i] = applyOne(x[xOff + i], bits, bitOff + i, s);
+            }
+            for (int e = i + ((n - i) / VL) * VL; i < e; i += VL) {
+                int j = bitOff + i;
+                int b = (int) (bits[j >>> 6] >>> (j & 63));                     // lanes' bits in the low VL bits
+                IntVector keep = IntVector.broadcast(SI, b).lanewise(VectorOperators.LSHL, TO_SIGN)
+                        .lanewise(VectorOperators.ASHR, 31);                      // −1 kept, 0 dropped
+                FloatVector.fromArray(S, x, xOff + i).mul(s).reinterpretAsInts().lanewise(VectorOperators.AND, keep)
+                        .reinterpretAsFloats().intoArray(out, outOff + i);
+            }
+        }
+        for (; i < n; i++) out[outOff + i] = applyOne(x[xOff + i], bits, bitOff + i, s);
+    }
+
+    /** {@code keep(j) ? x·s : +0}, keep(j) = bit j of {@code bits}. */
+    private static float applyOne(float x, long[] bits, int j, float s) {
+        int keep = -(int) (bits[j >>> 6] >>> j & 1L);
+        return Float.intBitsToFloat(Float.floatToRawIntBits(x * s) & keep);
     }
 
     /**

@@ -128,7 +128,7 @@ public final class FastCpuKernels implements Kernels {
                                  int B, int T, int H, int D) {
         String op = "attentionForward";
         checkAttention(op, B, T, H, D, attentionMask, "att", att, null, null, "out,q,k,v", out, q, k, v);
-        VectorAttention.forward(gemm == Gemm.OPENBLAS_PINNED, out, att, q, k, v, attentionMask, B, T, H, D);
+        VectorAttention.forward(gemm == Gemm.OPENBLAS_PINNED, out, att, q, k, v, attentionMask, null, 0f, B, T, H, D);
     }
 
     @Override
@@ -136,7 +136,37 @@ public final class FastCpuKernels implements Kernels {
                                   float[] att, int B, int T, int H, int D) {
         String op = "attentionBackward";
         checkAttention(op, B, T, H, D, null, "att", att, null, null, "dQ,dK,dV,dOut,q,k,v", dQ, dK, dV, dOut, q, k, v);
-        VectorAttention.backward(gemm == Gemm.OPENBLAS_PINNED, dQ, dK, dV, dOut, q, k, v, att, B, T, H, D);
+        VectorAttention.backward(gemm == Gemm.OPENBLAS_PINNED, dQ, dK, dV, dOut, q, k, v, att, null, 0f, B, T, H, D);
+    }
+
+    @Override
+    public void attentionForwardDropout(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
+                                        long[] keepBits, float scale, int B, int T, int H, int D) {
+        String op = "attentionForwardDropout";
+        checkAttention(op, B, T, H, D, attentionMask, "att", att, null, null, "out,q,k,v", out, q, k, v);
+        checkKeepBits(op, keepBits, B, T, H);
+        VectorAttention.forward(gemm == Gemm.OPENBLAS_PINNED, out, att, q, k, v, attentionMask, keepBits, scale,
+                B, T, H, D);
+    }
+
+    @Override
+    public void attentionBackwardDropout(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k,
+                                         float[] v, float[] att, long[] keepBits, float scale, int B, int T, int H,
+                                         int D) {
+        String op = "attentionBackwardDropout";
+        checkAttention(op, B, T, H, D, null, "att", att, null, null, "dQ,dK,dV,dOut,q,k,v", dQ, dK, dV, dOut, q, k, v);
+        checkKeepBits(op, keepBits, B, T, H);
+        VectorAttention.backward(gemm == Gemm.OPENBLAS_PINNED, dQ, dK, dV, dOut, q, k, v, att, keepBits, scale,
+                B, T, H, D);
+    }
+
+    /** keepBits: one bit per element of att (B, H, T, T), 64 to a word. */
+    private static void checkKeepBits(String op, long[] keepBits, int B, int T, int H) {
+        long need = ((long) B * H * T * T + 63) >>> 6;
+        if (keepBits == null || keepBits.length < need) {
+            throw new IllegalArgumentException(op + ": keepBits has " + (keepBits == null ? "no" : keepBits.length)
+                    + " words, needs " + need + " (B=" + B + " H=" + H + " T=" + T + ")");
+        }
     }
 
     @Override

@@ -136,6 +136,45 @@ public interface Kernels {
         SplitAttention.probsBackward(dQ, dK, dAtt, att, q, k, B, T, H, D);
     }
 
+    /**
+     * {@link #attentionForward} with inverted dropout on the probabilities (HF's {@code attention_probs_dropout_prob}):
+     * {@code att = softmax(Q·Kᵀ/√D + mask)} saved before dropout, {@code out = (att⊙m·scale)·V}, where element i of
+     * att (in (B, H, T, T) order) is kept iff bit {@code i & 63} of {@code keepBits[i >>> 6]} is set, and a kept
+     * element is multiplied by {@code scale} ({@link DropoutOps#apply}'s formula). The default runs
+     * {@link #attentionProbs}, the dropout into a new array and {@link #attentionValues}; fast backends fuse them per
+     * head, bit for bit the same.
+     *
+     * @param att      (B, H, T, T), overwritten with the probabilities before dropout
+     * @param keepBits ceil(B·H·T·T / 64) words, not modified
+     */
+    default void attentionForwardDropout(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
+                                         long[] keepBits, float scale, int B, int T, int H, int D) {
+        attentionProbs(att, q, k, attentionMask, B, T, H, D);
+        float[] attDrop = new float[B * H * T * T];                      // attDrop: (B, H, T, T)
+        DropoutOps.apply(attDrop, att, keepBits, scale, attDrop.length);
+        attentionValues(out, attDrop, v, B, T, H, D);
+    }
+
+    /**
+     * Backward of {@link #attentionForwardDropout}, from the saved probabilities (before dropout) and the same bits:
+     * with {@code attDrop = att⊙m·scale}, {@code dV += attDropᵀ·dOut}, {@code dAtt = (dOut·Vᵀ)⊙m·scale}, then as
+     * {@link #attentionProbsBackward}. dQ, dK, dV: (B, T, C), accumulated. The default runs the split kernels on
+     * new arrays; fast backends fuse them per head, bit for bit the same.
+     */
+    default void attentionBackwardDropout(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k,
+                                          float[] v, float[] att, long[] keepBits, float scale, int B, int T, int H,
+                                          int D) {
+        int n = B * H * T * T;
+        float[] attDrop = new float[n], dAtt = new float[n];            // (B, H, T, T) each; dAtt from 0
+        DropoutOps.apply(attDrop, att, keepBits, scale, n);
+        // forward was: out = attDrop·V
+        attentionValuesBackward(dAtt, dV, dOut, attDrop, v, B, T, H, D);
+        // forward was: attDrop = att⊙m·scale
+        DropoutOps.apply(dAtt, dAtt, keepBits, scale, n);
+        // forward was: att = softmax(Q·Kᵀ/√D + mask)
+        attentionProbsBackward(dQ, dK, dAtt, att, q, k, B, T, H, D);
+    }
+
     /** {@code out = a + b} elementwise over n; out may alias a or b. */
     void add(float[] out, float[] a, float[] b, int n);
 

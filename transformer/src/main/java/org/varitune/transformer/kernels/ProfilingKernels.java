@@ -123,6 +123,19 @@ public final class ProfilingKernels implements Kernels {
         long s = t0(); k.attentionBackward(dQ, dK, dV, dOut, q, kk, v, att, B, T, H, D); add("attentionBackward", s, 8.0 * B * H * T * T * D);
     }
 
+    @Override public void attentionForwardDropout(float[] out, float[] att, float[] q, float[] kk, float[] v, int[] mask,
+                                                  long[] keepBits, float scale, int B, int T, int H, int D) {
+        long s = t0(); k.attentionForwardDropout(out, att, q, kk, v, mask, keepBits, scale, B, T, H, D);
+        add("attentionForwardDropout", s, 4.0 * B * H * T * T * D);
+    }
+
+    @Override public void attentionBackwardDropout(float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] kk,
+                                                   float[] v, float[] att, long[] keepBits, float scale, int B, int T,
+                                                   int H, int D) {
+        long s = t0(); k.attentionBackwardDropout(dQ, dK, dV, dOut, q, kk, v, att, keepBits, scale, B, T, H, D);
+        add("attentionBackwardDropout", s, 8.0 * B * H * T * T * D);
+    }
+
     @Override public void attentionProbs(float[] att, float[] q, float[] kk, int[] mask, int B, int T, int H, int D) {
         long s = t0(); k.attentionProbs(att, q, kk, mask, B, T, H, D); add("attentionProbs", s, 2.0 * B * H * T * T * D);
     }

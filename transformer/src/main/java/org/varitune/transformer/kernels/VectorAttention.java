@@ -47,12 +47,14 @@ final class VectorAttention {
     private static final class Work {
         float[] dt = new float[0];       // (D, T): Kᵀ or Vᵀ of one head
         float[] tt = new float[0];       // (T, T): probabilities (when att is not kept) or dAtt / dPre of one head
+        float[] dropped = new float[0];  // (T, T): one head's probabilities after dropout
         float[] bias = new float[0];     // (T): 0 for a key to attend, −∞ for padding
         final float[] lanes = new float[VL];
 
         Work ensure(int T, int D) {
             if (dt.length < D * T) dt = new float[D * T];
             if (tt.length < T * T) tt = new float[T * T];
+            if (dropped.length < T * T) dropped = new float[T * T];
             if (bias.length < T) bias = new float[T];
             return this;
         }
@@ -60,9 +62,14 @@ final class VectorAttention {
 
     private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
 
+    /**
+     * out = att·V with att = softmax(Q·Kᵀ/√D + mask), or with {@code keepBits} non-null out = (att⊙m·dropScale)·V,
+     * the dropout applied per head into scratch ({@link DropoutOps#applyRange}: the bits of
+     * {@link DropoutOps#apply} on the whole of att). att (the probabilities before dropout) is written when non-null.
+     */
     static void forward(boolean blas, float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
-                        int B, int T, int H, int D) {
-        // out, q, k, v: (B, T, C)  att: (B, H, T, T) or null  attentionMask: (B, T)
+                        long[] keepBits, float dropScale, int B, int T, int H, int D) {
+        // out, q, k, v: (B, T, C)  att: (B, H, T, T) or null  attentionMask: (B, T)  keepBits: ceil(B·H·T·T/64) or null
         int C = H * D;
         float scale = (float) (1.0 / Math.sqrt(D));
         Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
@@ -72,7 +79,12 @@ final class VectorAttention {
                 float[] p = att == null ? w.tt : att;
                 int pOff = att == null ? 0 : bh * T * T;
                 probsHead(blas, p, pOff, q, k, base, C, T, D, scale, attentionMask, b, w);
-                valuesHead(blas, out, p, pOff, v, base, C, T, D);
+                if (keepBits == null) {
+                    valuesHead(blas, out, p, pOff, v, base, C, T, D);
+                } else {                                                    // dropped: (T, T) = att⊙m·dropScale
+                    DropoutOps.applyRange(w.dropped, 0, p, pOff, keepBits, bh * T * T, dropScale, T * T);
+                    valuesHead(blas, out, w.dropped, 0, v, base, C, T, D);
+                }
             }
         });
     }
@@ -132,16 +144,28 @@ final class VectorAttention {
         });
     }
 
+    /**
+     * Backward of {@link #forward}; with {@code keepBits} non-null, of its dropout form: per head attDrop =
+     * att⊙m·dropScale (into scratch), dV += attDropᵀ·dOut, dAtt = (dOut·Vᵀ)⊙m·dropScale, then the softmax backward
+     * and its products, as the split kernels with {@link DropoutOps#apply} between them.
+     */
     static void backward(boolean blas, float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
-                         float[] att, int B, int T, int H, int D) {
+                         float[] att, long[] keepBits, float dropScale, int B, int T, int H, int D) {
         int C = H * D;
         float scale = (float) (1.0 / Math.sqrt(D));
         Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
             Work w = WORK.get().ensure(T, D);
             for (int bh = lo; bh < hi; bh++) {
                 int base = (bh / H) * T * C + (bh % H) * D, aOff = bh * T * T;
-                // dAtt (in tt) = dOut·Vᵀ and dV += attᵀ·dOut, as attentionValuesBackward into a zeroed dAtt
-                valuesBackwardHead(blas, w.tt, 0, false, dV, dOut, att, aOff, v, base, C, T, D, w);
+                if (keepBits != null) {
+                    // forward was: out = attDrop·V, attDrop = att⊙m·dropScale (in dropped)
+                    DropoutOps.applyRange(w.dropped, 0, att, aOff, keepBits, aOff, dropScale, T * T);
+                    valuesBackwardHead(blas, w.tt, 0, false, dV, dOut, w.dropped, 0, v, base, C, T, D, w);
+                    DropoutOps.applyRange(w.tt, 0, w.tt, 0, keepBits, aOff, dropScale, T * T);
+                } else {
+                    // dAtt (in tt) = dOut·Vᵀ and dV += attᵀ·dOut, as attentionValuesBackward into a zeroed dAtt
+                    valuesBackwardHead(blas, w.tt, 0, false, dV, dOut, att, aOff, v, base, C, T, D, w);
+                }
                 for (int t = 0; t < T; t++) softmaxBackwardRow(w.tt, t * T, w.tt, t * T, att, aOff + t * T, T, scale, w.lanes);
                 probsBackwardProducts(blas, dQ, dK, w.tt, q, k, base, C, T, D);
             }

@@ -98,12 +98,9 @@ public final class SelfAttention {
         float[] att = keep || mask != null ? Scratch.floats(scratch, B * heads * T * T) : null;
         if (mask == null) {
             kernels.attentionForward(ctx, att, q.out(), k.out(), v.out(), attentionMask, B, T, heads, headSize);
-        } else {
-            kernels.attentionProbs(att, q.out(), k.out(), attentionMask, B, T, heads, headSize);
-            // attDrop: (B, H, T, T) = dropout(att), overwritten, dead after the product
-            float[] attDrop = (keep || scratch == null ? Scratch.begin() : scratch).take(att.length);
-            Dropout.apply(attDrop, att, mask);
-            kernels.attentionValues(ctx, attDrop, v.out(), B, T, heads, headSize);
+        } else {                                                         // ctx = (att⊙m/(1−p))·V
+            kernels.attentionForwardDropout(ctx, att, q.out(), k.out(), v.out(), attentionMask, mask.bits(),
+                    mask.scale(), B, T, heads, headSize);
         }
         return new Fwd<>(ctx, keep ? new Saved(q.saved(), k.saved(), v.saved(), q.out(), k.out(), v.out(), att, mask,
                 B, T) : null);
@@ -117,17 +114,10 @@ public final class SelfAttention {
             // forward was: ctx = softmax(Q·Kᵀ/√D + mask)·V
             kernels.attentionBackward(dQ, dK, dV, dCtx, s.q(), s.k(), s.v(), s.att(), s.b(), s.t(), heads, headSize);
         } else {
-            // forward was: ctx = attDrop·V, attDrop = att⊙m/(1−p) (regenerated from the mask's key)
-            Scratch sc = Scratch.begin();                                  // both dead at the end of this branch
-            float[] attDrop = sc.take(s.att().length);                     // attDrop: (B, H, T, T), overwritten
-            Dropout.apply(attDrop, s.att(), s.attMask());
-            float[] dAtt = sc.take(s.att().length);                        // dAtt: (B, H, T, T), accumulated into
-            org.varitune.transformer.kernels.Parallel.parallelForRange(dAtt.length, 1 << 16,
-                    (lo, hi) -> java.util.Arrays.fill(dAtt, lo, hi, 0f));
-            kernels.attentionValuesBackward(dAtt, dV, dCtx, attDrop, s.v(), s.b(), s.t(), heads, headSize);
-            Dropout.applyInPlace(dAtt, s.attMask());                       // d(att) = d(attDrop)⊙m/(1−p)
-            // forward was: att = softmax(Q·Kᵀ/√D + mask)
-            kernels.attentionProbsBackward(dQ, dK, dAtt, s.att(), s.q(), s.k(), s.b(), s.t(), heads, headSize);
+            // forward was: ctx = (att⊙m/(1−p))·V, att = softmax(Q·Kᵀ/√D + mask)
+            Dropout.Mask m = s.attMask().packed();
+            kernels.attentionBackwardDropout(dQ, dK, dV, dCtx, s.q(), s.k(), s.v(), s.att(), m.bits(), m.scale(),
+                    s.b(), s.t(), heads, headSize);
         }
         // forward was: q = query(x); k = key(x); v = value(x)
         float[] dX = query.backward(dQ, s.qIn(), needInputGrad);

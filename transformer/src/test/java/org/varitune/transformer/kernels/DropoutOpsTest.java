@@ -52,4 +52,31 @@ class DropoutOpsTest extends TestBase {
             }
         }
     }
+
+    @Test
+    void applyRangeAtAnyBitOffsetEqualsTheScalarFormulaBitForBit() {
+        int words = 40;
+        long[] bits = new long[words];
+        for (int k = 0; k < words; k++) bits[k] = rand.nextLong();
+        float s = 1f / (1f - 0.1f);
+        for (int bitOff : new int[] {0, 1, 15, 16, 17, 63, 64, 100, 289}) {
+            for (int n : new int[] {0, 1, 15, 16, 17, 33, 64, 289, 1000}) {
+                if (bitOff + n > 64 * words) continue;
+                float[] x = uniform(n + 7, -3, 3);
+                float[] out = uniform(n + 5, -3, 3), before = out.clone();
+                DropoutOps.applyRange(out, 5, x, 7, bits, bitOff, s, n);
+                for (int i = 0; i < 5; i++) {
+                    assertEquals(Float.floatToRawIntBits(before[i]), Float.floatToRawIntBits(out[i]),
+                            "bitOff " + bitOff + ", n " + n + ": out[" + i + "] before the range was modified");
+                }
+                for (int i = 0; i < n; i++) {
+                    int j = bitOff + i;
+                    boolean kept = (bits[j >>> 6] >>> (j & 63) & 1L) != 0;
+                    int want = kept ? Float.floatToRawIntBits(x[7 + i] * s) : 0;
+                    assertEquals(want, Float.floatToRawIntBits(out[5 + i]),
+                            "bitOff " + bitOff + ", n " + n + ": out[5 + " + i + "] (kept " + kept + ")");
+                }
+            }
+        }
+    }
 }

@@ -143,4 +143,49 @@ class KernelsDeterminismTest extends TestBase {
         assertArrayEquals(dK, dK2, k.name() + " dK");
         assertArrayEquals(dV, dV2, k.name() + " dV");
     }
+
+    /** Random keep bits for na elements, about 90% set, the unused bits of the last word clear. */
+    static long[] keepBits(java.util.Random r, int na) {
+        long[] bits = new long[(na + 63) >>> 6];
+        for (int i = 0; i < na; i++) if (r.nextFloat() >= 0.1f) bits[i >>> 6] |= 1L << i;
+        return bits;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allKernels")
+    void dropoutAttentionEqualsTheSplitKernelsWithTheMaskBetweenThemBitForBit(Kernels k) {
+        // T·T = 1369 is no multiple of 64 or of the vector length: heads start at every bit offset
+        int B = 3, T = 37, H = 2, D = 24, n = B * T * H * D, na = B * H * T * T;
+        int[] mask = KernelsVsReferenceTest.paddingMask(B, T);           // sequence 2 is all padding
+        float[] q = randn(n), kk = randn(n), v = randn(n), dOut = randn(n);
+        long[] bits = keepBits(rand, na);
+        float s = 1f / (1f - 0.1f);
+
+        float[] out = new float[n], att = new float[na];
+        k.attentionForwardDropout(out, att, q, kk, v, mask, bits, s, B, T, H, D);
+        float[] att2 = new float[na], attDrop = new float[na], out2 = new float[n];
+        k.attentionProbs(att2, q, kk, mask, B, T, H, D);
+        DropoutOps.apply(attDrop, att2, bits, s, na);
+        k.attentionValues(out2, attDrop, v, B, T, H, D);
+        assertArrayEquals(att2, att, k.name() + " att");
+        assertArrayEquals(out2, out, k.name() + " out");
+
+        float[] g0 = randn(n), g1 = randn(n), g2 = randn(n);
+        float[] dQ = g0.clone(), dK = g1.clone(), dV = g2.clone(), dQ2 = g0.clone(), dK2 = g1.clone(), dV2 = g2.clone();
+        k.attentionBackwardDropout(dQ, dK, dV, dOut, q, kk, v, att, bits, s, B, T, H, D);
+        float[] dAtt = new float[na];
+        k.attentionValuesBackward(dAtt, dV2, dOut, attDrop, v, B, T, H, D);
+        DropoutOps.apply(dAtt, dAtt, bits, s, na);
+        k.attentionProbsBackward(dQ2, dK2, dAtt, att, q, kk, B, T, H, D);
+        assertArrayEquals(dQ2, dQ, k.name() + " dQ");
+        assertArrayEquals(dK2, dK, k.name() + " dK");
+        assertArrayEquals(dV2, dV, k.name() + " dV");
+
+        assertRepeatable(k.name() + " dropout attention", () -> {
+            float[] o = new float[n], a = new float[na], q3 = g0.clone(), k3 = g1.clone(), v3 = g2.clone();
+            k.attentionForwardDropout(o, a, q, kk, v, mask, bits, s, B, T, H, D);
+            k.attentionBackwardDropout(q3, k3, v3, dOut, q, kk, v, a, bits, s, B, T, H, D);
+            return new float[][] {o, a, q3, k3, v3};
+        });
+    }
 }
