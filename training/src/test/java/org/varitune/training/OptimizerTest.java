@@ -86,11 +86,11 @@ class OptimizerTest extends TestBase {
 
     /**
      * The vectorised update equals the scalar formula (in double, state rounded to float after each step, as documented)
-     * bit for bit, over a length that crosses the 1024-element blocks and leaves a scalar tail.
+     * bit for bit, over a length that leaves a scalar tail after the vectors.
      */
     @Test
     void vectorisedUpdateEqualsTheScalarDoubleFormulaBitForBit() {
-        int n = 2 * 1024 + 37;
+        int n = 300_007;                     // several parallel chunks, compiled loops, a scalar tail
         Parameter w = param("dense.weight", n);
         float[] ew = w.data().clone(), em = new float[n], ev = new float[n];
         AdamW opt = new AdamW(List.of(w), 0.9, 0.999, 1e-8, 0.01);
@@ -185,5 +185,25 @@ class OptimizerTest extends TestBase {
         assertEquals(100f, frozen.grad()[0], "frozen grads are neither counted nor scaled");
         b.grad()[0] = Float.NaN;
         assertThrows(ArithmeticException.class, () -> GradClip.clipGlobalNorm(List.of(a, b), 1.0));
+    }
+
+    @Test
+    void gradientSumOfSquaresFollowsItsDocumentedOrderBitForBit() {
+        int n = 3 * GradClip.BLOCK + 1234, L = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.length();
+        float[] g = randn(n);
+        double want = 0.0, naive = 0.0;
+        for (int lo = 0; lo < n; lo += GradClip.BLOCK) {
+            int hi = Math.min(n, lo + GradClip.BLOCK), whole = lo + (hi - lo) / L * L;
+            double[] lanes = new double[L];
+            for (int i = lo; i < whole; i++) lanes[(i - lo) % L] += (double) g[i] * g[i];
+            double s = 0.0;
+            for (double x : lanes) s += x;
+            for (int i = whole; i < hi; i++) s += (double) g[i] * g[i];
+            want += s;
+        }
+        for (float x : g) naive += (double) x * x;
+        double got = GradClip.sumOfSquares(g);
+        assertEquals(Double.doubleToRawLongBits(want), Double.doubleToRawLongBits(got), "sum of squares " + got + " vs " + want);
+        assertEquals(naive, got, 1e-12 * naive, "against the sum in index order");
     }
 }
