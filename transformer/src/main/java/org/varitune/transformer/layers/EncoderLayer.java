@@ -189,29 +189,31 @@ public final class EncoderLayer {
     /** Differentiates the forward in reverse order; returns dX (B, T, C) when {@code needInputGrad}, else null. */
     public float[] backward(float[] dY, Saved s, boolean needInputGrad) {
         int n = s.n();
+        // the gradients below die in this call (all but the returned dX): the step's reused buffers when one is open
+        Scratch g = StepActivations.layerGradients();
         // forward was: y = output.LayerNorm(sum2), sum2 = adapter₂(drop(o)) + h1
-        float[] dSum2 = outputNorm.backward(dY, s.outNorm(), true);
-        float[] dO = beforeResidual(dSum2, outputAdapter, s.outAdapter(), s.outMask());
+        float[] dSum2 = outputNorm.backward(dY, s.outNorm(), true, g);
+        float[] dO = beforeResidual(dSum2, outputAdapter, s.outAdapter(), s.outMask(), g);
         // forward was: o = output.dense(g)
-        float[] dG = output.backward(dO, s.out(), true);
+        float[] dG = output.backward(dO, s.out(), true, g);
         // forward was: g = gelu(pre)
-        float[] dPre = new float[n * inter];                               // dPre: (N, I)
+        float[] dPre = Scratch.zeros(g, n * inter);                        // dPre: (N, I), accumulated into
         kernels.geluBackward(dPre, s.preGelu(), dG, n * inter);
         // forward was: pre = intermediate.dense(h1); and h1 also feeds sum2 (residual)
-        float[] dH1 = intermediate.backward(dPre, s.inter(), true);
+        float[] dH1 = intermediate.backward(dPre, s.inter(), true, g);
         kernels.add(dH1, dH1, dSum2, n * hidden);
         // forward was: h1 = attention.output.LayerNorm(sum1), sum1 = adapter₁(drop(a)) + x
-        float[] dSum1 = attentionNorm.backward(dH1, s.attNorm(), true);
-        float[] dA = beforeResidual(dSum1, attentionAdapter, s.attAdapter(), s.attOutMask());
+        float[] dSum1 = attentionNorm.backward(dH1, s.attNorm(), true, g);
+        float[] dA = beforeResidual(dSum1, attentionAdapter, s.attAdapter(), s.attOutMask(), g);
         // forward was: a = attention.output.dense(ctx)
         boolean attentionTrains = attention.parameters().stream().anyMatch(Parameter::trainable);
         if (!needInputGrad && !attentionTrains) {
-            attentionOutput.backward(dA, s.attOut(), false);               // only its own grads are needed
+            attentionOutput.backward(dA, s.attOut(), false, g);            // only its own grads are needed
             return null;
         }
-        float[] dCtx = attentionOutput.backward(dA, s.attOut(), true);
+        float[] dCtx = attentionOutput.backward(dA, s.attOut(), true, g);
         // forward was: ctx = attention.self(x); and x also feeds sum1 (residual)
-        float[] dX = attention.backward(dCtx, s.att(), needInputGrad);
+        float[] dX = attention.backward(dCtx, s.att(), needInputGrad, g);  // new (query's dX)
         if (!needInputGrad) return null;
         kernels.add(dX, dX, dSum1, n * hidden);
         return dX;
@@ -238,16 +240,17 @@ public final class EncoderLayer {
     /**
      * From d(sum) to d(dense output), differentiating {@code sum = adapter(drop(dense)) + residual} (or
      * {@code drop(adapter(dense)) + residual} for an adapter placed before the dropout): through the adapter when
-     * present and the dropout mask, in reverse forward order. Returns a new array (dSum is still needed for the
-     * residual).
+     * present and the dropout mask, in reverse forward order. Returns dSum itself when there is neither, else another
+     * array (dSum is still needed for the residual); copies come from {@code grads} when non-null.
      */
-    private static float[] beforeResidual(float[] dSum, Adapter adapter, Adapter.Saved as, Dropout.Mask mask) {
+    private static float[] beforeResidual(float[] dSum, Adapter adapter, Adapter.Saved as, Dropout.Mask mask,
+                                          Scratch grads) {
         if (adapter != null && adapter.site().position() == Adapter.Position.BEFORE_DROPOUT) {
-            float[] d = dSum.clone();
+            float[] d = Scratch.copy(grads, dSum);
             Dropout.applyInPlace(d, mask);                                 // forward was: sum = drop(adapter(dense)) + ...
             return adapter.backward(d, as, true);
         }
-        float[] d = adapter == null ? (mask == null ? dSum : dSum.clone()) : adapter.backward(dSum, as, true);
+        float[] d = adapter == null ? (mask == null ? dSum : Scratch.copy(grads, dSum)) : adapter.backward(dSum, as, true);
         Dropout.applyInPlace(d, mask);
         return d;
     }

@@ -44,8 +44,11 @@ public final class LayerNorm {
      * Differentiates {@code y = norm·weight + bias}: accumulates weight/bias grads when trainable and returns dX
      * (N, C) when {@code needInputGrad}, else null.
      */
-    public float[] backward(float[] dY, Saved s, boolean needInputGrad) {
-        float[] dX = needInputGrad ? new float[s.n() * c] : null;
+    public float[] backward(float[] dY, Saved s, boolean needInputGrad) { return backward(dY, s, needInputGrad, null); }
+
+    /** As {@link #backward(float[], Saved, boolean)}, dX taken (zeroed) from {@code grads} when non-null. */
+    float[] backward(float[] dY, Saved s, boolean needInputGrad, Scratch grads) {
+        float[] dX = needInputGrad ? Scratch.zeros(grads, s.n() * c) : null;   // dX: (N, C), accumulated into
         if (dX == null && !weight.trainable() && !bias.trainable()) return null;
         kernels.layerNormBackward(dX, weight.trainable() ? weight.grad() : null, bias.trainable() ? bias.grad() : null,
                 dY, s.x(), s.mean(), s.rstd(), weight.data(), s.n(), c);

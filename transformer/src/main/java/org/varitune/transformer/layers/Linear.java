@@ -98,8 +98,11 @@ public final class Linear {
      * Differentiates {@code y = x·Wᵀ + b}: {@code dW += dYᵀ·x}, {@code db += Σ_rows dY} when trainable, and returns
      * {@code dX = dY·W} (a new (N, in) array) when {@code needInputGrad}, else null.
      */
-    public float[] backward(float[] dY, Saved s, boolean needInputGrad) {
-        float[] dX = needInputGrad ? new float[s.n() * in] : null;         // dX: (N, in)
+    public float[] backward(float[] dY, Saved s, boolean needInputGrad) { return backward(dY, s, needInputGrad, null); }
+
+    /** As {@link #backward(float[], Saved, boolean)}, dX taken (zeroed) from {@code grads} when non-null. */
+    float[] backward(float[] dY, Saved s, boolean needInputGrad, Scratch grads) {
+        float[] dX = needInputGrad ? Scratch.zeros(grads, s.n() * in) : null;   // dX: (N, in), accumulated into
         boolean train = weight.trainable();
         // forward was: y += delta(x)
         if (delta != null) delta.backward(dY, s.x(), s.delta(), dX);

@@ -52,6 +52,24 @@ final class Scratch {
         return b;
     }
 
+    /** The next buffer, of exactly n floats, set to 0 (in parallel): for outputs that kernels accumulate into. */
+    float[] zeros(int n) {
+        float[] b = take(n);
+        org.varitune.transformer.kernels.Parallel.parallelForRange(n, 1 << 16, (lo, hi) -> Arrays.fill(b, lo, hi, 0f));
+        return b;
+    }
+
+    /** A zeroed buffer of n floats from {@code scratch}, or a new (zeroed) array when scratch is null. */
+    static float[] zeros(Scratch scratch, int n) { return scratch == null ? new float[n] : scratch.zeros(n); }
+
+    /** A copy of x from {@code scratch}, or a new one when scratch is null. */
+    static float[] copy(Scratch scratch, float[] x) {
+        if (scratch == null) return x.clone();
+        float[] b = scratch.take(x.length);
+        System.arraycopy(x, 0, b, 0, x.length);
+        return b;
+    }
+
     /** Buffers handed out since the last reset (for tests). */
     int taken() { return next; }
 

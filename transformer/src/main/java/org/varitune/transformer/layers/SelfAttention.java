@@ -107,9 +107,16 @@ public final class SelfAttention {
     }
 
     /** Differentiates the forward; returns dX (B, T, C) when {@code needInputGrad}, else null. */
-    public float[] backward(float[] dCtx, Saved s, boolean needInputGrad) {
+    public float[] backward(float[] dCtx, Saved s, boolean needInputGrad) { return backward(dCtx, s, needInputGrad, null); }
+
+    /**
+     * As {@link #backward(float[], Saved, boolean)}, every gradient but the returned dX taken (zeroed) from
+     * {@code grads} when non-null.
+     */
+    float[] backward(float[] dCtx, Saved s, boolean needInputGrad, Scratch grads) {
         int n = s.b() * s.t(), c = heads * headSize;
-        float[] dQ = new float[n * c], dK = new float[n * c], dV = new float[n * c];   // (B, T, C) each
+        // dQ, dK, dV: (B, T, C) each, accumulated into
+        float[] dQ = Scratch.zeros(grads, n * c), dK = Scratch.zeros(grads, n * c), dV = Scratch.zeros(grads, n * c);
         if (s.attMask() == null) {
             // forward was: ctx = softmax(Q·Kᵀ/√D + mask)·V
             kernels.attentionBackward(dQ, dK, dV, dCtx, s.q(), s.k(), s.v(), s.att(), s.b(), s.t(), heads, headSize);
@@ -120,9 +127,9 @@ public final class SelfAttention {
                     s.b(), s.t(), heads, headSize);
         }
         // forward was: q = query(x); k = key(x); v = value(x)
-        float[] dX = query.backward(dQ, s.qIn(), needInputGrad);
-        float[] dXk = key.backward(dK, s.kIn(), needInputGrad);
-        float[] dXv = value.backward(dV, s.vIn(), needInputGrad);
+        float[] dX = query.backward(dQ, s.qIn(), needInputGrad);           // new: the caller keeps it
+        float[] dXk = key.backward(dK, s.kIn(), needInputGrad, grads);
+        float[] dXv = value.backward(dV, s.vIn(), needInputGrad, grads);
         if (dX == null) return null;
         kernels.add(dX, dX, dXk, dX.length);
         kernels.add(dX, dX, dXv, dX.length);

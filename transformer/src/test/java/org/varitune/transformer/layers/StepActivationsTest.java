@@ -17,9 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Training steps whose kept activations come from reused buffers ({@link StepActivations}) give exactly the hidden
- * states and gradients of the same steps on new arrays, dropout on, step after step (the buffers then hold the previous
- * step's values, which every kernel must overwrite).
+ * Training steps whose kept activations and in-layer gradients come from reused buffers ({@link StepActivations})
+ * give exactly the hidden states and gradients of the same steps on new arrays, dropout on, step after step (the
+ * buffers then hold the previous step's or layer's values, which every kernel must overwrite or which must be zeroed).
  */
 class StepActivationsTest extends TestBase {
 
@@ -44,6 +44,8 @@ class StepActivationsTest extends TestBase {
                 assertTrue(StepActivations.current().taken() >= 9 * L, "kept activations taken from the step's buffers: "
                         + StepActivations.current().taken());
                 reused.backward(tr, dLast, null);
+                assertTrue(StepActivations.layerGradientsTaken() >= 10, "a layer's gradients taken from reused buffers: "
+                        + StepActivations.layerGradientsTaken());
                 for (int l = 0; l <= L; l++) {
                     assertBits("step " + step + " hidden state " + l, tf.output().hiddenStates().get(l),
                             tr.output().hiddenStates().get(l));
