@@ -12,8 +12,8 @@
 # `varitune encode --output` on the same token ids (fails above 1e-4 normalised error); bert-base is random weights on
 # both sides (no output check). The ceiling: KernelsBench's raw sgemm rate per encoder shape (the better of OpenBLAS's
 # own 2 threads and 2 single-threaded row tiles)
-# (M = 4096 = 32 x 128 rows) and the FMA peak cores x GHz x 2 FMA units x 16 fp32 lanes x 2 FLOP (AVX-512), with the
-# achieved GFLOP/s of both sides as fractions of them.
+# (M = 4096 = 32 x 128 rows) and the FMA peak, measured by benchmarks/peak/fma_peak.c where gcc is (else cores x GHz x
+# 2 FMA units x 16 fp32 lanes x 2 FLOP, AVX-512), with the achieved GFLOP/s of both sides as fractions of them.
 #   benchmarks/run.sh rss                      peak resident memory (/usr/bin/time -v, apt package `time`) of the
 #                                              launcher's commands with its default heap: analyze, train full and
 #                                              partial (300 examples, 1 epoch), one shard of a reduced demo sweep, and the whole demo
@@ -140,6 +140,15 @@ MHZ=$(lscpu | sed -n 's/^CPU max MHz: *//p'); MHZ_SRC="lscpu CPU max MHz"
 [[ -n $MHZ ]] || { MHZ=$(awk -F: '/^cpu MHz/ {print $2; exit}' /proc/cpuinfo); MHZ_SRC="/proc/cpuinfo cpu MHz (nominal; no max exposed)"; }
 PEAK=$(awk -v n="$(nproc)" -v m="$MHZ" 'BEGIN { printf "%.1f", n * m / 1000 * 2 * 16 * 2 }')
 echo "FMA peak = $(nproc) cores x $MHZ MHz ($MHZ_SRC) x 2 FMA units x 16 lanes x 2 = $PEAK GFLOP/s"
+# measured where gcc is: THREADS threads of register-only FMA chains for about a second (benchmarks/peak/fma_peak.c);
+# this one, not the nominal figure, is the peak of the summaries (the clock under AVX-512 load, and what the other
+# tenants leave, are in it)
+if command -v gcc > /dev/null && gcc -O2 -march=native -pthread -o "$CACHE/fma_peak" "$ROOT/benchmarks/peak/fma_peak.c" 2> "$CACHE/fma_peak.err"; then
+  MEASURED=$("$CACHE/fma_peak" "$THREADS" | tee /dev/stderr | sed -n 's/^fma_peak_gflops=//p') || MEASURED=""
+  [[ -n $MEASURED ]] && { PEAK=$MEASURED; echo "FMA peak measured with $THREADS threads: $PEAK GFLOP/s (used below)"; }
+else
+  echo "FMA peak not measured (no gcc, or benchmarks/peak/fma_peak.c does not build here: $CACHE/fma_peak.err); the nominal figure is used"
+fi
 # the sgemm ceiling of an encoder layer: its matmul FLOPs at each shape's raw sgemm rate (4 x CxC, C->I, I->C)
 sgemm_ceiling() {  # C I -> GFLOP/s
   awk -v C="$1" -v I="$2" '$2 ~ /^[0-9]+$/ && $3 == "|" { r[$1 "x" $2] = $4 }
