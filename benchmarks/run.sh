@@ -144,7 +144,9 @@ echo "FMA peak = $(nproc) cores x $MHZ MHz ($MHZ_SRC) x 2 FMA units x 16 lanes x
 # this one, not the nominal figure, is the peak of the summaries (the clock under AVX-512 load, and what the other
 # tenants leave, are in it)
 if command -v gcc > /dev/null && gcc -O2 -march=native -pthread -o "$CACHE/fma_peak" "$ROOT/benchmarks/peak/fma_peak.c" 2> "$CACHE/fma_peak.err"; then
-  MEASURED=$("$CACHE/fma_peak" "$THREADS" | tee /dev/stderr | sed -n 's/^fma_peak_gflops=//p') || MEASURED=""
+  PEAK_OUT=$("$CACHE/fma_peak" "$THREADS") || PEAK_OUT=""
+  echo "$PEAK_OUT"                # (not tee /dev/stderr: with the output redirected to a file, that reopens and truncates it)
+  MEASURED=$(sed -n 's/^fma_peak_gflops=//p' <<< "$PEAK_OUT")
   [[ -n $MEASURED ]] && { PEAK=$MEASURED; echo "FMA peak measured with $THREADS threads: $PEAK GFLOP/s (used below)"; }
 else
   echo "FMA peak not measured (no gcc, or benchmarks/peak/fma_peak.c does not build here: $CACHE/fma_peak.err); the nominal figure is used"
