@@ -7,10 +7,9 @@ import java.util.List;
 /**
  * Reused buffers for the intermediate activations of one {@link EncoderLayer} forward that keeps nothing for backward
  * (inference, the variability pass, a frozen prefix): the Q, K, V and context, the attention output, the first
- * LayerNorm, the intermediate and output dense. A layer's output is never one of them: the caller may keep it. In
- * training, {@link SelfAttention} also takes from here the buffers that die inside one call: the dropped-out
- * attention probabilities (forward and backward) and their gradient. {@link StepActivations} uses the same
- * mechanism for the activations a training step keeps.
+ * LayerNorm, the intermediate and output dense. A layer's output is never one of them: the caller may keep it.
+ * {@link StepActivations} uses the same mechanism for the activations a training step keeps and for the gradients
+ * that live inside one layer's backward ({@link #zeros} for those that kernels accumulate into).
  *
  * <p>Why: a new Java array is zeroed by the allocating thread alone (~5.8 GB/s here), and such a forward allocated
  * ~75 MB per layer of e5-small at B32 × T128 that its kernels overwrite anyway.
