@@ -16,10 +16,12 @@ package org.varitune.transformer.kernels;
  * second float species anywhere in the JVM pollutes the profiles of the shared {@code FloatVector} code and C2 then
  * leaves vector operations boxed (see {@link FastOps#accumulate}).
  *
- * <p>{@link #create()} picks OpenBLAS on pinned arrays ({@link NativeGemm}) where it loads, else OpenBLAS on copies
- * of the operands, else the Vector API ({@code -Dvaritune.blas=false} turns OpenBLAS off,
- * {@code -Dvaritune.blas.pinned=false} the pinning); {@link #copyingBlas()} and {@link #vectorOnly()} force one.
- * {@link #name()} says which: {@code fast(openblas)}, {@code fast(openblas, copied)} or {@code fast(vector)}.
+ * <p>{@link #create()} picks OpenBLAS on pinned arrays ({@link NativeGemm}) where it loads, with attention's per-head
+ * steps in AVX-512 C ({@link NativeAttention}) where the CPU has it, else OpenBLAS on copies of the operands, else the
+ * Vector API ({@code -Dvaritune.blas=false} turns OpenBLAS off, {@code -Dvaritune.blas.pinned=false} the pinning,
+ * {@code -Dvaritune.attention.avx512=false} the AVX-512 attention); {@link #pinnedBlas()}, {@link #copyingBlas()} and
+ * {@link #vectorOnly()} force one. {@link #name()} says which: {@code fast(openblas+avx512)}, {@code fast(openblas)},
+ * {@code fast(openblas, copied)} or {@code fast(vector)}.
  */
 public final class FastCpuKernels implements Kernels {
     /** How the Linear products run. */
@@ -37,13 +39,36 @@ public final class FastCpuKernels implements Kernels {
     }
 
     private final Gemm gemm;
+    /** How attention's per-head steps run: in AVX-512 C, on pinned OpenBLAS, or on the Vector API. */
+    private final VectorAttention.Products products;
 
-    private FastCpuKernels(Gemm gemm) { this.gemm = gemm; }
+    private FastCpuKernels(Gemm gemm, boolean avx512Attention) {
+        this.gemm = gemm;
+        this.products = avx512Attention ? VectorAttention.Products.AVX512
+                : gemm == Gemm.OPENBLAS_PINNED ? VectorAttention.Products.OPENBLAS : VectorAttention.Products.VECTOR;
+    }
 
-    /** The fastest available: pinned OpenBLAS, else copying OpenBLAS, else the Vector API (see the class comment). */
+    private FastCpuKernels(Gemm gemm) { this(gemm, false); }
+
+    /**
+     * The fastest available: pinned OpenBLAS with the AVX-512 attention ({@link NativeAttention}) where the CPU has it,
+     * else pinned OpenBLAS, else copying OpenBLAS, else the Vector API (see the class comment).
+     */
     public static Kernels create() {
-        return new FastCpuKernels(!Blas.available() ? Gemm.VECTOR
-                : NativeGemm.available() ? Gemm.OPENBLAS_PINNED : Gemm.OPENBLAS_COPIED);
+        if (!Blas.available()) return new FastCpuKernels(Gemm.VECTOR);
+        if (!NativeGemm.available()) return new FastCpuKernels(Gemm.OPENBLAS_COPIED);
+        return new FastCpuKernels(Gemm.OPENBLAS_PINNED, NativeAttention.available());
+    }
+
+    /**
+     * OpenBLAS on pinned arrays with attention on the Vector API and per-head OpenBLAS products (the path without
+     * AVX-512, and the backend named {@code fast(openblas)} before the AVX-512 attention existed).
+     *
+     * @throws IllegalStateException when pinned GEMMs are unavailable
+     */
+    public static Kernels pinnedBlas() {
+        if (!NativeGemm.available()) throw new IllegalStateException("pinned OpenBLAS unavailable: " + NativeGemm.unavailableReason());
+        return new FastCpuKernels(Gemm.OPENBLAS_PINNED);
     }
 
     /**
@@ -59,7 +84,10 @@ public final class FastCpuKernels implements Kernels {
     /** The pure-Java Vector API backend, whether or not OpenBLAS is available. */
     public static Kernels vectorOnly() { return new FastCpuKernels(Gemm.VECTOR); }
 
-    @Override public String name() { return gemm.backendName; }
+    /** {@code gemm}'s name, with {@code +avx512} when attention runs in AVX-512 C, e.g. {@code fast(openblas+avx512)}. */
+    @Override public String name() {
+        return products == VectorAttention.Products.AVX512 ? gemm.backendName.replace(")", "+avx512)") : gemm.backendName;
+    }
 
     /** True when this instance runs its matmuls on OpenBLAS. */
     public boolean usesBlas() { return gemm != Gemm.VECTOR; }
@@ -128,7 +156,7 @@ public final class FastCpuKernels implements Kernels {
                                  int B, int T, int H, int D) {
         String op = "attentionForward";
         checkAttention(op, B, T, H, D, attentionMask, "att", att, null, null, "out,q,k,v", out, q, k, v);
-        VectorAttention.forward(gemm == Gemm.OPENBLAS_PINNED, out, att, q, k, v, attentionMask, null, 0f, B, T, H, D);
+        VectorAttention.forward(products, out, att, q, k, v, attentionMask, null, 0f, B, T, H, D);
     }
 
     @Override
@@ -136,7 +164,7 @@ public final class FastCpuKernels implements Kernels {
                                   float[] att, int B, int T, int H, int D) {
         String op = "attentionBackward";
         checkAttention(op, B, T, H, D, null, "att", att, null, null, "dQ,dK,dV,dOut,q,k,v", dQ, dK, dV, dOut, q, k, v);
-        VectorAttention.backward(gemm == Gemm.OPENBLAS_PINNED, dQ, dK, dV, dOut, q, k, v, att, null, 0f, B, T, H, D);
+        VectorAttention.backward(products, dQ, dK, dV, dOut, q, k, v, att, null, 0f, B, T, H, D);
     }
 
     @Override
@@ -145,7 +173,7 @@ public final class FastCpuKernels implements Kernels {
         String op = "attentionForwardDropout";
         checkAttention(op, B, T, H, D, attentionMask, "att", att, null, null, "out,q,k,v", out, q, k, v);
         checkKeepBits(op, keepBits, B, T, H);
-        VectorAttention.forward(gemm == Gemm.OPENBLAS_PINNED, out, att, q, k, v, attentionMask, keepBits, scale,
+        VectorAttention.forward(products, out, att, q, k, v, attentionMask, keepBits, scale,
                 B, T, H, D);
     }
 
@@ -156,7 +184,7 @@ public final class FastCpuKernels implements Kernels {
         String op = "attentionBackwardDropout";
         checkAttention(op, B, T, H, D, null, "att", att, null, null, "dQ,dK,dV,dOut,q,k,v", dQ, dK, dV, dOut, q, k, v);
         checkKeepBits(op, keepBits, B, T, H);
-        VectorAttention.backward(gemm == Gemm.OPENBLAS_PINNED, dQ, dK, dV, dOut, q, k, v, att, keepBits, scale,
+        VectorAttention.backward(products, dQ, dK, dV, dOut, q, k, v, att, keepBits, scale,
                 B, T, H, D);
     }
 
@@ -172,27 +200,27 @@ public final class FastCpuKernels implements Kernels {
     @Override
     public void attentionProbs(float[] att, float[] q, float[] k, int[] attentionMask, int B, int T, int H, int D) {
         checkAttention("attentionProbs", B, T, H, D, attentionMask, "att", att, null, null, "q,k", q, k);
-        VectorAttention.probs(gemm == Gemm.OPENBLAS_PINNED, att, q, k, attentionMask, B, T, H, D);
+        VectorAttention.probs(products, att, q, k, attentionMask, B, T, H, D);
     }
 
     @Override
     public void attentionValues(float[] out, float[] att, float[] v, int B, int T, int H, int D) {
         checkAttention("attentionValues", B, T, H, D, null, "att", att, null, null, "out,v", out, v);
-        VectorAttention.values(gemm == Gemm.OPENBLAS_PINNED, out, att, v, B, T, H, D);
+        VectorAttention.values(products, out, att, v, B, T, H, D);
     }
 
     @Override
     public void attentionValuesBackward(float[] dAtt, float[] dV, float[] dOut, float[] att, float[] v,
                                         int B, int T, int H, int D) {
         checkAttention("attentionValuesBackward", B, T, H, D, null, "att", att, "dAtt", dAtt, "dV,dOut,v", dV, dOut, v);
-        VectorAttention.valuesBackward(gemm == Gemm.OPENBLAS_PINNED, dAtt, dV, dOut, att, v, B, T, H, D);
+        VectorAttention.valuesBackward(products, dAtt, dV, dOut, att, v, B, T, H, D);
     }
 
     @Override
     public void attentionProbsBackward(float[] dQ, float[] dK, float[] dAtt, float[] att, float[] q, float[] k,
                                        int B, int T, int H, int D) {
         checkAttention("attentionProbsBackward", B, T, H, D, null, "att", att, "dAtt", dAtt, "dQ,dK,q,k", dQ, dK, q, k);
-        VectorAttention.probsBackward(gemm == Gemm.OPENBLAS_PINNED, dQ, dK, dAtt, att, q, k, B, T, H, D);
+        VectorAttention.probsBackward(products, dQ, dK, dAtt, att, q, k, B, T, H, D);
     }
 
     @Override

@@ -17,11 +17,12 @@ import static org.varitune.transformer.kernels.FastGelu.LOG2E;
 import static org.varitune.transformer.kernels.FastGelu.ROUND;
 
 /**
- * Multi-head attention, fused and split, forward and backward, on the Vector API: parallel over the B·H (batch, head)
- * pairs, and per pair the (T × D)·(D × T) and (T × T)·(T × D) products on single-threaded OpenBLAS straight on the
- * arrays when {@code blas} ({@link NativeGemm}, each head a strided block of Q, K, V with leading dimension C), else on
- * {@link VectorGemm} with reused per-thread scratch (Kᵀ or Vᵀ of the head: (D, T)); a (T, T) block for the
- * probabilities or their gradient either way. Formulas as in {@link Kernels#attentionForward} and {@link CpuKernels};
+ * Multi-head attention, fused and split, forward and backward: parallel over the B·H (batch, head) pairs, and per pair
+ * (each head a strided block of Q, K, V with leading dimension C) the (T × D)·(D × T) and (T × T)·(T × D) products
+ * and the softmax as {@link Products} says: all in AVX-512 C ({@link NativeAttention}); or the products on
+ * single-threaded OpenBLAS straight on the arrays ({@link NativeGemm}) and the softmax on the Vector API; or all on the
+ * Vector API, products on {@link VectorGemm} with reused per-thread scratch (Kᵀ or Vᵀ of the head: (D, T)). A (T, T)
+ * block for the probabilities or their gradient in every case. Formulas as in {@link Kernels#attentionForward} and {@link CpuKernels};
  * sums run in float.
  *
  * <h2>Deterministic</h2>
@@ -39,6 +40,16 @@ import static org.varitune.transformer.kernels.FastGelu.ROUND;
  */
 final class VectorAttention {
     private VectorAttention() {}
+
+    /** How each head's steps run. */
+    enum Products {
+        /** Products and softmax in AVX-512 C ({@link NativeAttention}). */
+        AVX512,
+        /** Products on single-threaded OpenBLAS straight on the arrays ({@link NativeGemm}), softmax here. */
+        OPENBLAS,
+        /** Everything here, products on {@link VectorGemm}. */
+        VECTOR
+    }
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int VL = S.length();
@@ -67,7 +78,7 @@ final class VectorAttention {
      * the dropout applied per head into scratch ({@link DropoutOps#applyRange}: the bits of
      * {@link DropoutOps#apply} on the whole of att). att (the probabilities before dropout) is written when non-null.
      */
-    static void forward(boolean blas, float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
+    static void forward(Products impl, float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,
                         long[] keepBits, float dropScale, int B, int T, int H, int D) {
         // out, q, k, v: (B, T, C)  att: (B, H, T, T) or null  attentionMask: (B, T)  keepBits: ceil(B·H·T·T/64) or null
         int C = H * D;
@@ -78,49 +89,49 @@ final class VectorAttention {
                 int b = bh / H, base = b * T * C + (bh % H) * D;           // (b, 0, h·D)
                 float[] p = att == null ? w.tt : att;
                 int pOff = att == null ? 0 : bh * T * T;
-                probsHead(blas, p, pOff, q, k, base, C, T, D, scale, attentionMask, b, w);
+                probsHead(impl, p, pOff, q, k, base, C, T, D, scale, attentionMask, b, w);
                 if (keepBits == null) {
-                    valuesHead(blas, out, p, pOff, v, base, C, T, D);
+                    valuesHead(impl, out, p, pOff, v, base, C, T, D);
                 } else {                                                    // dropped: (T, T) = att⊙m·dropScale
                     DropoutOps.applyRange(w.dropped, 0, p, pOff, keepBits, bh * T * T, dropScale, T * T);
-                    valuesHead(blas, out, w.dropped, 0, v, base, C, T, D);
+                    valuesHead(impl, out, w.dropped, 0, v, base, C, T, D);
                 }
             }
         });
     }
 
     /** att = softmax(Q·Kᵀ/√D + mask) per (b, h); see {@link Kernels#attentionProbs}. */
-    static void probs(boolean blas, float[] att, float[] q, float[] k, int[] attentionMask, int B, int T, int H, int D) {
+    static void probs(Products impl, float[] att, float[] q, float[] k, int[] attentionMask, int B, int T, int H, int D) {
         int C = H * D;
         float scale = (float) (1.0 / Math.sqrt(D));
         Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
             Work w = WORK.get().ensure(T, D);
             for (int bh = lo; bh < hi; bh++) {
                 int b = bh / H;
-                probsHead(blas, att, bh * T * T, q, k, b * T * C + (bh % H) * D, C, T, D, scale, attentionMask, b, w);
+                probsHead(impl, att, bh * T * T, q, k, b * T * C + (bh % H) * D, C, T, D, scale, attentionMask, b, w);
             }
         });
     }
 
     /** out = att·V per (b, h); see {@link Kernels#attentionValues}. */
-    static void values(boolean blas, float[] out, float[] att, float[] v, int B, int T, int H, int D) {
+    static void values(Products impl, float[] out, float[] att, float[] v, int B, int T, int H, int D) {
         int C = H * D;
         Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
             for (int bh = lo; bh < hi; bh++) {
-                valuesHead(blas, out, att, bh * T * T, v, (bh / H) * T * C + (bh % H) * D, C, T, D);
+                valuesHead(impl, out, att, bh * T * T, v, (bh / H) * T * C + (bh % H) * D, C, T, D);
             }
         });
     }
 
     /** forward was out = att·V: dAtt += dOut·Vᵀ, dV += attᵀ·dOut; see {@link Kernels#attentionValuesBackward}. */
-    static void valuesBackward(boolean blas, float[] dAtt, float[] dV, float[] dOut, float[] att, float[] v,
+    static void valuesBackward(Products impl, float[] dAtt, float[] dV, float[] dOut, float[] att, float[] v,
                                int B, int T, int H, int D) {
         int C = H * D;
         Parallel.parallelForRange(B * H, 1, (lo, hi) -> {
             Work w = WORK.get().ensure(T, D);
             for (int bh = lo; bh < hi; bh++) {
                 int base = (bh / H) * T * C + (bh % H) * D, aOff = bh * T * T;
-                valuesBackwardHead(blas, dAtt, aOff, true, dV, dOut, att, aOff, v, base, C, T, D, w);
+                valuesBackwardHead(impl, dAtt, aOff, true, dV, dOut, att, aOff, v, base, C, T, D, w);
             }
         });
     }
@@ -129,7 +140,7 @@ final class VectorAttention {
      * forward was att = softmax(pre), pre = Q·Kᵀ/√D: dPre = att⊙(dAtt − rowsum(att⊙dAtt))/√D, dQ += dPre·K,
      * dK += dPreᵀ·Q (each skipped when null); see {@link Kernels#attentionProbsBackward}.
      */
-    static void probsBackward(boolean blas, float[] dQ, float[] dK, float[] dAtt, float[] att, float[] q, float[] k,
+    static void probsBackward(Products impl, float[] dQ, float[] dK, float[] dAtt, float[] att, float[] q, float[] k,
                               int B, int T, int H, int D) {
         if (dQ == null && dK == null) return;
         int C = H * D;
@@ -138,8 +149,7 @@ final class VectorAttention {
             Work w = WORK.get().ensure(T, D);
             for (int bh = lo; bh < hi; bh++) {
                 int base = (bh / H) * T * C + (bh % H) * D, aOff = bh * T * T;
-                for (int t = 0; t < T; t++) softmaxBackwardRow(w.tt, t * T, dAtt, aOff + t * T, att, aOff + t * T, T, scale, w.lanes);
-                probsBackwardProducts(blas, dQ, dK, w.tt, q, k, base, C, T, D);
+                softmaxBackward(impl, dQ, dK, w.tt, dAtt, aOff, att, aOff, q, k, base, C, T, D, scale, w);
             }
         });
     }
@@ -149,7 +159,7 @@ final class VectorAttention {
      * att⊙m·dropScale (into scratch), dV += attDropᵀ·dOut, dAtt = (dOut·Vᵀ)⊙m·dropScale, then the softmax backward
      * and its products, as the split kernels with {@link DropoutOps#apply} between them.
      */
-    static void backward(boolean blas, float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
+    static void backward(Products impl, float[] dQ, float[] dK, float[] dV, float[] dOut, float[] q, float[] k, float[] v,
                          float[] att, long[] keepBits, float dropScale, int B, int T, int H, int D) {
         int C = H * D;
         float scale = (float) (1.0 / Math.sqrt(D));
@@ -160,20 +170,19 @@ final class VectorAttention {
                 if (keepBits != null) {
                     // forward was: out = attDrop·V, attDrop = att⊙m·dropScale (in dropped)
                     DropoutOps.applyRange(w.dropped, 0, att, aOff, keepBits, aOff, dropScale, T * T);
-                    valuesBackwardHead(blas, w.tt, 0, false, dV, dOut, w.dropped, 0, v, base, C, T, D, w);
+                    valuesBackwardHead(impl, w.tt, 0, false, dV, dOut, w.dropped, 0, v, base, C, T, D, w);
                     DropoutOps.applyRange(w.tt, 0, w.tt, 0, keepBits, aOff, dropScale, T * T);
                 } else {
                     // dAtt (in tt) = dOut·Vᵀ and dV += attᵀ·dOut, as attentionValuesBackward into a zeroed dAtt
-                    valuesBackwardHead(blas, w.tt, 0, false, dV, dOut, att, aOff, v, base, C, T, D, w);
+                    valuesBackwardHead(impl, w.tt, 0, false, dV, dOut, att, aOff, v, base, C, T, D, w);
                 }
-                for (int t = 0; t < T; t++) softmaxBackwardRow(w.tt, t * T, w.tt, t * T, att, aOff + t * T, T, scale, w.lanes);
-                probsBackwardProducts(blas, dQ, dK, w.tt, q, k, base, C, T, D);
+                softmaxBackward(impl, dQ, dK, w.tt, w.tt, 0, att, aOff, q, k, base, C, T, D, scale, w);
             }
         });
     }
 
     /** p[pOff + t·T + t2] = softmax_t2(scale·Σ_d q[t, d]·k[t2, d] + bias[t2]) for the head at base. */
-    private static void probsHead(boolean blas, float[] p, int pOff, float[] q, float[] k, int base, int C, int T, int D,
+    private static void probsHead(Products impl, float[] p, int pOff, float[] q, float[] k, int base, int C, int T, int D,
                                   float scale, int[] attentionMask, int b, Work w) {
         float[] bias = w.bias;
         boolean any = false;
@@ -186,8 +195,12 @@ final class VectorAttention {
             java.util.Arrays.fill(p, pOff, pOff + T * T, 0f);
             return;
         }
+        if (impl == Products.AVX512) {
+            NativeAttention.probsHead(p, pOff, q, k, base, C, T, D, scale, bias, w.dt);
+            return;
+        }
         // pre[t, t2] = Σ_d q[t, d]·k[t2, d]
-        if (blas) {
+        if (impl == Products.OPENBLAS) {
             NativeGemm.sgemm(false, true, T, T, D, 1f, q, base, C, k, base, C, 0f, p, pOff, T);
         } else {                                                 // with kt = Kᵀ: (D, T)
             VectorGemm.transpose(w.dt, 0, T, k, base, C, D, T);
@@ -201,15 +214,20 @@ final class VectorAttention {
      * when not, overwritten) and dV[t2, d] += Σ_t att[t, t2]·dOut[t, d].
      */
     /** out[t, d] = Σ_t2 att[t, t2]·v[t2, d] for the head at base. */
-    private static void valuesHead(boolean blas, float[] out, float[] att, int aOff, float[] v, int base, int C, int T,
+    private static void valuesHead(Products impl, float[] out, float[] att, int aOff, float[] v, int base, int C, int T,
                                    int D) {
-        if (blas) NativeGemm.sgemm(false, false, T, D, T, 1f, att, aOff, T, v, base, C, 0f, out, base, C);
+        if (impl == Products.AVX512) NativeAttention.valuesHead(out, att, aOff, v, base, C, T, D);
+        else if (impl == Products.OPENBLAS) NativeGemm.sgemm(false, false, T, D, T, 1f, att, aOff, T, v, base, C, 0f, out, base, C);
         else VectorGemm.gemm(att, aOff, T, 1, v, base, C, out, base, C, 0, T, D, T, false, null);
     }
 
-    private static void valuesBackwardHead(boolean blas, float[] dAtt, int dOff, boolean accumulate, float[] dV, float[] dOut,
+    private static void valuesBackwardHead(Products impl, float[] dAtt, int dOff, boolean accumulate, float[] dV, float[] dOut,
                                            float[] att, int aOff, float[] v, int base, int C, int T, int D, Work w) {
-        if (blas) {
+        if (impl == Products.AVX512) {
+            NativeAttention.valuesBackwardHead(dAtt, dOff, accumulate, dV, dOut, att, aOff, v, base, C, T, D, w.dt);
+            return;
+        }
+        if (impl == Products.OPENBLAS) {
             NativeGemm.sgemm(false, true, T, T, D, 1f, dOut, base, C, v, base, C, accumulate ? 1f : 0f, dAtt, dOff, T);
             if (dV != null) NativeGemm.sgemm(true, false, T, D, T, 1f, att, aOff, T, dOut, base, C, 1f, dV, base, C);
             return;
@@ -219,10 +237,25 @@ final class VectorAttention {
         if (dV != null) VectorGemm.gemm(att, aOff, 1, T, dOut, base, C, dV, base, C, 0, T, D, T, true, null);
     }
 
+    /**
+     * forward was att = softmax(pre), pre = q·kᵀ·scale: dPre (into dPre, a (T, T) block at 0) = att⊙(g − rowsum(att⊙g))·
+     * scale from g's block at gOff (g may be dPre), then the products of {@link #probsBackwardProducts}.
+     */
+    private static void softmaxBackward(Products impl, float[] dQ, float[] dK, float[] dPre, float[] g, int gOff,
+                                        float[] att, int aOff, float[] q, float[] k, int base, int C, int T, int D,
+                                        float scale, Work w) {
+        if (impl == Products.AVX512) {
+            NativeAttention.probsBackwardHead(dQ, dK, dPre, 0, g, gOff, att, aOff, q, k, base, C, T, D, scale);
+            return;
+        }
+        for (int t = 0; t < T; t++) softmaxBackwardRow(dPre, t * T, g, gOff + t * T, att, aOff + t * T, T, scale, w.lanes);
+        probsBackwardProducts(impl, dQ, dK, dPre, q, k, base, C, T, D);
+    }
+
     /** forward was pre[t, t2] = Σ_d q[t, d]·k[t2, d]: dQ[t, :] += Σ_t2 dPre[t, t2]·k[t2, :], dK[t2, :] += Σ_t dPre[t, t2]·q[t, :]. */
-    private static void probsBackwardProducts(boolean blas, float[] dQ, float[] dK, float[] dPre, float[] q, float[] k,
+    private static void probsBackwardProducts(Products impl, float[] dQ, float[] dK, float[] dPre, float[] q, float[] k,
                                               int base, int C, int T, int D) {
-        if (blas) {
+        if (impl == Products.OPENBLAS) {
             if (dQ != null) NativeGemm.sgemm(false, false, T, D, T, 1f, dPre, 0, T, k, base, C, 1f, dQ, base, C);
             if (dK != null) NativeGemm.sgemm(true, false, T, D, T, 1f, dPre, 0, T, q, base, C, 1f, dK, base, C);
             return;

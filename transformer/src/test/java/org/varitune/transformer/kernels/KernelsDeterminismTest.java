@@ -31,7 +31,8 @@ class KernelsDeterminismTest extends TestBase {
     static List<Kernels> fastKernels() {
         List<Kernels> ks = new ArrayList<>(List.of(FastCpuKernels.vectorOnly()));
         if (Blas.available()) ks.add(FastCpuKernels.copyingBlas());
-        if (NativeGemm.available()) ks.add(FastCpuKernels.create());
+        if (NativeGemm.available()) ks.add(FastCpuKernels.pinnedBlas());
+        if (NativeAttention.available()) ks.add(FastCpuKernels.create());
         return ks;
     }
 

@@ -33,7 +33,8 @@ class KernelsParityTest extends TestBase {
     static List<Kernels> allKernels() {
         List<Kernels> ks = new ArrayList<>(List.of(FastCpuKernels.vectorOnly()));
         if (Blas.available()) ks.add(FastCpuKernels.copyingBlas());
-        if (NativeGemm.available()) ks.add(FastCpuKernels.create());
+        if (NativeGemm.available()) ks.add(FastCpuKernels.pinnedBlas());
+        if (NativeAttention.available()) ks.add(FastCpuKernels.create());
         ks.add(Kernels.fromSystemProperty());
         return ks;
     }
@@ -43,7 +44,9 @@ class KernelsParityTest extends TestBase {
         Assumptions.assumeTrue(Blas.available(), () -> "OpenBLAS not available: " + Blas.unavailableReason());
         assertEquals(null, Blas.unavailableReason());
         assertEquals(1, Blas.openblasThreads());
-        assertEquals(NativeGemm.available() ? "fast(openblas)" : "fast(openblas, copied)", FastCpuKernels.create().name());
+        assertEquals(!NativeGemm.available() ? "fast(openblas, copied)"
+                : NativeAttention.available() ? "fast(openblas+avx512)" : "fast(openblas)", FastCpuKernels.create().name());
+        if (NativeGemm.available()) assertEquals("fast(openblas)", FastCpuKernels.pinnedBlas().name());
         assertEquals("fast(openblas, copied)", FastCpuKernels.copyingBlas().name());
     }
 

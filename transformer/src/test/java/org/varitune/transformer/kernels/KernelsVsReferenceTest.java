@@ -25,7 +25,8 @@ class KernelsVsReferenceTest extends TestBase {
     static List<Kernels> backends() {
         List<Kernels> ks = new ArrayList<>(List.of(new CpuKernels(), FastCpuKernels.vectorOnly()));
         if (Blas.available()) ks.add(FastCpuKernels.copyingBlas());
-        if (NativeGemm.available()) ks.add(FastCpuKernels.create());
+        if (NativeGemm.available()) ks.add(FastCpuKernels.pinnedBlas());
+        if (NativeAttention.available()) ks.add(FastCpuKernels.create());
         return ks;
     }
 
@@ -43,7 +44,8 @@ class KernelsVsReferenceTest extends TestBase {
     }
 
     static Stream<Arguments> attentionCases() {
-        int[][] shapes = {{1, 1, 1, 1}, {2, 4, 2, 3}, {3, 5, 3, 7}, {3, 17, 2, 33}, {2, 64, 2, 32}, {1, 33, 1, 64}};
+        int[][] shapes = {{1, 1, 1, 1}, {2, 4, 2, 3}, {3, 5, 3, 7}, {3, 17, 2, 33}, {2, 64, 2, 32}, {1, 33, 1, 64},
+                {1, 130, 2, 80}};   // T = 130: column blocks of 64, 64 and 2; D = 80: five vectors, a partial tile
         return backends().stream().flatMap(k -> Stream.of(shapes).map(s -> Arguments.of(k, s[0], s[1], s[2], s[3])));
     }
 
