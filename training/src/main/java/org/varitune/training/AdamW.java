@@ -4,6 +4,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import org.varitune.transformer.kernels.NativeAdamW;
 import org.varitune.transformer.tensor.Parameter;
 
 import java.util.Arrays;
@@ -31,6 +32,8 @@ public final class AdamW {
     private final double beta1, beta2, eps, weightDecay;
     private final Map<String, ParamState> state = new LinkedHashMap<>();
     private long steps;
+    /** Whether {@link #step} runs the AVX-512 C update ({@link NativeAdamW}; same bits as the Java one). */
+    private final boolean nativeUpdate;
 
     /**
      * One parameter's optimizer state: torch's {@code exp_avg}, {@code exp_avg_sq} and {@code step}. The arrays are
@@ -43,6 +46,12 @@ public final class AdamW {
      * @param weightDecay for the decay group; HF Trainer's default is 0, the paper-era recipes use 0.01
      */
     public AdamW(List<Parameter> params, double beta1, double beta2, double eps, double weightDecay) {
+        this(params, beta1, beta2, eps, weightDecay, NativeAdamW.available());
+    }
+
+    /** As above; {@code nativeUpdate} false forces the Java update (tests compare the two). */
+    AdamW(List<Parameter> params, double beta1, double beta2, double eps, double weightDecay, boolean nativeUpdate) {
+        this.nativeUpdate = nativeUpdate;
         this.params = List.copyOf(params);
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -93,11 +102,15 @@ public final class AdamW {
      * The update of elements [lo, hi), in double, block by block: the floats are widened into double buffers, updated
      * D.length() lanes at a time, and rounded back. Every operation is the scalar formula's IEEE operation in the same
      * order (no fused multiply-add), so the bits equal the scalar loop's ({@code AdamWTest} checks it); this runs
-     * about 3x faster than that loop, which the double division and square root kept at ~24 ns per element.
-     * Modifies w, m, v.
+     * about 3x faster than that loop, which the double division and square root kept at ~24 ns per element. With
+     * {@code nativeUpdate}, {@link NativeAdamW} does the same in C (the same bits again). Modifies w, m, v.
      */
     private void update(float[] w, float[] g, float[] m, float[] v, int lo, int hi, double decay, double stepSize,
                         double bc2Sqrt) {
+        if (nativeUpdate) {
+            NativeAdamW.update(w, g, m, v, lo, hi, decay, stepSize, bc2Sqrt, beta1, beta2, 1.0 - beta1, 1.0 - beta2, eps);
+            return;
+        }
         double[][] buf = BUFFERS.get();
         double[] bw = buf[0], bg = buf[1], bm = buf[2], bv = buf[3];
         double b1 = beta1, b2 = beta2, c1 = 1.0 - beta1, c2 = 1.0 - beta2, e = eps;

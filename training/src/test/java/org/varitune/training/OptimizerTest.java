@@ -1,6 +1,10 @@
 package org.varitune.training;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.varitune.transformer.kernels.NativeAdamW;
 import org.varitune.transformer.tensor.Parameter;
 import org.varitune.transformer.testing.TestBase;
 
@@ -86,14 +90,16 @@ class OptimizerTest extends TestBase {
 
     /**
      * The vectorised update equals the scalar formula (in double, state rounded to float after each step, as documented)
-     * bit for bit, over a length that leaves a scalar tail after the vectors.
+     * bit for bit, over a length that leaves a scalar tail after the vectors; so does the native AVX-512 update.
      */
-    @Test
-    void vectorisedUpdateEqualsTheScalarDoubleFormulaBitForBit() {
+    @ParameterizedTest(name = "native={0}")
+    @ValueSource(booleans = {false, true})
+    void vectorisedUpdateEqualsTheScalarDoubleFormulaBitForBit(boolean nativeUpdate) {
+        Assumptions.assumeTrue(!nativeUpdate || NativeAdamW.available(), () -> "native AdamW: " + NativeAdamW.unavailableReason());
         int n = 300_007;                     // several parallel chunks, compiled loops, a scalar tail
         Parameter w = param("dense.weight", n);
         float[] ew = w.data().clone(), em = new float[n], ev = new float[n];
-        AdamW opt = new AdamW(List.of(w), 0.9, 0.999, 1e-8, 0.01);
+        AdamW opt = new AdamW(List.of(w), 0.9, 0.999, 1e-8, 0.01, nativeUpdate);
         double[] lrs = {1e-3, 5e-4, 2e-3};
         for (int t = 1; t <= 3; t++) {
             float[] g = randn(n);

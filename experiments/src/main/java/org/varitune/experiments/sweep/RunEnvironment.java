@@ -43,7 +43,7 @@ public final class RunEnvironment {
 
     /**
      * The parts of the environment that change a result's bits, as fingerprint components: {@code kernels} (the
-     * backend's name: {@code cpu}, {@code fast(openblas)}, {@code fast(vector)}, a CUDA device) always; for every
+     * backend's name: {@code cpu}, {@code fast(openblas+avx512)}, {@code fast(openblas)}, {@code fast(vector)}, a CUDA device) always; for every
      * backend but the scalar {@code cpu} also {@code threads} ({@link Parallel#threads()}: the fast kernels cut their
      * reductions and GEMM tiles by the thread count, so results repeat bit for bit only for the same count) and
      * {@code vector_bits} (the preferred Vector API width: their lane-order sums group by lane count). The scalar

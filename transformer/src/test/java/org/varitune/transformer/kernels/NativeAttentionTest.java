@@ -26,7 +26,10 @@ import static org.varitune.transformer.testing.AllClose.assertAllClose;
 @Tag("kernels")
 class NativeAttentionTest extends TestBase {
 
-    /** Where the CPU has AVX-512F and the library builds, the kernels must load (no silent fall-back to the slow path). */
+    /**
+     * Where the CPU has AVX-512F and the library builds, the kernels (and {@link NativeAdamW}) must load: no silent
+     * fall-back to the slow path.
+     */
     @Test
     void loadsWhereTheCpuHasAvx512() throws Exception {
         Assumptions.assumeTrue(NativeGemm.available(), () -> "native library unavailable: " + NativeGemm.unavailableReason());
@@ -36,6 +39,7 @@ class NativeAttentionTest extends TestBase {
         Assumptions.assumeTrue(Files.readString(cpuinfo).contains(" avx512f"), "this CPU has no AVX-512F");
         assertTrue(NativeAttention.available(), () -> "AVX-512 attention unavailable: " + NativeAttention.unavailableReason());
         assertEquals("fast(openblas+avx512)", FastCpuKernels.create().name());
+        assertTrue(NativeAdamW.available(), () -> "native AdamW unavailable: " + NativeAdamW.unavailableReason());
     }
 
     private static void assumeAvailable() {
