@@ -99,9 +99,12 @@ final class BlasMatmul {
         });
     }
 
-    static void backward(boolean pinned, float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x,
-                         float[] weight, int N, int IC, int OC) {
+    /** dX += dOut·weight, or {@code dX = dOut·weight} when {@code overwriteDX} (pinned only); dWeight, dBias added to. */
+    static void backward(boolean pinned, float[] dX, boolean overwriteDX, float[] dWeight, float[] dBias, float[] dOut,
+                         float[] x, float[] weight, int N, int IC, int OC) {
+        if (overwriteDX && !pinned) throw new IllegalArgumentException("overwriteDX needs the pinned path");
         if (dBias != null) FastOps.addColumnSums(dBias, dOut, N, OC);
+        if (overwriteDX && dX != null && OC == 0) java.util.Arrays.fill(dX, 0, N * IC, 0f);   // an empty sum
         if (N == 0 || IC == 0 || OC == 0 || (dX == null && dWeight == null)) return;
         if (pinned) {
             // One task per thread, each on its own rows [n0, n1) of the N tokens: dX's rows, and dWeight's sum over
@@ -113,10 +116,10 @@ final class BlasMatmul {
             Parallel.parallelTasks(P, t -> {
                 int n0 = (int) ((long) N * t / P), n1 = (int) ((long) N * (t + 1) / P);
                 if (n1 <= n0) return;
-                // dX[n0:n1, :] += dOut[n0:n1, :]·weight
+                // dX[n0:n1, :] (+)= dOut[n0:n1, :]·weight
                 if (dX != null) {
                     NativeGemm.sgemm(false, false, n1 - n0, IC, OC, 1f, dOut, n0 * OC, OC, weight, 0, IC,
-                            1f, dX, n0 * IC, IC);
+                            overwriteDX ? 0f : 1f, dX, n0 * IC, IC);
                 }
                 // dWeight (t = 0) or partials[t − 1] (t > 0, overwritten) += dOut[n0:n1, :]ᵀ·x[n0:n1, :]
                 if (dWeight != null) {

@@ -118,7 +118,7 @@ public final class FastCpuKernels implements Kernels {
         }
         if (dBias != null && dBias.length < OC) throw shape("matmulBackward", "dBias", dBias.length, OC, N, IC, OC);
         if (gemm != Gemm.VECTOR) {
-            BlasMatmul.backward(gemm == Gemm.OPENBLAS_PINNED, dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
+            BlasMatmul.backward(gemm == Gemm.OPENBLAS_PINNED, dX, false, dWeight, dBias, dOut, x, weight, N, IC, OC);
             return;
         }
         // forward was: out[n, o] = bias[o] + Σ_i x[n, i]·weight[o, i]
@@ -134,6 +134,23 @@ public final class FastCpuKernels implements Kernels {
     }
 
     @Override
+    public void matmulBackwardInto(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] weight,
+                                   int N, int IC, int OC) {
+        if (gemm != Gemm.OPENBLAS_PINNED || dX == null) {
+            Kernels.super.matmulBackwardInto(dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
+            return;
+        }
+        checkMatmul("matmulBackwardInto", N, IC, OC, dOut, "dOut", (long) N * OC, x, "x", (long) N * IC, weight,
+                (long) OC * IC);
+        if (dX.length < (long) N * IC) throw shape("matmulBackwardInto", "dX", dX.length, (long) N * IC, N, IC, OC);
+        if (dWeight != null && dWeight.length < (long) OC * IC) {
+            throw shape("matmulBackwardInto", "dWeight", dWeight.length, (long) OC * IC, N, IC, OC);
+        }
+        if (dBias != null && dBias.length < OC) throw shape("matmulBackwardInto", "dBias", dBias.length, OC, N, IC, OC);
+        BlasMatmul.backward(true, dX, true, dWeight, dBias, dOut, x, weight, N, IC, OC);
+    }
+
+    @Override
     public void layerNormForward(float[] out, float[] mean, float[] rstd, float[] x, float[] weight, float[] bias,
                                  int N, int C, float eps) {
         FastOps.layerNormForward(out, mean, rstd, x, weight, bias, N, C, eps);
@@ -146,10 +163,19 @@ public final class FastCpuKernels implements Kernels {
     }
 
     @Override
+    public void layerNormBackwardInto(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] mean,
+                                      float[] rstd, float[] weight, int N, int C) {
+        FastOps.layerNormBackward(dX, dWeight, dBias, dOut, x, mean, rstd, weight, N, C, true);
+    }
+
+    @Override
     public void geluForward(float[] out, float[] x, int n) { FastGelu.forward(out, x, n); }
 
     @Override
     public void geluBackward(float[] dX, float[] x, float[] dOut, int n) { FastGelu.backward(dX, x, dOut, n); }
+
+    @Override
+    public void geluBackwardInto(float[] dX, float[] x, float[] dOut, int n) { FastGelu.backward(dX, x, dOut, n, true); }
 
     @Override
     public void attentionForward(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,

@@ -36,11 +36,14 @@ final class FastGelu {
     static final float ROUND = 12582912f;            // 1.5·2^23: adding and subtracting rounds to an integer
 
     static void forward(float[] out, float[] x, int n) {
-        Parallel.parallelForRange(n, 1 << 14, (lo, hi) -> range(x, lo, hi, out, null, null));
+        Parallel.parallelForRange(n, 1 << 14, (lo, hi) -> range(x, lo, hi, out, null, null, false));
     }
 
-    static void backward(float[] dX, float[] x, float[] dOut, int n) {
-        Parallel.parallelForRange(n, 1 << 14, (lo, hi) -> range(x, lo, hi, null, dOut, dX));
+    static void backward(float[] dX, float[] x, float[] dOut, int n) { backward(dX, x, dOut, n, false); }
+
+    /** dX (+)= dOut·GELU'(x): added to dX, or when {@code overwrite} written without reading it. */
+    static void backward(float[] dX, float[] x, float[] dOut, int n, boolean overwrite) {
+        Parallel.parallelForRange(n, 1 << 14, (lo, hi) -> range(x, lo, hi, null, dOut, dX, overwrite));
     }
 
     /**
@@ -72,7 +75,7 @@ final class FastGelu {
         return y * Float.intBitsToFloat(Float.floatToRawIntBits(n + (ROUND + 127f)) << 23);
     }
 
-    private static void range(float[] x, int lo, int hi, float[] out, float[] dOut, float[] dX) {
+    private static void range(float[] x, int lo, int hi, float[] out, float[] dOut, float[] dX, boolean overwrite) {
         int i = lo;
         for (int end = lo + S.loopBound(hi - lo); i < end; i += VL) {
             FloatVector xv = FloatVector.fromArray(S, x, i);
@@ -102,12 +105,14 @@ final class FastGelu {
             } else {
                 // forward was: out = x·Φ(x); so dX += dOut·(Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π)
                 FloatVector grad = xv.mul(e).fma(FloatVector.broadcast(S, INV_SQRT_2PI), cdf);
-                FloatVector.fromArray(S, dOut, i).fma(grad, FloatVector.fromArray(S, dX, i)).intoArray(dX, i);
+                FloatVector dOutV = FloatVector.fromArray(S, dOut, i);
+                if (overwrite) dOutV.mul(grad).intoArray(dX, i);
+                else dOutV.fma(grad, FloatVector.fromArray(S, dX, i)).intoArray(dX, i);
             }
         }
         for (; i < hi; i++) {
             if (out != null) out[i] = geluScalar(x[i]);
-            else dX[i] = Math.fma(dOut[i], geluGradScalar(x[i]), dX[i]);
+            else dX[i] = overwrite ? dOut[i] * geluGradScalar(x[i]) : Math.fma(dOut[i], geluGradScalar(x[i]), dX[i]);
         }
     }
 

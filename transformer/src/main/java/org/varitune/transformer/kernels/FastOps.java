@@ -167,6 +167,12 @@ final class FastOps {
      */
     static void layerNormBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] mean,
                                   float[] rstd, float[] weight, int N, int C) {
+        layerNormBackward(dX, dWeight, dBias, dOut, x, mean, rstd, weight, N, C, false);
+    }
+
+    /** As above; with {@code overwrite} dX is written, not added to (its old contents are never read). */
+    static void layerNormBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] mean,
+                                  float[] rstd, float[] weight, int N, int C, boolean overwrite) {
         boolean sums = dWeight != null || dBias != null;
         if (N <= 0 || C <= 0 || (dX == null && !sums)) return;
         RowChunks rc = RowChunks.of(N, C);
@@ -175,7 +181,7 @@ final class FastOps {
             int lo = rc.lo(ch), hi = rc.hi(ch, N);
             float[] acc = sums ? new float[2 * C] : null;                  // acc: (2, C), float sums over ≤ FLUSH rows
             for (int n = lo; n < hi; n++) {
-                if (dX != null) layerNormDx(dX, dOut, x, mean[n], rstd[n], weight, n * C, C);
+                if (dX != null) layerNormDx(dX, dOut, x, mean[n], rstd[n], weight, n * C, C, overwrite);
                 if (sums) {
                     layerNormColumnTerms(acc, dOut, x, mean[n], rstd[n], n * C, C);
                     if ((n - lo + 1) % FLUSH == 0 || n == hi - 1) flush(part, ch * 2 * C, acc, 2 * C);
@@ -187,11 +193,13 @@ final class FastOps {
     }
 
     /**
-     * One row of LayerNorm's dX (row at off, length C): {@code dX += rstd·(dnorm − mean(dnorm) − norm·mean(dnorm⊙norm))}
+     * One row of LayerNorm's dX (row at off, length C): {@code dX (+)= rstd·(dnorm − mean(dnorm) − norm·mean(dnorm⊙norm))}
+     * (written when {@code overwrite}, else added)
      * with {@code norm = (x − m)·s}, {@code dnorm = weight⊙dOut}. A loop of its own (not behind a branch shared with
      * the column sums), so each is compiled for the one case it serves.
      */
-    private static void layerNormDx(float[] dX, float[] dOut, float[] x, float m, float s, float[] weight, int off, int C) {
+    private static void layerNormDx(float[] dX, float[] dOut, float[] x, float m, float s, float[] weight, int off, int C,
+                                    boolean overwrite) {
         int e = S.loopBound(C);
         // forward was: out = norm·weight + bias, norm = (x − mean)·rstd
         FloatVector aD = FloatVector.zero(S), aDN = FloatVector.zero(S);
@@ -214,11 +222,13 @@ final class FastOps {
             FloatVector norm = FloatVector.fromArray(S, x, off + c).sub(m).mul(s);
             FloatVector dnorm = FloatVector.fromArray(S, weight, c).mul(FloatVector.fromArray(S, dOut, off + c));
             FloatVector g = dnorm.sub(meanD).sub(norm.mul(meanDN)).mul(s);
-            FloatVector.fromArray(S, dX, off + c).add(g).intoArray(dX, off + c);
+            if (overwrite) g.intoArray(dX, off + c);
+            else FloatVector.fromArray(S, dX, off + c).add(g).intoArray(dX, off + c);
         }
         for (; c < C; c++) {
             float norm = (x[off + c] - m) * s, dnorm = weight[c] * dOut[off + c];
-            dX[off + c] += s * (dnorm - meanD - norm * meanDN);
+            float g = s * (dnorm - meanD - norm * meanDN);
+            dX[off + c] = overwrite ? g : dX[off + c] + g;
         }
     }
 

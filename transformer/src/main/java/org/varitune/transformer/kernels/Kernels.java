@@ -42,6 +42,17 @@ public interface Kernels {
                         int N, int IC, int OC);
 
     /**
+     * As {@link #matmulBackward}, but {@code dX = dOut·W}: dX (non-null) is overwritten, its old contents never read
+     * (so it needs no zeroing first); dWeight and dBias are accumulated as there. The default zeroes dX and
+     * accumulates; a backend may write it directly (equal up to the sign of a zero).
+     */
+    default void matmulBackwardInto(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] weight,
+                                    int N, int IC, int OC) {
+        java.util.Arrays.fill(dX, 0, N * IC, 0f);
+        matmulBackward(dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
+    }
+
+    /**
      * LayerNorm forward over the last axis, two-pass (mean, then variance of the centred values):
      * {@code out = (x − mean)·rstd·weight + bias}, {@code rstd = 1/sqrt(var + eps)}, population variance.
      *
@@ -60,11 +71,27 @@ public interface Kernels {
     void layerNormBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] mean,
                            float[] rstd, float[] weight, int N, int C);
 
+    /**
+     * As {@link #layerNormBackward}, but dX (non-null) is overwritten with the formula's term, its old contents never
+     * read; dWeight and dBias are accumulated as there. The default zeroes dX and accumulates.
+     */
+    default void layerNormBackwardInto(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x,
+                                       float[] mean, float[] rstd, float[] weight, int N, int C) {
+        java.util.Arrays.fill(dX, 0, N * C, 0f);
+        layerNormBackward(dX, dWeight, dBias, dOut, x, mean, rstd, weight, N, C);
+    }
+
     /** Exact GELU: {@code out = 0.5·x·(1 + erf(x/√2))}. out and x: (n); out may alias x. */
     void geluForward(float[] out, float[] x, int n);
 
     /** GELU backward: {@code dX += dOut·(Φ(x) + x·φ(x))}. dX, x, dOut: (n). */
     void geluBackward(float[] dX, float[] x, float[] dOut, int n);
+
+    /** As {@link #geluBackward}, but {@code dX = dOut·(Φ(x) + x·φ(x))}, overwritten. The default zeroes and accumulates. */
+    default void geluBackwardInto(float[] dX, float[] x, float[] dOut, int n) {
+        java.util.Arrays.fill(dX, 0, n, 0f);
+        geluBackward(dX, x, dOut, n);
+    }
 
     /**
      * Bidirectional multi-head attention with a key-padding mask, on Q/K/V already projected:

@@ -95,6 +95,12 @@ public final class ProfilingKernels implements Kernels {
                 2.0 * N * IC * OC * ((dX != null ? 1 : 0) + (dW != null ? 1 : 0)));
     }
 
+    @Override public void matmulBackwardInto(float[] dX, float[] dW, float[] dB, float[] dOut, float[] x, float[] w,
+                                             int N, int IC, int OC) {
+        long s = t0(); k.matmulBackwardInto(dX, dW, dB, dOut, x, w, N, IC, OC);
+        add("matmulBackward", IC + "→" + OC + (dW == null ? " dX" : ""), s, 2.0 * N * IC * OC * (dW != null ? 2 : 1));
+    }
+
     @Override public void layerNormForward(float[] out, float[] mean, float[] rstd, float[] x, float[] w, float[] b,
                                            int N, int C, float eps) {
         long s = t0(); k.layerNormForward(out, mean, rstd, x, w, b, N, C, eps); add("layerNormForward", s);
@@ -105,12 +111,21 @@ public final class ProfilingKernels implements Kernels {
         long s = t0(); k.layerNormBackward(dX, dW, dB, dOut, x, mean, rstd, w, N, C); add("layerNormBackward", s);
     }
 
+    @Override public void layerNormBackwardInto(float[] dX, float[] dW, float[] dB, float[] dOut, float[] x,
+                                                float[] mean, float[] rstd, float[] w, int N, int C) {
+        long s = t0(); k.layerNormBackwardInto(dX, dW, dB, dOut, x, mean, rstd, w, N, C); add("layerNormBackward", s);
+    }
+
     @Override public void geluForward(float[] out, float[] x, int n) {
         long s = t0(); k.geluForward(out, x, n); add("geluForward", s);
     }
 
     @Override public void geluBackward(float[] dX, float[] x, float[] dOut, int n) {
         long s = t0(); k.geluBackward(dX, x, dOut, n); add("geluBackward", s);
+    }
+
+    @Override public void geluBackwardInto(float[] dX, float[] x, float[] dOut, int n) {
+        long s = t0(); k.geluBackwardInto(dX, x, dOut, n); add("geluBackward", s);
     }
 
     @Override public void attentionForward(float[] out, float[] att, float[] q, float[] kk, float[] v, int[] mask,

@@ -197,8 +197,8 @@ public final class EncoderLayer {
         // forward was: o = output.dense(g)
         float[] dG = output.backward(dO, s.out(), true, g);
         // forward was: g = gelu(pre)
-        float[] dPre = Scratch.zeros(g, n * inter);                        // dPre: (N, I), accumulated into
-        kernels.geluBackward(dPre, s.preGelu(), dG, n * inter);
+        float[] dPre = Scratch.floats(g, n * inter);                       // dPre: (N, I), overwritten
+        kernels.geluBackwardInto(dPre, s.preGelu(), dG, n * inter);
         // forward was: pre = intermediate.dense(h1); and h1 also feeds sum2 (residual)
         float[] dH1 = intermediate.backward(dPre, s.inter(), true, g);
         kernels.add(dH1, dH1, dSum2, n * hidden);

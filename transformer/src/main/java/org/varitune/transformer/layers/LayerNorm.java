@@ -46,12 +46,16 @@ public final class LayerNorm {
      */
     public float[] backward(float[] dY, Saved s, boolean needInputGrad) { return backward(dY, s, needInputGrad, null); }
 
-    /** As {@link #backward(float[], Saved, boolean)}, dX taken (zeroed) from {@code grads} when non-null. */
+    /** As {@link #backward(float[], Saved, boolean)}, dX taken from {@code grads} when non-null. */
     float[] backward(float[] dY, Saved s, boolean needInputGrad, Scratch grads) {
-        float[] dX = needInputGrad ? Scratch.zeros(grads, s.n() * c) : null;   // dX: (N, C), accumulated into
-        if (dX == null && !weight.trainable() && !bias.trainable()) return null;
-        kernels.layerNormBackward(dX, weight.trainable() ? weight.grad() : null, bias.trainable() ? bias.grad() : null,
-                dY, s.x(), s.mean(), s.rstd(), weight.data(), s.n(), c);
-        return dX;
+        float[] dWeight = weight.trainable() ? weight.grad() : null, dBias = bias.trainable() ? bias.grad() : null;
+        if (needInputGrad) {
+            float[] dX = Scratch.floats(grads, s.n() * c);                    // dX: (N, C), overwritten
+            kernels.layerNormBackwardInto(dX, dWeight, dBias, dY, s.x(), s.mean(), s.rstd(), weight.data(), s.n(), c);
+            return dX;
+        }
+        if (dWeight == null && dBias == null) return null;
+        kernels.layerNormBackward(null, dWeight, dBias, dY, s.x(), s.mean(), s.rstd(), weight.data(), s.n(), c);
+        return null;
     }
 }

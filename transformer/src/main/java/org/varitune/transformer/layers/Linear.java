@@ -100,15 +100,21 @@ public final class Linear {
      */
     public float[] backward(float[] dY, Saved s, boolean needInputGrad) { return backward(dY, s, needInputGrad, null); }
 
-    /** As {@link #backward(float[], Saved, boolean)}, dX taken (zeroed) from {@code grads} when non-null. */
+    /** As {@link #backward(float[], Saved, boolean)}, dX taken from {@code grads} when non-null. */
     float[] backward(float[] dY, Saved s, boolean needInputGrad, Scratch grads) {
-        float[] dX = needInputGrad ? Scratch.zeros(grads, s.n() * in) : null;   // dX: (N, in), accumulated into
         boolean train = weight.trainable();
+        float[] dWeight = train ? weight.grad() : null, dBias = bias.trainable() ? bias.grad() : null;
+        if (delta == null && needInputGrad) {
+            // forward was: y = x·Wᵀ + b; dX = dY·W overwrites the buffer (no zeroing)
+            float[] dX = Scratch.floats(grads, s.n() * in);                   // dX: (N, in)
+            kernels.matmulBackwardInto(dX, dWeight, dBias, dY, s.x(), weight.data(), s.n(), in, out);
+            return dX;
+        }
+        float[] dX = needInputGrad ? Scratch.zeros(grads, s.n() * in) : null;   // dX: (N, in), accumulated into
         // forward was: y += delta(x)
         if (delta != null) delta.backward(dY, s.x(), s.delta(), dX);
         if (dX == null && !train && !bias.trainable()) return null;
-        kernels.matmulBackward(dX, train ? weight.grad() : null, bias.trainable() ? bias.grad() : null,
-                dY, s.x(), weight.data(), s.n(), in, out);
+        kernels.matmulBackward(dX, dWeight, dBias, dY, s.x(), weight.data(), s.n(), in, out);
         return dX;
     }
 }

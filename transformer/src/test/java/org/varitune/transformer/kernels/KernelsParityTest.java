@@ -75,6 +75,57 @@ class KernelsParityTest extends TestBase {
         assertEquals("fast(vector)", FastCpuKernels.vectorOnly().name());
     }
 
+    /**
+     * The overwriting backward forms ({@code *Into}) ignore dX's old contents (NaN here) and equal zeroing dX and
+     * accumulating into it, up to the sign of a zero (0 + (−0) is +0); dWeight and dBias still accumulate.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allKernels")
+    void overwritingBackwardsIgnoreDxAndEqualZeroThenAccumulate(Kernels k) {
+        for (int[] sh : new int[][]{{97, 384, 384}, {5, 7, 3}, {3, 4, 0}}) {
+            int N = sh[0], IC = sh[1], OC = sh[2];
+            float[] x = randn(N * IC), w = randn(OC * IC), dOut = randn(N * OC), dW0 = randn(OC * IC), dB0 = randn(OC);
+            float[] dX = nan(N * IC), dW = dW0.clone(), dB = dB0.clone();
+            k.matmulBackwardInto(dX, dW, dB, dOut, x, w, N, IC, OC);
+            float[] eX = new float[N * IC], eW = dW0.clone(), eB = dB0.clone();
+            k.matmulBackward(eX, eW, eB, dOut, x, w, N, IC, OC);
+            String at = k.name() + " matmulBackwardInto N=" + N + " IC=" + IC + " OC=" + OC;
+            assertSameValues(at + " dX", eX, dX);
+            assertSameValues(at + " dWeight", eW, dW);
+            assertSameValues(at + " dBias", eB, dB);
+        }
+        int N = 33, C = 384;
+        float[] x = randn(N * C), dOut = randn(N * C), g = randn(C), mean = new float[N], rstd = new float[N];
+        k.layerNormForward(new float[N * C], mean, rstd, x, g, randn(C), N, C, 1e-12f);
+        float[] dX = nan(N * C), dW = randn(C), dB = randn(C), eX = new float[N * C], eW = dW.clone(), eB = dB.clone();
+        k.layerNormBackwardInto(dX, dW, dB, dOut, x, mean, rstd, g, N, C);
+        k.layerNormBackward(eX, eW, eB, dOut, x, mean, rstd, g, N, C);
+        assertSameValues(k.name() + " layerNormBackwardInto dX", eX, dX);
+        assertSameValues(k.name() + " layerNormBackwardInto dWeight", eW, dW);
+        assertSameValues(k.name() + " layerNormBackwardInto dBias", eB, dB);
+        int n = 1000 + 13;
+        float[] gx = randn(n), gd = randn(n), gX = nan(n), geX = new float[n];
+        k.geluBackwardInto(gX, gx, gd, n);
+        k.geluBackward(geX, gx, gd, n);
+        assertSameValues(k.name() + " geluBackwardInto dX", geX, gX);
+    }
+
+    private static float[] nan(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, Float.NaN);
+        return a;
+    }
+
+    /** Equal as values (so +0 equals −0, and NaN fails), naming the first differing index. */
+    private static void assertSameValues(String what, float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, what + " length");
+        for (int i = 0; i < expected.length; i++) {
+            if (!(expected[i] == actual[i])) {
+                throw new AssertionError(what + "[" + i + "]: expected " + expected[i] + ", got " + actual[i]);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("allKernels")
     void matmulMatchesCpuKernels(Kernels k) {
