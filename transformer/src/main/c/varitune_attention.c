@@ -15,7 +15,7 @@
  * the row reductions are fixed instruction sequences. Compiled with -ffp-contract=off: every rounding is written here.
  *
  * The Java side (NativeAttention) checks every offset and extent against the arrays before it calls in, and calls
- * in only where avx512Supported0() said yes: this file trusts both.
+ * in only where NativeGemm.avx512Supported0() said yes: this file trusts both.
  */
 #include <jni.h>
 #include <immintrin.h>
@@ -220,12 +220,6 @@ static void unpin(pins *ps) {
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* JNI: the per-head steps (Java names in NativeAttention)                                                           */
 /* ---------------------------------------------------------------------------------------------------------------- */
-
-JNIEXPORT jint JNICALL Java_org_varitune_transformer_kernels_NativeAttention_avx512Supported0(JNIEnv *env, jclass cls) {
-    (void) env; (void) cls;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
-}
 
 /*
  * p[pOff + t·T + t2] = softmax_t2(scale·Σ_d q[base + t·C + d]·k[base + t2·C + d] + bias[t2]), bias from

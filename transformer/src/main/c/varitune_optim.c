@@ -7,19 +7,13 @@
  * needs double buffers (a second, half-width float species would leave every other Vector API kernel boxed) and ran at
  * 4–5 ns per parameter; here the widening is one instruction.
  *
- * The Java side (NativeAdamW) checks the range against the four arrays and calls in only where supported0() said yes.
+ * The Java side (NativeAdamW) checks the range against the four arrays and calls in only where NativeGemm.avx512Supported0() said yes.
  */
 #include <jni.h>
 #include <immintrin.h>
 #include <math.h>
 
 #define AVX512 __attribute__((target("avx512f")))
-
-JNIEXPORT jint JNICALL Java_org_varitune_transformer_kernels_NativeAdamW_supported0(JNIEnv *env, jclass cls) {
-    (void) env; (void) cls;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
-}
 
 /* One element of the update below, in scalar doubles (the loop's tail). */
 static void update1(float *w, const float *g, float *m, float *v, int i, double decay, double stepSize, double bc2Sqrt,

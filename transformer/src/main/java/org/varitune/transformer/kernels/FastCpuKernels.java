@@ -42,8 +42,12 @@ public final class FastCpuKernels implements Kernels {
     /** How attention's per-head steps run: in AVX-512 C, on pinned OpenBLAS, or on the Vector API. */
     private final VectorAttention.Products products;
 
+    /** GELU in C ({@link NativeGelu}, the same bits as {@link FastGelu}): with pinned OpenBLAS, where available. */
+    private final boolean geluInC;
+
     private FastCpuKernels(Gemm gemm, boolean avx512Attention) {
         this.gemm = gemm;
+        this.geluInC = gemm == Gemm.OPENBLAS_PINNED && NativeGelu.available();
         this.products = avx512Attention ? VectorAttention.Products.AVX512
                 : gemm == Gemm.OPENBLAS_PINNED ? VectorAttention.Products.OPENBLAS : VectorAttention.Products.VECTOR;
     }
@@ -169,13 +173,17 @@ public final class FastCpuKernels implements Kernels {
     }
 
     @Override
-    public void geluForward(float[] out, float[] x, int n) { FastGelu.forward(out, x, n); }
+    public void geluForward(float[] out, float[] x, int n) { FastGelu.forward(out, x, n, geluInC); }
 
     @Override
-    public void geluBackward(float[] dX, float[] x, float[] dOut, int n) { FastGelu.backward(dX, x, dOut, n); }
+    public void geluBackward(float[] dX, float[] x, float[] dOut, int n) {
+        FastGelu.backward(dX, x, dOut, n, false, geluInC);
+    }
 
     @Override
-    public void geluBackwardInto(float[] dX, float[] x, float[] dOut, int n) { FastGelu.backward(dX, x, dOut, n, true); }
+    public void geluBackwardInto(float[] dX, float[] x, float[] dOut, int n) {
+        FastGelu.backward(dX, x, dOut, n, true, geluInC);
+    }
 
     @Override
     public void attentionForward(float[] out, float[] att, float[] q, float[] k, float[] v, int[] attentionMask,

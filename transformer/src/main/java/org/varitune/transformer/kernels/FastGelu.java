@@ -35,15 +35,27 @@ final class FastGelu {
             E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
     static final float ROUND = 12582912f;            // 1.5·2^23: adding and subtracting rounds to an integer
 
-    static void forward(float[] out, float[] x, int n) {
-        Parallel.parallelForRange(n, 1 << 14, (lo, hi) -> range(x, lo, hi, out, null, null, false));
+    static void forward(float[] out, float[] x, int n) { forward(out, x, n, false); }
+
+    /** out = GELU(x), chunk by chunk in C ({@link NativeGelu}: the same bits) when {@code inC}. */
+    static void forward(float[] out, float[] x, int n, boolean inC) {
+        Parallel.parallelForRange(n, 1 << 14, (lo, hi) -> {
+            if (inC) NativeGelu.forward(out, x, lo, hi);
+            else range(x, lo, hi, out, null, null, false);
+        });
     }
 
-    static void backward(float[] dX, float[] x, float[] dOut, int n) { backward(dX, x, dOut, n, false); }
+    static void backward(float[] dX, float[] x, float[] dOut, int n) { backward(dX, x, dOut, n, false, false); }
 
-    /** dX (+)= dOut·GELU'(x): added to dX, or when {@code overwrite} written without reading it. */
-    static void backward(float[] dX, float[] x, float[] dOut, int n, boolean overwrite) {
-        Parallel.parallelForRange(n, 1 << 14, (lo, hi) -> range(x, lo, hi, null, dOut, dX, overwrite));
+    /**
+     * dX (+)= dOut·GELU'(x): added to dX, or when {@code overwrite} written without reading it; in C
+     * ({@link NativeGelu}: the same bits) when {@code inC}.
+     */
+    static void backward(float[] dX, float[] x, float[] dOut, int n, boolean overwrite, boolean inC) {
+        Parallel.parallelForRange(n, 1 << 14, (lo, hi) -> {
+            if (inC) NativeGelu.backward(dX, x, dOut, lo, hi, overwrite);
+            else range(x, lo, hi, null, dOut, dX, overwrite);
+        });
     }
 
     /**

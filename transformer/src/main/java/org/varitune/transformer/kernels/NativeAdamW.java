@@ -11,20 +11,7 @@ package org.varitune.transformer.kernels;
 public final class NativeAdamW {
     private NativeAdamW() {}
 
-    private static final String REASON = load();
-
-    private static String load() {
-        if ("false".equalsIgnoreCase(System.getProperty("varitune.adamw.native", "true").trim())) {
-            return "disabled by -Dvaritune.adamw.native=false";
-        }
-        if (!NativeGemm.available()) return "the native library is unavailable: " + NativeGemm.unavailableReason();
-        try {
-            if (supported0() != 1) return "this CPU has no AVX-512F";
-        } catch (UnsatisfiedLinkError e) {
-            return NativeGemm.LIBRARY + " has no AdamW kernel (built from older sources?): " + e.getMessage();
-        }
-        return null;
-    }
+    private static final String REASON = NativeGemm.avx512Unavailable("varitune.adamw.native", "AdamW kernel");
 
     /** True when {@link #update} can run (see the class comment). */
     public static boolean available() { return REASON == null; }
@@ -52,8 +39,6 @@ public final class NativeAdamW {
         }
         if (hi > lo) update0(w, g, m, v, lo, hi, decay, stepSize, bc2Sqrt, b1, b2, c1, c2, eps);
     }
-
-    private static native int supported0();
 
     private static native void update0(float[] w, float[] g, float[] m, float[] v, int lo, int hi, double decay,
                                        double stepSize, double bc2Sqrt, double b1, double b2, double c1, double c2,

@@ -20,20 +20,7 @@ package org.varitune.transformer.kernels;
 public final class NativeAttention {
     private NativeAttention() {}
 
-    private static final String REASON = load();
-
-    private static String load() {
-        if ("false".equalsIgnoreCase(System.getProperty("varitune.attention.avx512", "true").trim())) {
-            return "disabled by -Dvaritune.attention.avx512=false";
-        }
-        if (!NativeGemm.available()) return "the native library is unavailable: " + NativeGemm.unavailableReason();
-        try {
-            if (avx512Supported0() != 1) return "this CPU has no AVX-512F";
-        } catch (UnsatisfiedLinkError e) {
-            return NativeGemm.LIBRARY + " has no attention kernels (built from older sources?): " + e.getMessage();
-        }
-        return null;
-    }
+    private static final String REASON = NativeGemm.avx512Unavailable("varitune.attention.avx512", "attention kernels");
 
     /** True when the AVX-512 attention kernels can run (see the class comment). */
     public static boolean available() { return REASON == null; }
@@ -116,8 +103,6 @@ public final class NativeAttention {
                     + (arr == null ? "none (null)" : arr.length));
         }
     }
-
-    private static native int avx512Supported0();
 
     private static native void probsHead0(float[] p, int pOff, float[] q, float[] k, int base, int C, int T, int D,
                                           float scale, float[] bias, float[] scratch);

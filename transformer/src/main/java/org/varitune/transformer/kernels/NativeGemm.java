@@ -106,6 +106,23 @@ public final class NativeGemm {
         return file;
     }
 
+    /**
+     * Null when this library's AVX-512 kernels ({@code what}, for messages) can run, else why not: switched off by
+     * {@code -D<property>=false}, the library unavailable, built without them, or a CPU without AVX-512F.
+     */
+    static String avx512Unavailable(String property, String what) {
+        if ("false".equalsIgnoreCase(System.getProperty(property, "true").trim())) {
+            return "disabled by -D" + property + "=false";
+        }
+        if (!available()) return "the native library is unavailable: " + unavailableReason();
+        try {
+            if (avx512Supported0() != 1) return "this CPU has no AVX-512F";
+        } catch (UnsatisfiedLinkError e) {
+            return LIBRARY + " has no " + what + " (built from older sources?): " + e.getMessage();
+        }
+        return null;
+    }
+
     /** True when pinned GEMMs are available (see the class comment). */
     public static boolean available() { return State.REASON == null; }
 
@@ -152,4 +169,6 @@ public final class NativeGemm {
                                       int ldc);
 
     private static native int pinsWithoutCopy0(float[] a);
+
+    private static native int avx512Supported0();
 }
