@@ -13,4 +13,4 @@ skip() { echo "varitune_gemm not built: $1" > "$OUT/libvaritune_gemm.skipped"; e
 [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || skip "built only on Linux x86_64, this is $(uname -s)-$(uname -m)"
 command -v gcc > /dev/null 2>&1 || skip "no gcc on PATH"
 [ -f "$JH/include/jni.h" ] || skip "no JNI headers under $JH/include (a JRE, not a JDK?)"
-gcc -O2 -std=c11 -ffp-contract=off -Wall -Wextra -Werror -shared -fPIC -I"$JH/include" -I"$JH/include/linux" -o "$OUT/libvaritune_gemm.so" "$SRC" "$(dirname "$0")/varitune_attention.c" "$(dirname "$0")/varitune_optim.c" "$(dirname "$0")/varitune_gelu.c"
+gcc -O2 -std=c11 -ffp-contract=off -Wall -Wextra -Werror -shared -fPIC -I"$JH/include" -I"$JH/include/linux" -o "$OUT/libvaritune_gemm.so" "$SRC" "$(dirname "$0")/varitune_attention.c" "$(dirname "$0")/varitune_optim.c" "$(dirname "$0")/varitune_gelu.c" "$(dirname "$0")/varitune_dropout.c"

@@ -59,9 +59,9 @@ JNIEXPORT jint JNICALL Java_org_varitune_transformer_kernels_NativeGemm_pinsWith
     return isCopy ? 0 : 1;
 }
 
-/* 1 when this CPU has AVX-512F (the kernels of varitune_attention.c, varitune_optim.c, varitune_gelu.c need it), else 0. */
+/* 1 when this CPU has AVX-512F and DQ (what varitune_attention.c, _optim.c, _gelu.c and _dropout.c need), else 0. */
 JNIEXPORT jint JNICALL Java_org_varitune_transformer_kernels_NativeGemm_avx512Supported0(JNIEnv *env, jclass cls) {
     (void) env; (void) cls;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") ? 1 : 0;
 }

@@ -86,8 +86,18 @@ public final class DropoutOps {
      * Fills {@code w} (ceil(n/64) words) with the decisions for elements 0 .. n − 1 of the SplitMix64 stream
      * {@code key}: element i kept iff {@code mix64(key + (i + 1)·GOLDEN) >>> 11 >= threshold}. Modifies w.
      */
-    public static void drawWords(long[] w, long key, long threshold, int n) {
+    public static void drawWords(long[] w, long key, long threshold, int n) { drawWords(w, key, threshold, n, NATIVE); }
+
+    /** Whether {@link #drawWords} runs in C ({@link NativeDropout}: the same bits). */
+    private static final boolean NATIVE = NativeDropout.available();
+
+    /** As {@link #drawWords(long[], long, long, int)}, in C when {@code inC} (tests compare the two). */
+    static void drawWords(long[] w, long key, long threshold, int n, boolean inC) {
         Parallel.parallelForRange(w.length, 1 << 9, (lo, hi) -> {
+            if (inC) {
+                NativeDropout.drawWords(w, lo, hi, key, threshold, n);
+                return;
+            }
             for (int k = lo; k < hi; k++) {
                 int m = Math.min(64, n - (k << 6));
                 w[k] = VECTOR && m == 64 ? drawWordVector(key, k, threshold) : drawWord(key, k, threshold, m);

@@ -108,7 +108,7 @@ public final class NativeGemm {
 
     /**
      * Null when this library's AVX-512 kernels ({@code what}, for messages) can run, else why not: switched off by
-     * {@code -D<property>=false}, the library unavailable, built without them, or a CPU without AVX-512F.
+     * {@code -D<property>=false}, the library unavailable, built without them, or a CPU without AVX-512F and DQ.
      */
     static String avx512Unavailable(String property, String what) {
         if ("false".equalsIgnoreCase(System.getProperty(property, "true").trim())) {
@@ -116,7 +116,7 @@ public final class NativeGemm {
         }
         if (!available()) return "the native library is unavailable: " + unavailableReason();
         try {
-            if (avx512Supported0() != 1) return "this CPU has no AVX-512F";
+            if (avx512Supported0() != 1) return "this CPU lacks AVX-512F or AVX-512DQ";
         } catch (UnsatisfiedLinkError e) {
             return LIBRARY + " has no " + what + " (built from older sources?): " + e.getMessage();
         }

@@ -1,29 +1,36 @@
 package org.varitune.transformer.kernels;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.varitune.transformer.testing.TestBase;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The Vector API dropout loops give exactly the bits of their scalar forms: the drawn words equal
+ * The Vector API (and C) dropout loops give exactly the bits of their scalar forms: the drawn words equal
  * {@link DropoutOps#drawWord} word for word (every lane count, tails, both ends of the threshold range), and the
  * applied mask equals {@code bits(x·s) & (kept ? −1 : 0)} element for element, at lengths that cut words and vectors.
  */
 class DropoutOpsTest extends TestBase {
 
-    @Test
-    void vectorDrawsEqualTheScalarDrawWordForWord() {
+    /** Both the Vector API loops and the C ones ({@link NativeDropout}, where available); w has two spare words. */
+    @ParameterizedTest(name = "in C: {0}")
+    @ValueSource(booleans = {false, true})
+    void vectorDrawsEqualTheScalarDrawWordForWord(boolean inC) {
+        Assumptions.assumeTrue(!inC || NativeDropout.available(), () -> "native dropout: " + NativeDropout.unavailableReason());
         long[] keys = {0L, -1L, 0x1234_5678_9ABCL, Long.MIN_VALUE, rand.nextLong()};
         long[] thresholds = {0L, 1L, 1L << 52, (long) Math.ceil(0.1 * 0x1.0p53), (1L << 53) - 1, 1L << 53};
         int[] lengths = {1, 63, 64, 65, 1000, 70_001};
         for (long key : keys) {
             for (long th : thresholds) {
                 for (int n : lengths) {
-                    long[] w = new long[(n + 63) >>> 6];
-                    DropoutOps.drawWords(w, key, th, n);
+                    long[] w = new long[((n + 63) >>> 6) + 2];
+                    java.util.Arrays.fill(w, -1L);
+                    DropoutOps.drawWords(w, key, th, n, inC);
                     for (int k = 0; k < w.length; k++) {
-                        long want = DropoutOps.drawWord(key, k, th, Math.min(64, n - 64 * k));
+                        long want = DropoutOps.drawWord(key, k, th, Math.max(0, Math.min(64, n - 64 * k)));
                         assertEquals(want, w[k], "key " + key + ", threshold " + th + ", n " + n + ": word " + k);
                     }
                 }

@@ -27,8 +27,8 @@ import static org.varitune.transformer.testing.AllClose.assertAllClose;
 class NativeAttentionTest extends TestBase {
 
     /**
-     * Where the CPU has AVX-512F and the library builds, the kernels (and {@link NativeAdamW}) must load: no silent
-     * fall-back to the slow path.
+     * Where the CPU has AVX-512F and the library builds, the kernels (and {@link NativeAdamW}, {@link NativeGelu},
+     * {@link NativeDropout}) must load: no silent fall-back to the slow path.
      */
     @Test
     void loadsWhereTheCpuHasAvx512() throws Exception {
@@ -36,10 +36,13 @@ class NativeAttentionTest extends TestBase {
         Assumptions.assumeTrue(!"false".equals(System.getProperty("varitune.attention.avx512")), "switched off");
         Path cpuinfo = Path.of("/proc/cpuinfo");
         Assumptions.assumeTrue(Files.isReadable(cpuinfo), "no /proc/cpuinfo");
-        Assumptions.assumeTrue(Files.readString(cpuinfo).contains(" avx512f"), "this CPU has no AVX-512F");
+        Assumptions.assumeTrue(Files.readString(cpuinfo).contains(" avx512f") && Files.readString(cpuinfo).contains(" avx512dq"),
+                "this CPU lacks AVX-512F or DQ");
         assertTrue(NativeAttention.available(), () -> "AVX-512 attention unavailable: " + NativeAttention.unavailableReason());
         assertEquals("fast(openblas+avx512)", FastCpuKernels.create().name());
         assertTrue(NativeAdamW.available(), () -> "native AdamW unavailable: " + NativeAdamW.unavailableReason());
+        assertTrue(NativeGelu.available(), () -> "native GELU unavailable: " + NativeGelu.unavailableReason());
+        assertTrue(NativeDropout.available(), () -> "native dropout unavailable: " + NativeDropout.unavailableReason());
     }
 
     private static void assumeAvailable() {
