@@ -46,3 +46,35 @@ JNIEXPORT void JNICALL Java_org_varitune_transformer_kernels_NativeDropout_drawW
     }
     (*env)->ReleasePrimitiveArrayCritical(env, w, pw, 0);
 }
+
+/*
+ * out[outOff + i] = keep(bitOff + i) ? x[xOff + i]·s : +0 for i < n, keep(j) = bit j & 63 of bits[j >> 6]: the float
+ * product where kept, +0 where dropped, as DropoutOps.applyRange's bits(x·s) & (kept ? −1 : 0). Modifies out (which
+ * may be x at the same offset).
+ */
+static __attribute__((target("avx512f"))) void apply_range(float *out, const float *x, const uint64_t *bits,
+                                                            int64_t bitOff, float s, int n) {
+    const __m512 sv = _mm512_set1_ps(s);
+    for (int i = 0; i < n; i += 16) {
+        int64_t j = bitOff + i;
+        int sh = (int) (j & 63);
+        int left = n - i;
+        uint64_t b = bits[j >> 6] >> sh;
+        if (sh > 48 && sh + (left < 16 ? left : 16) > 64) b |= bits[(j >> 6) + 1] << (64 - sh);   /* straddles a word */
+        __mmask16 lanes = left >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << left) - 1);
+        __m512 xv = _mm512_maskz_loadu_ps(lanes, x + i);
+        _mm512_mask_storeu_ps(out + i, lanes, _mm512_maskz_mul_ps((__mmask16) b, xv, sv));   /* +0 where dropped */
+    }
+}
+
+JNIEXPORT void JNICALL Java_org_varitune_transformer_kernels_NativeDropout_applyRange0(JNIEnv *env, jclass cls,
+        jfloatArray out, jint outOff, jfloatArray x, jint xOff, jlongArray bits, jint bitOff, jfloat s, jint n) {
+    (void) cls;
+    float *po = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
+    float *px = po ? (*env)->GetPrimitiveArrayCritical(env, x, NULL) : NULL;
+    uint64_t *pb = px ? (*env)->GetPrimitiveArrayCritical(env, bits, NULL) : NULL;
+    if (pb) apply_range(po + outOff, px + xOff, pb, bitOff, s, n);
+    if (pb) (*env)->ReleasePrimitiveArrayCritical(env, bits, pb, JNI_ABORT);
+    if (px) (*env)->ReleasePrimitiveArrayCritical(env, x, px, 0);
+    if (po) (*env)->ReleasePrimitiveArrayCritical(env, out, po, 0);
+}

@@ -58,6 +58,16 @@ public final class DropoutOps {
      * probabilities). Modifies out (may be x at the same offset).
      */
     public static void applyRange(float[] out, int outOff, float[] x, int xOff, long[] bits, int bitOff, float s, int n) {
+        applyRange(out, outOff, x, xOff, bits, bitOff, s, n, NATIVE);
+    }
+
+    /** As above, in C ({@link NativeDropout}: the same bits) when {@code inC}. */
+    static void applyRange(float[] out, int outOff, float[] x, int xOff, long[] bits, int bitOff, float s, int n,
+                           boolean inC) {
+        if (inC) {
+            NativeDropout.applyRange(out, outOff, x, xOff, bits, bitOff, s, n);
+            return;
+        }
         int i = 0;
         if (VECTOR) {
             // scalar up to a bit index that is a multiple of VL: from there VL lanes never straddle two words

@@ -60,21 +60,25 @@ class DropoutOpsTest extends TestBase {
         }
     }
 
-    @Test
-    void applyRangeAtAnyBitOffsetEqualsTheScalarFormulaBitForBit() {
+    /** Both the Vector API loop and the C one ({@link NativeDropout}, where available), at offsets that straddle words. */
+    @ParameterizedTest(name = "in C: {0}")
+    @ValueSource(booleans = {false, true})
+    void applyRangeAtAnyBitOffsetEqualsTheScalarFormulaBitForBit(boolean inC) {
+        Assumptions.assumeTrue(!inC || NativeDropout.available(), () -> "native dropout: " + NativeDropout.unavailableReason());
         int words = 40;
         long[] bits = new long[words];
         for (int k = 0; k < words; k++) bits[k] = rand.nextLong();
         float s = 1f / (1f - 0.1f);
-        for (int bitOff : new int[] {0, 1, 15, 16, 17, 63, 64, 100, 289}) {
+        for (int bitOff : new int[] {0, 1, 15, 16, 17, 50, 63, 64, 100, 289, 2550}) {
             for (int n : new int[] {0, 1, 15, 16, 17, 33, 64, 289, 1000}) {
                 if (bitOff + n > 64 * words) continue;
                 float[] x = uniform(n + 7, -3, 3);
                 float[] out = uniform(n + 5, -3, 3), before = out.clone();
-                DropoutOps.applyRange(out, 5, x, 7, bits, bitOff, s, n);
-                for (int i = 0; i < 5; i++) {
+                DropoutOps.applyRange(out, 5, x, 7, bits, bitOff, s, n, inC);
+                for (int i = 0; i < out.length; i++) {
+                    if (i >= 5 && i < 5 + n) continue;
                     assertEquals(Float.floatToRawIntBits(before[i]), Float.floatToRawIntBits(out[i]),
-                            "bitOff " + bitOff + ", n " + n + ": out[" + i + "] before the range was modified");
+                            "bitOff " + bitOff + ", n " + n + ": out[" + i + "] outside the range was modified");
                 }
                 for (int i = 0; i < n; i++) {
                     int j = bitOff + i;
