@@ -31,6 +31,10 @@ public final class DemoCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin DeviceOption device = new DeviceOption();
     @Option(names = "--out", defaultValue = "runs/demo", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
+    @Option(names = "--rerun-changed",
+            description = "Results in --out computed from other inputs (e.g. another kernels backend) are moved to "
+                    + "OUT/stale/<n>/ and computed again. Without it the demo refuses and lists what changed.")
+    boolean rerunChanged;
 
     static final String RESOURCE = "/configs/demo.yaml";
 
@@ -48,8 +52,10 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.printf("varitune demo: %s on %s; methods %s; %d epochs each; seeds %s; output in %s%n", c.model(),
                 task, c.methods().stream().map(m -> m.name() + (m.k().get(0) > 0 ? " k=" + m.k() : "")).toList(),
                 c.train().epochs(), c.seeds(), out.toAbsolutePath());
-        SweepRunner runner = new SweepRunner(c, out, List.of("demo", "--out", out.toString()), System.out,
-                new TrainCommand.Printer(), (label, total) -> { ProgressBar b = new ProgressBar(label, total); return b::set; });
+        List<String> argv = rerunChanged ? List.of("demo", "--out", out.toString(), "--rerun-changed")
+                : List.of("demo", "--out", out.toString());
+        SweepRunner runner = new SweepRunner(c, out, argv, System.out, new TrainCommand.Printer(),
+                (label, total) -> { ProgressBar b = new ProgressBar(label, total); return b::set; }, rerunChanged);
         System.out.println("\n== 1. variability of every layer on the training set");
         Analysis.Stored v = runner.variability(task);
         int L = org.varitune.transformer.model.EncoderConfig.read(

@@ -28,6 +28,18 @@ class DemoConfigTest extends TestBase {
         }
     }
 
+    /**
+     * A demo over results of other inputs (another backend, say) refuses with "recompute it with --rerun-changed", as
+     * sweep and analyze do: each of them must accept that flag.
+     */
+    @Test
+    void commandsThatRefuseChangedResultsAcceptTheFlagTheRefusalNames() {
+        for (Object cmd : List.of(new DemoCommand(), new SweepCommand(), new AnalyzeCommand())) {
+            var spec = new picocli.CommandLine(cmd).getCommandSpec();
+            assertNotNull(spec.findOption("--rerun-changed"), spec.name() + " has no --rerun-changed");
+        }
+    }
+
     @Test
     void demoRunsABuiltinModelAndTaskOverThreeSeeds() throws Exception {
         ExperimentConfig c = demo();

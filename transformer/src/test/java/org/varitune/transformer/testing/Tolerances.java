@@ -25,8 +25,11 @@ public final class Tolerances {
      * oracle), 1.7e-7 (fast mean against CpuKernels).
      */
     public static final double F32_LAYERNORM = 1.5e-5;
-    /** Attention (att, out, dQ, dK, dV) likewise, padded and fully padded sequences included. Observed 4.9e-7. */
-    public static final double F32_ATTENTION = 5e-6;
+    /**
+     * Attention (att, out, dQ, dK, dV) likewise, padded and fully padded sequences included. Observed 1.1e-6 (out, every
+     * fast backend alike at T = 130, D = 80, the longest rows tested; 4.9e-7 before that shape was added).
+     */
+    public static final double F32_ATTENTION = 1e-5;
     /** A whole EncoderLayer forward + backward in float against the double oracle. */
     public static final double F32_LAYER = 1e-4;
 
