@@ -74,7 +74,9 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.println("\n== 3. comparison (dev accuracy x100)");
         SweepReport report = SweepReport.read(List.of(out.resolve("runs")));
         System.out.print(report.write(out));
-        SweepReport.nuPerLayer(List.of(out), out.resolve("nu-per-layer.png"));
+        // only the current analyses: results moved to OUT/stale/ by --rerun-changed stay out of the plot
+        Path nu = out.resolve("variability");
+        if (java.nio.file.Files.isDirectory(nu)) SweepReport.nuPerLayer(List.of(nu), out.resolve("nu-per-layer.png"));
         System.out.printf(Locale.ROOT, "%nplots: %s, %s, %s%nreport: %s (also .csv, .json)%ntotal %.1f s%n",
                 out.resolve("variability").toAbsolutePath(), out.resolve("nu-per-layer.png").toAbsolutePath(),
                 out.resolve("score-vs-compute.png").toAbsolutePath(), out.resolve("report.md").toAbsolutePath(),

@@ -451,7 +451,12 @@ public final class SweepReport {
         for (Path d : dirs) {
             for (Path p : AtomicFiles.find(d, "variability.json")) {
                 JsonNode j = AtomicFiles.JSON.readTree(p.toFile());
-                XYSeries xs = new XYSeries(j.path("task").asText(p.getParent().getFileName().toString()));
+                // one series per analysis: the task's name, or its directory (task and variant) when the task has one
+                // already (two poolings of one task; an analysis kept under stale/)
+                String key = j.path("task").asText(p.getParent().getFileName().toString());
+                if (ds.getSeriesIndex(key) >= 0) key = d.relativize(p.getParent()).toString();
+                for (int n = 2; ds.getSeriesIndex(key) >= 0; n++) key = d.relativize(p.getParent()) + " (" + n + ")";
+                XYSeries xs = new XYSeries(key);
                 for (JsonNode l : j.path("layers")) {
                     if (l.path("nu").isNumber()) xs.add(l.get("layer").asInt(), l.get("nu").asDouble());   // null: undefined
                 }
