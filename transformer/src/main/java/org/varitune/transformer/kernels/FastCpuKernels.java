@@ -114,13 +114,7 @@ public final class FastCpuKernels implements Kernels {
     @Override
     public void matmulBackward(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] weight,
                                int N, int IC, int OC) {
-        checkMatmul("matmulBackward", N, IC, OC, dOut, "dOut", (long) N * OC, x, "x", (long) N * IC, weight,
-                (long) OC * IC);
-        if (dX != null && dX.length < (long) N * IC) throw shape("matmulBackward", "dX", dX.length, (long) N * IC, N, IC, OC);
-        if (dWeight != null && dWeight.length < (long) OC * IC) {
-            throw shape("matmulBackward", "dWeight", dWeight.length, (long) OC * IC, N, IC, OC);
-        }
-        if (dBias != null && dBias.length < OC) throw shape("matmulBackward", "dBias", dBias.length, OC, N, IC, OC);
+        checkMatmulBackward("matmulBackward", dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
         if (gemm != Gemm.VECTOR) {
             BlasMatmul.backward(gemm == Gemm.OPENBLAS_PINNED, dX, false, dWeight, dBias, dOut, x, weight, N, IC, OC);
             return;
@@ -144,13 +138,7 @@ public final class FastCpuKernels implements Kernels {
             Kernels.super.matmulBackwardInto(dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
             return;
         }
-        checkMatmul("matmulBackwardInto", N, IC, OC, dOut, "dOut", (long) N * OC, x, "x", (long) N * IC, weight,
-                (long) OC * IC);
-        if (dX.length < (long) N * IC) throw shape("matmulBackwardInto", "dX", dX.length, (long) N * IC, N, IC, OC);
-        if (dWeight != null && dWeight.length < (long) OC * IC) {
-            throw shape("matmulBackwardInto", "dWeight", dWeight.length, (long) OC * IC, N, IC, OC);
-        }
-        if (dBias != null && dBias.length < OC) throw shape("matmulBackwardInto", "dBias", dBias.length, OC, N, IC, OC);
+        checkMatmulBackward("matmulBackwardInto", dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
         BlasMatmul.backward(true, dX, true, dWeight, dBias, dOut, x, weight, N, IC, OC);
     }
 
@@ -306,6 +294,17 @@ public final class FastCpuKernels implements Kernels {
         if (a != null && a.length < need) {
             throw new IllegalArgumentException(op + ": " + name + " has " + a.length + " floats, needs " + need + dims);
         }
+    }
+
+    /** The shape checks of a Linear backward: dOut, x, weight, and each of dX, dWeight, dBias that is not null. */
+    private static void checkMatmulBackward(String op, float[] dX, float[] dWeight, float[] dBias, float[] dOut,
+                                            float[] x, float[] weight, int N, int IC, int OC) {
+        checkMatmul(op, N, IC, OC, dOut, "dOut", (long) N * OC, x, "x", (long) N * IC, weight, (long) OC * IC);
+        if (dX != null && dX.length < (long) N * IC) throw shape(op, "dX", dX.length, (long) N * IC, N, IC, OC);
+        if (dWeight != null && dWeight.length < (long) OC * IC) {
+            throw shape(op, "dWeight", dWeight.length, (long) OC * IC, N, IC, OC);
+        }
+        if (dBias != null && dBias.length < OC) throw shape(op, "dBias", dBias.length, OC, N, IC, OC);
     }
 
     private static void checkMatmul(String op, int N, int IC, int OC, float[] a, String aName, long aLen,

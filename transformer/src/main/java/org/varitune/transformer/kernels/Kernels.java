@@ -42,13 +42,13 @@ public interface Kernels {
                         int N, int IC, int OC);
 
     /**
-     * As {@link #matmulBackward}, but {@code dX = dOut·W}: dX (non-null) is overwritten, its old contents never read
-     * (so it needs no zeroing first); dWeight and dBias are accumulated as there. The default zeroes dX and
+     * As {@link #matmulBackward}, but {@code dX = dOut·W}: dX is overwritten, its old contents never read (so it needs
+     * no zeroing first); dWeight and dBias are accumulated as there; a null dX is skipped. The default zeroes dX and
      * accumulates; a backend may write it directly (equal up to the sign of a zero).
      */
     default void matmulBackwardInto(float[] dX, float[] dWeight, float[] dBias, float[] dOut, float[] x, float[] weight,
                                     int N, int IC, int OC) {
-        java.util.Arrays.fill(dX, 0, N * IC, 0f);
+        if (dX != null) java.util.Arrays.fill(dX, 0, N * IC, 0f);
         matmulBackward(dX, dWeight, dBias, dOut, x, weight, N, IC, OC);
     }
 
