@@ -151,6 +151,16 @@ if command -v gcc > /dev/null && gcc -O2 -march=native -pthread -o "$CACHE/fma_p
 else
   echo "FMA peak not measured (no gcc, or benchmarks/peak/fma_peak.c does not build here: $CACHE/fma_peak.err); the nominal figure is used"
 fi
+# the BF16 dot-product peak (benchmarks/peak/bf16_peak.c, VDPBF16PS chains) beside the FP32 one: whether a BF16-input /
+# FP32-accumulate GEMM could outrun FP32 on this CPU at all (only a CPU with AVX512-BF16 builds it)
+if command -v gcc > /dev/null && gcc -O2 -march=native -pthread -o "$CACHE/bf16_peak" "$ROOT/benchmarks/peak/bf16_peak.c" 2> "$CACHE/bf16_peak.err"; then
+  BF16_OUT=$("$CACHE/bf16_peak" "$THREADS") || BF16_OUT=""
+  echo "$BF16_OUT"
+  BF16=$(sed -n 's/^bf16_dot_peak_gflops=//p' <<< "$BF16_OUT")
+  [[ -n $BF16 ]] && awk -v b="$BF16" -v p="$PEAK" 'BEGIN { printf "BF16 dot-product peak %.1f GFLOP/s = %.2f x the FP32 FMA peak %.1f\n", b, b / p, p }'
+else
+  echo "BF16 dot-product peak not measured (no gcc, or no AVX512-BF16 here: $CACHE/bf16_peak.err)"
+fi
 # the sgemm ceiling of an encoder layer: its matmul FLOPs at each shape's raw sgemm rate (4 x CxC, C->I, I->C)
 sgemm_ceiling() {  # C I -> GFLOP/s
   awk -v C="$1" -v I="$2" '$2 ~ /^[0-9]+$/ && $3 == "|" { r[$1 "x" $2] = $4 }
