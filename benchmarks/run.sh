@@ -151,15 +151,15 @@ if command -v gcc > /dev/null && gcc -O2 -march=native -pthread -o "$CACHE/fma_p
 else
   echo "FMA peak not measured (no gcc, or benchmarks/peak/fma_peak.c does not build here: $CACHE/fma_peak.err); the nominal figure is used"
 fi
-# the BF16 dot-product peak (benchmarks/peak/bf16_peak.c, VDPBF16PS chains) beside the FP32 one: whether a BF16-input /
-# FP32-accumulate GEMM could outrun FP32 on this CPU at all (only a CPU with AVX512-BF16 builds it)
-if command -v gcc > /dev/null && gcc -O2 -march=native -pthread -o "$CACHE/bf16_peak" "$ROOT/benchmarks/peak/bf16_peak.c" 2> "$CACHE/bf16_peak.err"; then
-  BF16_OUT=$("$CACHE/bf16_peak" "$THREADS") || BF16_OUT=""
-  echo "$BF16_OUT"
-  BF16=$(sed -n 's/^bf16_dot_peak_gflops=//p' <<< "$BF16_OUT")
-  [[ -n $BF16 ]] && awk -v b="$BF16" -v p="$PEAK" 'BEGIN { printf "BF16 dot-product peak %.1f GFLOP/s = %.2f x the FP32 FMA peak %.1f\n", b, b / p, p }'
+# the BF16 dot-product peak (`fma_peak THREADS bf16`: VDPBF16PS chains) beside the FP32 one: whether a BF16-input /
+# FP32-accumulate GEMM could outrun FP32 on this CPU at all (only a build for a CPU with AVX512-BF16 measures it)
+BF16_OUT=$([[ -x $CACHE/fma_peak && -n ${MEASURED:-} ]] && "$CACHE/fma_peak" "$THREADS" bf16 2>&1) || true
+echo "$BF16_OUT"
+BF16=$(sed -n 's/^bf16_dot_peak_gflops=//p' <<< "$BF16_OUT")
+if [[ -n $BF16 ]]; then
+  awk -v b="$BF16" -v p="$PEAK" 'BEGIN { printf "BF16 dot-product peak %.1f GFLOP/s = %.2f x the FP32 FMA peak %.1f\n", b, b / p, p }'
 else
-  echo "BF16 dot-product peak not measured (no gcc, or no AVX512-BF16 here: $CACHE/bf16_peak.err)"
+  echo "BF16 dot-product peak not measured (no AVX512-BF16 here, or no measured FP32 peak to compare it with)"
 fi
 # the sgemm ceiling of an encoder layer: its matmul FLOPs at each shape's raw sgemm rate (4 x CxC, C->I, I->C)
 sgemm_ceiling() {  # C I -> GFLOP/s
